@@ -1,1 +1,45 @@
-"""planner."""
+"""Commune's planner: policies, LP assembly, plans and explanations.
+
+The notebook-facing API::
+
+    import planner
+    s = planner.load("data/valley")            # CSV folder, .xlsx or .json
+    plan = planner.solve(s, rule="leximin")    # a Plan: DataFrames + SPEC JSON
+    plan.deliveries                             # pandas
+    planner.check_plan(s, plan.to_dict())       # [] when every constraint holds
+
+Rules (SPEC section 4): ``leximin`` (default), ``utilitarian``,
+``proportional``, ``equal_per_capita``, ``min_labour_full``.
+"""
+
+from models import Scenario, ScenarioError, from_tables
+from planner.check import check_plan
+from planner.core import solve
+from planner.formulation import Formulation, build
+from planner.plan import Plan, atkinson, gini
+from planner.policy import RULES, PolicyError, Stage, stages_for
+
+__all__ = [
+    "RULES",
+    "Formulation",
+    "Plan",
+    "PolicyError",
+    "Scenario",
+    "ScenarioError",
+    "Stage",
+    "atkinson",
+    "build",
+    "check_plan",
+    "from_tables",
+    "gini",
+    "load",
+    "solve",
+    "stages_for",
+]
+
+
+def load(path) -> Scenario:
+    """Read a scenario from a CSV folder, an .xlsx workbook, a .json document or a .zip of CSVs."""
+    import models
+
+    return models.load(path)

@@ -1,0 +1,165 @@
+"""Scenario metadata (scenario.yaml): name, period, description, policy."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from models._problems import Problem
+
+RULES = ("leximin", "utilitarian", "proportional", "equal_per_capita", "min_labour_full")
+"""Named policy presets (SPEC section 4)."""
+
+STAGES = ("needs:tier1", "needs:tier2", "needs:tier3", "min_labour", "fair_burden", "min_transport")
+"""Stage names a scenario may list in ``policy.stages``; ``<rule>:tierN`` is also accepted."""
+
+_RULE_STAGE = re.compile(r"(needs|{}):tier[123]".format("|".join(RULES)))
+META_KEYS = ("name", "period", "description", "policy")
+
+
+class Policy(BaseModel):
+    """How the plan is chosen: a named rule, or its own ordered stages."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str = "leximin"
+    stages: list[str] | None = None
+    tolerance: float = Field(default=0.0, ge=0.0)
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, v: str) -> str:
+        v = v.strip()
+        if v not in RULES:
+            raise ValueError(f"unknown rule {v!r} (known: {', '.join(RULES)})")
+        return v
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _split_stages(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [s for s in (p.strip() for p in v.split(",")) if s]
+        return v
+
+    @field_validator("stages")
+    @classmethod
+    def _known_stages(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        bad = [s for s in v if s not in STAGES and not _RULE_STAGE.fullmatch(s)]
+        if bad:
+            raise ValueError(
+                f"unknown stage(s) {', '.join(map(repr, bad))} "
+                f"(known: {', '.join(STAGES)}, or <rule>:tierN)"
+            )
+        if not v:
+            raise ValueError("give at least one stage, or leave stages out")
+        return v
+
+    @field_validator("tolerance")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be finite")
+        return float(v) + 0.0
+
+
+class ScenarioMeta(BaseModel):
+    """The content of scenario.yaml."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    period: str = ""
+    description: str = ""
+    policy: Policy = Policy()
+
+    @field_validator("name", "period", "description", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, int | float):
+            return str(int(v)) if float(v).is_integer() else str(v)
+        return v.strip() if isinstance(v, str) else v
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _policy(cls, v: Any) -> Any:
+        if v is None:
+            return Policy()
+        if isinstance(v, str):  # shorthand: `policy: utilitarian`
+            return {"rule": v}
+        return v
+
+    def to_dict(self) -> dict:
+        """Plain dict in scenario.yaml's shape (empty optional keys left out)."""
+        policy = {"rule": self.policy.rule, "tolerance": self.policy.tolerance}
+        if self.policy.stages is not None:
+            policy["stages"] = list(self.policy.stages)
+        out: dict[str, Any] = {"name": self.name}
+        if self.period:
+            out["period"] = self.period
+        if self.description:
+            out["description"] = self.description
+        out["policy"] = policy
+        return out
+
+
+def parse_meta(
+    raw: Any, file: str, lines: dict[str, int] | None = None
+) -> tuple[ScenarioMeta | None, list[Problem]]:
+    """Validate scenario metadata, turning pydantic errors into Problems.
+
+    ``lines`` maps dotted keys to the row to report (YAML line, sheet row).
+    """
+    lines = lines or {}
+    if isinstance(raw, ScenarioMeta):
+        return raw, []
+    if raw is None:  # absent: the reader has said so already
+        return None, []
+    if not isinstance(raw, dict):
+        return None, [
+            Problem(
+                file,
+                0,
+                "-",
+                f"scenario metadata must be a mapping with keys {', '.join(META_KEYS)}",
+            )
+        ]
+    problems = []
+    unknown = [k for k in raw if k not in META_KEYS]
+    for k in unknown:
+        problems.append(
+            Problem(
+                file,
+                lines.get(str(k), 0),
+                str(k),
+                f"unknown key (known: {', '.join(META_KEYS)}); ignored",
+                "warning",
+            )
+        )
+    data = {k: v for k, v in raw.items() if k in META_KEYS}
+    try:
+        return ScenarioMeta(**data), problems
+    except ValidationError as e:
+        for err in e.errors():
+            key = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "required key is missing"
+            elif err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            elif key == "name" and err["type"] == "string_too_short":
+                msg = "must not be empty"
+            elif err["type"] == "greater_than_equal":
+                msg = f"must not be negative (got {err['input']!r})"
+            problems.append(
+                Problem(file, lines.get(key, lines.get(key.split(".")[0], 0)), key, msg)
+            )
+        return None, problems

@@ -1,0 +1,406 @@
+"""The stage engine: lexicographic optimisation on one solver model, edited in place.
+
+The formulation is loaded into the backend once. Each stage changes the
+objective, adds the rows it needs (floor rows, holds) and tightens bounds;
+the solver keeps its basis, so later solves warm-start.
+
+Max-min stages use the *saturation method*: maximise a common floor ``t``
+under ``w_j * r_j >= t`` for the needs still free; the needs whose floor rows
+carry a non-zero dual (or that sit at their cap on the floor) cannot rise
+above ``t*`` without lowering another: they are fixed at ``t*`` (a column
+bound), their floor rows switched off, and the rest are raised again. One
+round per distinct saturation level (plus a round for the rare degenerate
+case where no dual separates them), never one per need.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+import solvers
+from planner.formulation import Formulation
+from planner.policy import Stage
+from solvers import Result, Status
+
+EPS = 1e-10  # feasibility slack added to every hold, in the held quantity's own scale
+DUAL_TOL = 1e-9
+
+Progress = Callable[[str, int, float], None]
+
+
+class StageFailed(Exception):
+    """A stage could not be solved: infeasible, time limit or solver error."""
+
+    def __init__(self, stage: Stage, result: Result):
+        super().__init__(f"{stage.name}: {result.status} {result.message}")
+        self.stage = stage
+        self.result = result
+
+
+@dataclass
+class StageOutcome:
+    """What one stage did: objective value, LP solves, seconds, and its binding rows."""
+
+    stage: Stage
+    value: float | None
+    solves: int
+    seconds: float
+    iterations: int = 0
+    binding: pd.DataFrame | None = None
+    levels: list[float] = field(default_factory=list)
+
+
+@dataclass
+class EngineResult:
+    """The outcome of a whole policy."""
+
+    x: np.ndarray
+    outcomes: list[StageOutcome]
+    prices: np.ndarray | None  # balance-row duals of the min_labour stage (or None)
+    status: Status
+    failed: StageFailed | None = None
+    load_seconds: float = 0.0
+
+
+class Engine:
+    """Runs a list of stages on one backend model."""
+
+    def __init__(
+        self,
+        form: Formulation,
+        solver: str = "highs",
+        tolerance: float = 0.0,
+        time_limit: float | None = None,
+        progress: Progress | None = None,
+        **options,
+    ):
+        self.form = form
+        self.tolerance = float(tolerance)
+        self.deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
+        self.progress = progress or (lambda stage, k, value: None)
+        t0 = time.perf_counter()
+        self.backend = solvers.get(solver, **options)
+        self.backend.load(form.lp)
+        self.load_seconds = time.perf_counter() - t0
+        self.n = form.n
+        self.col_lower = form.lp.col_lower.copy()
+        self.col_upper = form.lp.col_upper.copy()
+        self.last: Result | None = None
+        self.prices: np.ndarray | None = None
+        self.solves = 0
+        self.iterations = 0
+
+    # ------------------------------------------------------------------ plumbing
+
+    def export_before(self, stage_name: str, path) -> None:
+        """Write the programme to ``path`` (.mps or .lp) just before ``stage_name`` first solves."""
+        self._export = (stage_name, path)
+
+    def _solve(self, stage: Stage) -> Result:
+        export = getattr(self, "_export", None)
+        if export is not None and export[0] == stage.name:
+            self.backend.write(export[1])
+            self._export = None
+            self.exported = export[1]
+        limit = None
+        if self.deadline is not None:
+            limit = max(self.deadline - time.perf_counter(), 1e-3)
+        res = self.backend.solve(time_limit=limit)
+        self.solves += 1
+        self.iterations += int(res.iterations or 0)
+        if res.status != Status.OPTIMAL:
+            raise StageFailed(stage, res)
+        self.last = res
+        return res
+
+    def _objective(self, c: np.ndarray, sense: str) -> None:
+        self.backend.set_objective(c, sense)
+
+    def _set_cols(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        if len(cols) == 0:
+            return
+        self.col_lower[cols] = lower
+        self.col_upper[cols] = upper
+        self.backend.set_col_bounds(cols, lower, upper)
+
+    def _hold_linear(self, c: np.ndarray, value: float, sense: str) -> None:
+        """Add ``c x >= value`` (max) or ``c x <= value`` (min), within the tolerance."""
+        nz = np.flatnonzero(c)
+        if len(nz) == 0:
+            return
+        row = sp.csr_array((c[nz], (np.zeros(len(nz), int), nz)), shape=(1, self.n))
+        slack = self.tolerance * abs(value) + EPS * max(1.0, abs(value))
+        if sense == "max":
+            self.backend.add_rows(row, np.array([value - slack]), np.array([np.inf]))
+        else:
+            self.backend.add_rows(row, np.array([-np.inf]), np.array([value + slack]))
+
+    def binding(self, stage: Stage, res: Result) -> pd.DataFrame:
+        """Hard constraints of the scenario that hold with equality in ``res``."""
+        f = self.form
+        lp = f.lp
+        act = lp.A @ res.x
+        scale = 1.0 + np.abs(act)
+        at_hi = np.isfinite(lp.row_upper) & (np.abs(act - lp.row_upper) <= 1e-7 * scale)
+        at_lo = np.isfinite(lp.row_lower) & (np.abs(act - lp.row_lower) <= 1e-7 * scale)
+        kinds = f.rows["kind"].to_numpy().copy()
+        kinds[f.resource_rows] = "resource"
+        hard = kinds != "balance"
+        rsel = np.flatnonzero(hard & (at_hi | at_lo))
+        duals = res.row_duals[: f.m] if res.row_duals is not None else np.full(f.m, np.nan)
+        rows = pd.DataFrame(
+            {
+                "stage": stage.name,
+                "kind": kinds[rsel],
+                "where": f.rows["description"].to_numpy()[rsel],
+                "municipality": f.rows["municipality"].to_numpy()[rsel],
+                "item": f.rows["item"].to_numpy()[rsel],
+                "dual": duals[rsel],
+            }
+        )
+        xs = f.col_index("x")
+        ub = f.lp.col_upper[xs]
+        xat = np.isfinite(ub) & (np.abs(res.x[xs] - ub) <= 1e-7 * (1.0 + np.abs(ub)))
+        cs = xs[xat]
+        cduals = res.col_duals[cs] if res.col_duals is not None else np.full(len(cs), np.nan)
+        forb = f.cols["forbidden"].to_numpy()[cs]
+        cols = pd.DataFrame(
+            {
+                "stage": stage.name,
+                "kind": np.where(forb, "mandate", "capacity"),
+                "where": f.cols["description"].to_numpy()[cs],
+                "municipality": f.cols["municipality"].to_numpy()[cs],
+                "item": f.cols["process"].to_numpy()[cs],
+                "dual": cduals,
+            }
+        )
+        out = pd.concat([rows, cols], ignore_index=True)
+        out["where"] = out["where"].str.replace(r"^mandate ", "", regex=True)
+        return out
+
+    # ------------------------------------------------------------------ stages
+
+    def run(self, stages: list[Stage]) -> EngineResult:
+        """Run every stage in order; stop at the first that fails."""
+        outcomes: list[StageOutcome] = []
+        failed = None
+        for stage in stages:
+            t0 = time.perf_counter()
+            s0, it0 = self.solves, self.iterations
+            self.progress(stage.name, 0, float("nan"))
+            try:
+                value, binding, levels = self._run_stage(stage)
+            except StageFailed as exc:
+                failed = exc
+                outcomes.append(
+                    StageOutcome(stage, None, self.solves - s0, time.perf_counter() - t0, self.iterations - it0)
+                )
+                break
+            outcomes.append(
+                StageOutcome(
+                    stage,
+                    value,
+                    self.solves - s0,
+                    time.perf_counter() - t0,
+                    self.iterations - it0,
+                    binding,
+                    levels,
+                )
+            )
+            self.progress(stage.name, -1, value if value is not None else float("nan"))
+        if failed is not None:
+            status = failed.result.status
+        else:
+            status = Status.OPTIMAL
+        x = self.last.x[: self.n] if self.last is not None else np.zeros(self.n)
+        return EngineResult(x, outcomes, self.prices, status, failed, self.load_seconds)
+
+    def _run_stage(self, stage: Stage):
+        f = self.form
+        if stage.kind in ("leximin", "equal_per_capita"):
+            return self._maxmin_needs(stage)
+        if stage.kind == "utilitarian":
+            return self._utilitarian(stage)
+        if stage.kind == "proportional":
+            return self._proportional(stage)
+        if stage.kind == "full":
+            return self._full(stage)
+        if stage.kind == "min_labour":
+            c = f.labour_total
+            self._objective(c, "min")
+            res = self._solve(stage)
+            value = float(c @ res.x[: self.n])
+            self.prices = res.row_duals[: f.m].copy() if res.row_duals is not None else None
+            self._hold_linear(c, value, "min")
+            return value, self.binding(stage, res), [value]
+        if stage.kind == "min_transport":
+            c = f.transport_labour
+            self._objective(c, "min")
+            res = self._solve(stage)
+            value = float(c @ res.x[: self.n])
+            self._hold_linear(c, value, "min")
+            return value, self.binding(stage, res), [value]
+        if stage.kind == "fair_burden":
+            return self._fair_burden(stage)
+        raise ValueError(f"unknown stage kind {stage.kind}")
+
+    def _tier_cols(self, tier: int | None) -> np.ndarray:
+        f = self.form
+        r = f.col_index("r")
+        if tier is None:
+            return r
+        return r[f.cols["tier"].to_numpy()[r] == tier]
+
+    def _floor_rows(self, cols: np.ndarray, weights: np.ndarray, sense: str, equality: bool = False):
+        """Add rows ``w_j v_j - t >= 0`` (max) or ``<= 0`` (min), one per column."""
+        k = len(cols)
+        t = self.form.t_col
+        data = np.concatenate([weights, -np.ones(k)])
+        rr = np.concatenate([np.arange(k), np.arange(k)])
+        cc = np.concatenate([cols, np.full(k, t)])
+        A = sp.csr_array((data, (rr, cc)), shape=(k, self.n))
+        if equality:
+            lo, hi = np.zeros(k), np.zeros(k)
+        elif sense == "max":
+            lo, hi = np.zeros(k), np.full(k, np.inf)
+        else:
+            lo, hi = np.full(k, -np.inf), np.zeros(k)
+        return self.backend.add_rows(A, lo, hi)
+
+    def _t_objective(self, sense: str) -> None:
+        c = np.zeros(self.n)
+        c[self.form.t_col] = 1.0
+        self._objective(c, sense)
+
+    def _maxmin_needs(self, stage: Stage):
+        """Leximin of ``w_j r_j`` over the tier's needs by the saturation method."""
+        cols = self._tier_cols(stage.tier)
+        if len(cols) == 0:
+            return None, None, []
+        w = self._weights(cols) if stage.kind == "equal_per_capita" else np.ones(len(cols))
+        rows = self._floor_rows(cols, w, "max")
+        self._t_objective("max")
+        free = np.ones(len(cols), bool)
+        levels: list[float] = []
+        first_binding = None
+        while free.any():
+            res = self._solve(stage)
+            if first_binding is None:
+                first_binding = self.binding(stage, res)
+            t = float(res.x[self.form.t_col])
+            r = res.x[cols]
+            y = res.row_duals[rows] if res.row_duals is not None else np.zeros(len(rows))
+            at_floor = w * r <= t + 1e-7 * max(1.0, t)
+            at_cap = r >= self.col_upper[cols] - 1e-9
+            blocked = free & at_floor & ((np.abs(y) > DUAL_TOL) | at_cap)
+            if not blocked.any():
+                # degenerate duals: nothing separated; fix every need sitting on the floor
+                blocked = free & at_floor
+            if not blocked.any():  # pragma: no cover - numerical safety net
+                blocked = free.copy()
+            fix = np.flatnonzero(blocked)
+            lower = np.maximum(0.0, (t * (1 - self.tolerance) - EPS * max(1.0, t)) / w[fix])
+            cap = self.col_upper[cols[fix]]
+            lower = np.where(lower > cap - 1e-8, cap, lower)  # saturated at its cap: hold it exactly
+            self._set_cols(cols[fix], lower, self.col_upper[cols[fix]])
+            self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
+            free &= ~blocked
+            if not levels or abs(t - levels[-1]) > 1e-9 * max(1.0, t):
+                levels.append(t)
+            self.progress(stage.name, len(levels), t)
+        self._objective(np.zeros(self.n), "min")
+        return (levels[0] if levels else None), first_binding, levels
+
+    def _weights(self, cols: np.ndarray) -> np.ndarray:
+        """equal_per_capita: delivery per inhabitant relative to the item's mean need per inhabitant."""
+        f = self.form
+        nd = f.needs.iloc[f.cols["need"].to_numpy()[cols]]
+        pop = (
+            f.municipalities.set_index("id")["population"].reindex(nd["municipality"]).to_numpy(float)
+        )
+        pop = np.maximum(pop, 1.0)
+        need = nd["need"].to_numpy(float)
+        frame = pd.DataFrame({"item": nd["item"].to_numpy(), "need": need, "pop": pop})
+        tot = frame.groupby("item")[["need", "pop"]].transform("sum")
+        mean_pc = tot["need"].to_numpy() / tot["pop"].to_numpy()
+        return (need / pop) / mean_pc
+
+    def _utilitarian(self, stage: Stage):
+        cols = self._tier_cols(stage.tier)
+        if len(cols) == 0:
+            return None, None, []
+        c = np.zeros(self.n)
+        c[cols] = 1.0
+        self._objective(c, "max")
+        res = self._solve(stage)
+        value = float(res.x[cols].sum())
+        self._hold_linear(c, value, "max")
+        return value, self.binding(stage, res), [value]
+
+    def _proportional(self, stage: Stage):
+        cols = self._tier_cols(stage.tier)
+        if len(cols) == 0:
+            return None, None, []
+        rows = self._floor_rows(cols, np.ones(len(cols)), "max", equality=True)
+        self._t_objective("max")
+        res = self._solve(stage)
+        t = float(res.x[self.form.t_col])
+        lo = np.full(len(cols), max(0.0, t * (1 - self.tolerance) - EPS * max(1.0, t)))
+        self._set_cols(cols, lo, np.full(len(cols), min(1.0, t + EPS)))
+        self.backend.set_row_bounds(rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
+        self._objective(np.zeros(self.n), "min")
+        return t, self.binding(stage, res), [t]
+
+    def _full(self, stage: Stage):
+        cols = self._tier_cols(None)
+        self._set_cols(cols, np.ones(len(cols)), np.ones(len(cols)))
+        self._objective(np.zeros(self.n), "min")
+        res = self._solve(stage)
+        return 1.0, self.binding(stage, res), [1.0]
+
+    def _fair_burden(self, stage: Stage):
+        """Leximin of labour shares, most burdened first: min-max by saturation."""
+        f = self.form
+        L = f.municipalities["labour_hours"].to_numpy(float)
+        muni = np.flatnonzero((L > 0) & (np.diff(f.labour.indptr) > 0))
+        if len(muni) == 0:
+            return 0.0, None, []
+        Lab = f.labour[muni]
+        k = len(muni)
+        t = f.t_col
+        scaled = sp.csr_array(Lab.multiply(1.0 / L[muni][:, None]))
+        A = scaled + sp.csr_array((-np.ones(k), (np.arange(k), np.full(k, t))), shape=(k, self.n))
+        rows = self.backend.add_rows(A, np.full(k, -np.inf), np.zeros(k))
+        self._t_objective("min")
+        free = np.ones(k, bool)
+        levels: list[float] = []
+        first_binding = None
+        while free.any():
+            res = self._solve(stage)
+            if first_binding is None:
+                first_binding = self.binding(stage, res)
+            u = float(res.x[t])
+            share = np.asarray(scaled @ res.x[: self.n]).ravel()
+            y = res.row_duals[rows] if res.row_duals is not None else np.zeros(k)
+            on_top = share >= u - 1e-7 * max(1.0, u)
+            blocked = free & on_top & ((np.abs(y) > DUAL_TOL) | (u <= 1e-12))
+            if not blocked.any():
+                blocked = free & on_top
+            if not blocked.any():  # pragma: no cover
+                blocked = free.copy()
+            fix = np.flatnonzero(blocked)
+            hold = u * (1 + self.tolerance) + EPS * max(1.0, u)
+            self.backend.add_rows(scaled[fix], np.full(len(fix), -np.inf), np.full(len(fix), hold))
+            self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
+            free &= ~blocked
+            if not levels or abs(u - levels[-1]) > 1e-9 * max(1.0, u):
+                levels.append(u)
+            self.progress(stage.name, len(levels), u)
+        self._objective(np.zeros(self.n), "min")
+        return (levels[0] if levels else None), first_binding, levels

@@ -1,0 +1,528 @@
+"""Assembly of the linear programme of SPEC section 3, vectorised.
+
+Every constraint family is built by one function from whole columns of the
+scenario's canonical tables with numpy and scipy.sparse: there is no Python
+loop over terms, rows or needs. The result, :class:`Formulation`, holds the
+solver-neutral :class:`solvers.LinearProgram` and two label tables (``cols``
+and ``rows``) that say, in the scenario's own ids, what each column and row is.
+
+Columns (all >= 0)
+    ``x``  activity of process p in municipality m (only where a capacity row
+           exists and the process can run: labour is available);
+    ``f``  flow of transportable good i along one direction of a link (only
+           goods that some municipality needs or consumes, only from places
+           that can hold the good to places that can pass it on to a user);
+    ``r``  satisfaction ratio of one need, in [0, 1]; delivery = need * r
+           (only needs that are non-zero and reachable);
+    ``t``  one auxiliary "floor" column used by the max-min stages.
+
+Rows
+    ``balance``  endowment + production - consumption + inflow*(1-loss)
+                 - outflow - deliveries >= 0, per municipality and good or
+                 resource (only where something is taken out);
+    ``labour``   process labour + labour of outgoing flows <= labour_hours;
+    ``link``     sum of flows on one link direction <= its capacity;
+    ``limit``    emissions (or resource use) over a scope <= cap;
+    ``mandate``  max_export, min_local_share, max_labour_share.
+Process capacities and ``forbid_process`` mandates are column bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from models import Scenario
+from solvers import LinearProgram
+
+INF = np.inf
+
+
+@dataclass(frozen=True)
+class Formulation:
+    """The programme plus labels that map it back to the scenario."""
+
+    lp: LinearProgram
+    cols: pd.DataFrame  # kind, municipality, process, item, origin, dest, need, tier
+    rows: pd.DataFrame  # kind, municipality, item, process, origin, dest, scope, mandate
+    needs: pd.DataFrame  # every resolved need, with its column (-1 if none) and reason
+    arcs: pd.DataFrame  # directed links: origin, dest, labour_per_unit, capacity, loss
+    labour: sp.csr_array  # municipalities x columns: labour hours used
+    municipalities: pd.DataFrame
+    t_col: int
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of columns."""
+        return self.lp.A.shape[1]
+
+    @property
+    def m(self) -> int:
+        """Number of rows."""
+        return self.lp.A.shape[0]
+
+    def col_index(self, kind: str) -> np.ndarray:
+        """Indices of the columns of one kind."""
+        return np.flatnonzero(self.cols["kind"].to_numpy() == kind)
+
+    def row_index(self, kind: str) -> np.ndarray:
+        """Indices of the rows of one kind."""
+        return np.flatnonzero(self.rows["kind"].to_numpy() == kind)
+
+    @property
+    def resource_rows(self) -> np.ndarray:
+        """Balance rows of resources (land, water): their duals say what one more unit buys."""
+        bal = self.row_index("balance")
+        return bal[self.rows["is_resource"].to_numpy()[bal]]
+
+    @property
+    def labour_total(self) -> np.ndarray:
+        """Objective coefficients of total labour hours."""
+        return np.asarray(self.labour.sum(axis=0)).ravel()
+
+    @property
+    def transport_labour(self) -> np.ndarray:
+        """Objective coefficients of labour spent moving goods."""
+        c = np.zeros(self.n)
+        f = self.col_index("f")
+        c[f] = self.arcs["labour_per_unit"].to_numpy()[self.cols["arc"].to_numpy()[f]]
+        return c
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _codes(values: pd.Series | np.ndarray, index: pd.Index) -> np.ndarray:
+    """Integer position of each value in ``index`` (-1 where absent)."""
+    return index.get_indexer(pd.Index(values))
+
+
+def directed_arcs(scenario: Scenario) -> pd.DataFrame:
+    """Each link as one or two directed arcs (a both-ways link is two arcs)."""
+    links = scenario.links
+    fwd = pd.DataFrame(
+        {
+            "origin": links["from"].to_numpy(),
+            "dest": links["to"].to_numpy(),
+            "labour_per_unit": links["labour_per_unit"].to_numpy(float),
+            "capacity": links["capacity"].to_numpy(float),
+            "loss": links["loss"].to_numpy(float),
+            "link": np.arange(len(links)),
+        }
+    )
+    back = fwd[links["both_ways"].to_numpy(bool)].rename(columns={"origin": "dest", "dest": "origin"})
+    arcs = pd.concat([fwd, back[fwd.columns]], ignore_index=True)
+    return arcs
+
+
+def ancestors(scenario: Scenario) -> pd.DataFrame:
+    """Pairs (municipality, scope): each municipality lies in itself and every ancestor.
+
+    Walks the confederation tree one level at a time for all municipalities at
+    once (the depth of the tree, not the number of municipalities, bounds the loop).
+    """
+    parent = pd.Series(
+        scenario.confederations["parent"].to_numpy(), index=scenario.confederations["id"].to_numpy()
+    )
+    muni = scenario.municipalities["id"].to_numpy()
+    level = scenario.municipalities["confederation"].to_numpy(dtype=object)
+    pairs = [pd.DataFrame({"municipality": muni, "scope": muni})]
+    for _ in range(len(parent) + 1):
+        alive = (level != "") & pd.notna(level)
+        if not alive.any():
+            break
+        pairs.append(pd.DataFrame({"municipality": muni[alive], "scope": level[alive]}))
+        level = np.where(alive, parent.reindex(level).fillna("").to_numpy(dtype=object), "")
+    return pd.concat(pairs, ignore_index=True).drop_duplicates()
+
+
+def scope_matrix(scenario: Scenario, scopes: pd.Series) -> sp.csr_array:
+    """0/1 matrix (len(scopes) x municipalities): municipality m lies in scope s."""
+    muni = pd.Index(scenario.municipalities["id"])
+    want = pd.DataFrame({"scope": np.asarray(scopes, dtype=object), "k": np.arange(len(scopes))})
+    hit = want.merge(ancestors(scenario), on="scope")
+    return sp.csr_array(
+        (np.ones(len(hit)), (hit["k"].to_numpy(), muni.get_indexer(hit["municipality"]))),
+        shape=(len(scopes), len(muni)),
+    )
+
+
+def _reachability(n: int, origin: np.ndarray, dest: np.ndarray) -> sp.csr_array:
+    """Boolean n x n matrix R with R[a, b] = b can be reached from a (a reaches itself)."""
+    from scipy.sparse.csgraph import shortest_path
+
+    if len(origin) == 0:
+        return sp.csr_array(sp.eye(n, dtype=bool))
+    g = sp.csr_array((np.ones(len(origin)), (origin, dest)), shape=(n, n))
+    d = shortest_path(g, method="D", unweighted=True, directed=True)
+    return sp.csr_array(np.isfinite(d))
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build(scenario: Scenario) -> Formulation:
+    """Assemble the programme of SPEC section 3 for ``scenario``."""
+    muni = scenario.municipalities
+    items = scenario.items
+    procs = scenario.processes
+    pio = scenario.process_io
+    M_ids = pd.Index(muni["id"])
+    I_ids = pd.Index(items["id"])
+    P_ids = pd.Index(procs["id"])
+    nM, nI = len(M_ids), len(I_ids)
+    L = muni["labour_hours"].to_numpy(float)
+    kind = items["kind"].to_numpy()
+    is_emission = kind == "emission"
+    transportable = items["transportable"].to_numpy(bool) & (kind == "good")
+    proc_lab = procs["labour_hours"].to_numpy(float)
+
+    # ---- process activity columns x[p, m]
+    cap = scenario.capacities
+    xm = _codes(cap["municipality"], M_ids)
+    xp = _codes(cap["process"], P_ids)
+    runnable = ~((L[xm] <= 0) & (proc_lab[xp] > 0))
+    xm, xp = xm[runnable], xp[runnable]
+    x_ub = cap["max_level"].to_numpy(float)[runnable]
+    x_ub = np.where(np.isnan(x_ub), INF, x_ub)
+    mand = scenario.mandates
+    forb = mand[mand["kind"] == "forbid_process"]
+    forb_key = set(zip(_codes(forb["municipality"], M_ids), _codes(forb["target"], P_ids), strict=True))
+    x_forbidden = np.fromiter(((m, p) in forb_key for m, p in zip(xm, xp, strict=True)), bool, len(xm))
+    x_ub = np.where(x_forbidden, 0.0, x_ub)
+    nx = len(xm)
+
+    # process_io joined to x: one entry per (x column, item of its process)
+    io_p = _codes(pio["process"], P_ids)
+    io_i = _codes(pio["item"], I_ids)
+    io_q = pio["quantity"].to_numpy(float)
+    order = np.argsort(io_p, kind="stable")
+    io_p, io_i, io_q = io_p[order], io_i[order], io_q[order]
+    start = np.searchsorted(io_p, np.arange(len(P_ids)), "left")
+    stop = np.searchsorted(io_p, np.arange(len(P_ids)), "right")
+    per_x = stop[xp] - start[xp]
+    e_col = np.repeat(np.arange(nx), per_x)
+    e_io = _ranges(start[xp], per_x)
+    e_m, e_i, e_q = xm[e_col], io_i[e_io], io_q[e_io]
+
+    # ---- needs and ratio columns r
+    needs = scenario.resolved_needs().reset_index(drop=True)
+    nd_m = _codes(needs["municipality"], M_ids)
+    nd_i = _codes(needs["item"], I_ids)
+    need_q = needs["need"].to_numpy(float)
+
+    # ---- directed arcs that can carry anything
+    arcs = directed_arcs(scenario)
+    a_o = _codes(arcs["origin"], M_ids)
+    a_d = _codes(arcs["dest"], M_ids)
+    usable = ~((L[a_o] <= 0) & (arcs["labour_per_unit"].to_numpy() > 0))
+    usable &= ~(arcs["capacity"].to_numpy() <= 0)
+    arcs = arcs[usable].reset_index(drop=True)
+    a_o, a_d = a_o[usable], a_d[usable]
+    nA = len(arcs)
+    R = _reachability(nM, a_o, a_d)  # R[a, b]: b reachable from a
+
+    # where can each item be had (sources) and where is it used (demand)
+    endw = scenario.endowments
+    en_m = _codes(endw["municipality"], M_ids)
+    en_i = _codes(endw["item"], I_ids)
+    en_q = endw["quantity"].to_numpy(float)
+    src = sp.csr_array(
+        (
+            np.ones(int((en_q > 0).sum()) + int((e_q > 0).sum())),
+            (
+                np.concatenate([en_i[en_q > 0], e_i[e_q > 0]]),
+                np.concatenate([en_m[en_q > 0], e_m[e_q > 0]]),
+            ),
+        ),
+        shape=(nI, nM),
+    )
+    src = (src > 0).astype(float)
+    use = sp.csr_array(
+        (
+            np.ones(len(need_q) + int((e_q < 0).sum())),
+            (np.concatenate([nd_i, e_i[e_q < 0]]), np.concatenate([nd_m, e_m[e_q < 0]])),
+        ),
+        shape=(nI, nM),
+    )
+    use = (use > 0).astype(float)
+    Rf = R.astype(float)
+    have = (src @ Rf).toarray() > 0  # item can be at municipality (by transport if transportable)
+    have_local = src.toarray() > 0
+    have = np.where(transportable[:, None], have, have_local)
+    forward = (use @ Rf.T).toarray() > 0  # from municipality, some user of the item is reachable
+
+    reachable = have[nd_i, nd_m] & (need_q > 0)
+    needs["col"] = -1
+    needs["reason"] = np.where(need_q <= 0, "zero need", np.where(reachable, "", "unreachable"))
+    r_need = np.flatnonzero(reachable)
+    nr = len(r_need)
+
+    # ---- flow columns f[i, a]: transportable items that can be at the origin and are wanted past the destination
+    t_items = np.flatnonzero(transportable)
+    if nA and len(t_items):
+        ok = have[np.ix_(t_items, a_o)] & forward[np.ix_(t_items, a_d)]
+        fi_local, fa = np.nonzero(ok)
+        f_item = t_items[fi_local]
+        f_arc = fa
+    else:
+        f_item = np.zeros(0, int)
+        f_arc = np.zeros(0, int)
+    nf = len(f_item)
+
+    # ---- column layout: x | f | r | t
+    x0, f0, r0 = 0, nx, nx + nf
+    t_col = nx + nf + nr
+    n = t_col + 1
+    needs.loc[r_need, "col"] = r0 + np.arange(nr)
+
+    a_lpu = arcs["labour_per_unit"].to_numpy(float)
+    a_loss = arcs["loss"].to_numpy(float)
+    a_cap = arcs["capacity"].to_numpy(float)
+
+    # ---- balance rows, from triplets (municipality, item, column, coefficient)
+    keep = ~is_emission[e_i]
+    bm = [e_m[keep], a_o[f_arc], a_d[f_arc], nd_m[r_need]]
+    bi = [e_i[keep], f_item, f_item, nd_i[r_need]]
+    bc = [x0 + e_col[keep], f0 + np.arange(nf), f0 + np.arange(nf), r0 + np.arange(nr)]
+    bv = [e_q[keep], -np.ones(nf), 1.0 - a_loss[f_arc], -need_q[r_need]]
+    bm, bi, bc, bv = (np.concatenate(v) for v in (bm, bi, bc, bv))
+    key = bm.astype(np.int64) * nI + bi
+    takes = np.unique(key[bv < 0])  # only pairs from which something is taken need a row
+    row_of = np.searchsorted(takes, key)
+    inrow = (row_of < len(takes)) & (takes[np.minimum(row_of, len(takes) - 1)] == key) if len(takes) else np.zeros(len(key), bool)
+    A_bal = sp.csr_array((bv[inrow], (row_of[inrow], bc[inrow])), shape=(len(takes), n))
+    bal_m, bal_i = takes // nI, takes % nI
+    endow = np.zeros(len(takes))
+    if len(en_q):
+        ek = en_m.astype(np.int64) * nI + en_i
+        pos = np.searchsorted(takes, ek)
+        hit = (pos < len(takes)) & (takes[np.minimum(pos, max(len(takes) - 1, 0))] == ek) if len(takes) else np.zeros(len(ek), bool)
+        np.add.at(endow, pos[hit], en_q[hit])
+    bal_lo, bal_hi = -endow, np.full(len(takes), INF)
+
+    # ---- labour used per municipality (x labour + labour of outgoing flows)
+    lab_rows = np.concatenate([xm, a_o[f_arc]])
+    lab_cols = np.concatenate([x0 + np.arange(nx), f0 + np.arange(nf)])
+    lab_vals = np.concatenate([proc_lab[xp], a_lpu[f_arc]])
+    nzl = lab_vals != 0
+    Lab = sp.csr_array((lab_vals[nzl], (lab_rows[nzl], lab_cols[nzl])), shape=(nM, n))
+    lab_used = np.flatnonzero(np.diff(Lab.indptr) > 0)
+    A_lab = Lab[lab_used]
+    lab_lo, lab_hi = np.full(len(lab_used), -INF), L[lab_used]
+
+    # ---- link capacity rows, one per arc with a finite capacity
+    capped = np.flatnonzero(np.isfinite(a_cap))
+    cap_row = np.full(nA, -1)
+    cap_row[capped] = np.arange(len(capped))
+    sel = cap_row[f_arc] >= 0
+    A_link = sp.csr_array(
+        (np.ones(int(sel.sum())), (cap_row[f_arc][sel], f0 + np.flatnonzero(sel))), shape=(len(capped), n)
+    )
+    link_lo, link_hi = np.full(len(capped), -INF), a_cap[capped]
+
+    # ---- limits: emissions (net output) or resource use (gross input) over a scope
+    lim = scenario.limits
+    lim_i = _codes(lim["item"], I_ids)
+    amount_q = np.where(is_emission[e_i], e_q, np.where(e_q < 0, -e_q, 0.0))
+    S = scope_matrix(scenario, lim["scope"])  # limits x municipalities
+    # limit row l = sum over x entries whose item is lim_i[l] and municipality in scope
+    if len(lim):
+        # for each limit, select entries with its item: build item-indicator (limits x items)
+        Litem = sp.csr_array((np.ones(len(lim)), (np.arange(len(lim)), lim_i)), shape=(len(lim), nI))
+        # entry e belongs to limit l iff Litem[l, e_i] and S[l, e_m]
+        Ei = sp.csr_array((np.ones(len(e_i)), (e_i, np.arange(len(e_i)))), shape=(nI, len(e_i)))
+        Em = sp.csr_array((np.ones(len(e_m)), (e_m, np.arange(len(e_m)))), shape=(nM, len(e_m)))
+        member = (Litem @ Ei).multiply(S @ Em)  # limits x entries
+        Ent = sp.csr_array((amount_q, (np.arange(len(e_i)), x0 + e_col)), shape=(len(e_i), n))
+        A_lim = sp.csr_array(member @ Ent)
+    else:
+        A_lim = sp.csr_array((0, n))
+    lim_lo, lim_hi = np.full(len(lim), -INF), lim["cap"].to_numpy(float)
+
+    # ---- mandates as rows
+    mk = mand["kind"].to_numpy()
+    mm = _codes(mand["municipality"], M_ids)
+    mval = mand["value"].to_numpy(float)
+    # max_export: flows of the item leaving the municipality
+    me = np.flatnonzero(mk == "max_export")
+    me_i = _codes(mand["target"].to_numpy()[me], I_ids)
+    A_exp = _select_rows(
+        keys_rows=mm[me].astype(np.int64) * nI + me_i,
+        keys_entries=a_o[f_arc].astype(np.int64) * nI + f_item,
+        cols=f0 + np.arange(nf),
+        vals=np.ones(nf),
+        n=n,
+    )
+    # min_local_share: gross production at home >= share * total need
+    ms = np.flatnonzero(mk == "min_local_share")
+    ms_i = _codes(mand["target"].to_numpy()[ms], I_ids)
+    prod = e_q > 0
+    A_loc = _select_rows(
+        keys_rows=mm[ms].astype(np.int64) * nI + ms_i,
+        keys_entries=(e_m.astype(np.int64) * nI + e_i)[prod],
+        cols=(x0 + e_col)[prod],
+        vals=e_q[prod],
+        n=n,
+    )
+    tot_need = pd.Series(need_q).groupby(nd_m.astype(np.int64) * nI + nd_i).sum()
+    ms_need = tot_need.reindex(mm[ms].astype(np.int64) * nI + ms_i).fillna(0).to_numpy()
+    # max_labour_share: labour used <= share * labour_hours
+    ml = np.flatnonzero(mk == "max_labour_share")
+    A_mls = Lab[mm[ml]]
+    mand_rows = np.concatenate([me, ms, ml])
+    A_man = sp.vstack([A_exp, A_loc, A_mls], format="csr")
+    man_lo = np.concatenate([np.full(len(me), -INF), mval[ms] * ms_need, np.full(len(ml), -INF)])
+    man_hi = np.concatenate([mval[me], np.full(len(ms), INF), mval[ml] * L[mm[ml]]])
+
+    A = sp.vstack([A_bal, A_lab, A_link, A_lim, A_man], format="csr")
+    A.sum_duplicates()
+    row_lower = np.concatenate([bal_lo, lab_lo, link_lo, lim_lo, man_lo])
+    row_upper = np.concatenate([bal_hi, lab_hi, link_hi, lim_hi, man_hi])
+
+    col_lower = np.zeros(n)
+    col_upper = np.concatenate([x_ub, np.full(nf, INF), np.ones(nr), [INF]])
+
+    # ---- labels
+    Mi, Ii, Pi = M_ids.to_numpy(), I_ids.to_numpy(), P_ids.to_numpy()
+    empty = lambda k: np.full(k, "", dtype=object)  # noqa: E731
+    cols = pd.DataFrame(
+        {
+            "kind": np.concatenate([np.full(nx, "x"), np.full(nf, "f"), np.full(nr, "r"), ["t"]]),
+            "municipality": np.concatenate([Mi[xm], Mi[a_o[f_arc]], Mi[nd_m[r_need]], [""]]),
+            "process": np.concatenate([Pi[xp], empty(nf), empty(nr), [""]]),
+            "item": np.concatenate([empty(nx), Ii[f_item], Ii[nd_i[r_need]], [""]]),
+            "dest": np.concatenate([empty(nx), Mi[a_d[f_arc]], empty(nr), [""]]),
+            "arc": np.concatenate([np.full(nx, -1), f_arc, np.full(nr, -1), [-1]]),
+            "need": np.concatenate([np.full(nx + nf, -1), r_need, [-1]]),
+            "forbidden": np.concatenate([x_forbidden, np.zeros(nf + nr + 1, bool)]),
+        }
+    )
+    cols["tier"] = -1
+    cols.loc[r0 : r0 + nr - 1, "tier"] = needs["tier"].to_numpy()[r_need]
+    links_arr = arcs["link"].to_numpy()
+    rows = pd.DataFrame(
+        {
+            "kind": np.concatenate(
+                [
+                    np.full(len(takes), "balance"),
+                    np.full(len(lab_used), "labour"),
+                    np.full(len(capped), "link"),
+                    np.full(len(lim), "limit"),
+                    np.full(len(mand_rows), "mandate"),
+                ]
+            ),
+            "municipality": np.concatenate(
+                [Mi[bal_m], Mi[lab_used], Mi[a_o[capped]], empty(len(lim)), Mi[mm[mand_rows]]]
+            ),
+            "item": np.concatenate(
+                [Ii[bal_i], empty(len(lab_used)), empty(len(capped)), Ii[lim_i], mand["target"].to_numpy()[mand_rows]]
+            ),
+            "dest": np.concatenate(
+                [empty(len(takes)), empty(len(lab_used)), Mi[a_d[capped]], empty(len(lim)), empty(len(mand_rows))]
+            ),
+            "scope": np.concatenate(
+                [empty(len(takes)), empty(len(lab_used)), empty(len(capped)), lim["scope"].to_numpy(), empty(len(mand_rows))]
+            ),
+            "mandate": np.concatenate(
+                [empty(len(takes)), empty(len(lab_used)), empty(len(capped)), empty(len(lim)), mk[mand_rows]]
+            ),
+            "source_row": np.concatenate(
+                [np.full(len(takes), -1), np.full(len(lab_used), -1), links_arr[capped], np.arange(len(lim)), mand_rows]
+            ),
+        }
+    )
+    rows["is_resource"] = False
+    rows.loc[: len(takes) - 1, "is_resource"] = kind[bal_i] == "resource"
+    rows["description"] = describe_rows(rows)
+    cols["description"] = describe_cols(cols)
+    lp = LinearProgram(
+        c=np.zeros(n),
+        A=A,
+        row_lower=row_lower,
+        row_upper=row_upper,
+        col_lower=col_lower,
+        col_upper=col_upper,
+        sense="min",
+    )
+    return Formulation(
+        lp=lp,
+        cols=cols,
+        rows=rows,
+        needs=needs,
+        arcs=arcs,
+        labour=Lab,
+        municipalities=muni,
+        t_col=t_col,
+    )
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + k)`` for each start s and length k, vectorised."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offs = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + (np.arange(total) - offs)
+
+
+def _select_rows(keys_rows, keys_entries, cols, vals, n) -> sp.csr_array:
+    """Rows ``k`` summing the entries whose key equals ``keys_rows[k]``."""
+    k = len(keys_rows)
+    if k == 0:
+        return sp.csr_array((0, n))
+    order = np.argsort(keys_rows, kind="stable")
+    sk = keys_rows[order]
+    pos = np.searchsorted(sk, keys_entries)
+    pos_c = np.minimum(pos, k - 1)
+    hit = sk[pos_c] == keys_entries
+    # several mandates with the same key: each gets its own row with the same entries
+    first = pos_c[hit]
+    rows_out, cols_out, vals_out = [], [], []
+    last = np.searchsorted(sk, keys_entries, "right")[hit]
+    reps = last - first
+    r = order[_ranges(first, reps)]
+    rows_out = r
+    cols_out = np.repeat(cols[hit], reps)
+    vals_out = np.repeat(vals[hit], reps)
+    return sp.csr_array((vals_out, (rows_out, cols_out)), shape=(k, n))
+
+
+def describe_rows(rows: pd.DataFrame) -> pd.Series:
+    """Each row in the scenario's own words, e.g. ``mandate max_export grain of ashford``."""
+    k, m, i = rows["kind"], rows["municipality"], rows["item"]
+    out = pd.Series("", index=rows.index, dtype=object)
+    sel = k == "balance"
+    out[sel] = "balance " + i[sel] + " of " + m[sel]
+    sel = k == "labour"
+    out[sel] = "labour of " + m[sel]
+    sel = k == "link"
+    out[sel] = "link " + m[sel] + " -> " + rows["dest"][sel]
+    sel = k == "limit"
+    out[sel] = "limit " + i[sel] + " in " + rows["scope"][sel]
+    sel = k == "mandate"
+    tgt = i[sel].where(i[sel] == "", " " + i[sel])
+    out[sel] = "mandate " + rows["mandate"][sel] + tgt + " of " + m[sel]
+    return out
+
+
+def describe_cols(cols: pd.DataFrame) -> pd.Series:
+    """Each column's bound in the scenario's own words (capacity, forbidden process, need)."""
+    k = cols["kind"]
+    out = pd.Series("", index=cols.index, dtype=object)
+    sel = (k == "x") & ~cols["forbidden"]
+    out[sel] = "capacity " + cols["process"][sel] + " of " + cols["municipality"][sel]
+    sel = (k == "x") & cols["forbidden"]
+    out[sel] = "mandate forbid_process " + cols["process"][sel] + " of " + cols["municipality"][sel]
+    sel = k == "f"
+    out[sel] = "flow " + cols["item"][sel] + " " + cols["municipality"][sel] + " -> " + cols["dest"][sel]
+    sel = k == "r"
+    out[sel] = (
+        "need " + cols["item"][sel] + " tier " + cols["tier"][sel].astype(str) + " of " + cols["municipality"][sel]
+    )
+    out[k == "t"] = "floor"
+    return out

@@ -1,0 +1,261 @@
+"""The plan: tables of what to make, move and deliver, and the SPEC section 5 JSON.
+
+A :class:`Plan` is separate from the scenario (nothing downstream changes an
+upstream object) and is named by the scenario's content hash, the rule and
+the solver, so the same input always names the same plan.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.engine import EngineResult
+from planner.formulation import Formulation
+
+VERSION = "0.1.0"
+ZERO = 1e-9
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = all equal); 0 for an empty or all-zero set."""
+    v = np.sort(np.asarray(values, float))
+    n = len(v)
+    if n == 0 or v.sum() <= 0:
+        return 0.0
+    cum = np.cumsum(v)
+    return float((n + 1 - 2 * (cum.sum() / cum[-1])) / n)
+
+
+def atkinson(values: np.ndarray, epsilon: float = 0.5) -> float:
+    """Atkinson index of inequality with aversion ``epsilon`` (0 = all equal)."""
+    v = np.asarray(values, float)
+    if len(v) == 0 or v.mean() <= 0:
+        return 0.0
+    if epsilon == 1:
+        if (v <= 0).any():
+            return 1.0
+        return float(1 - np.exp(np.log(v).mean()) / v.mean())
+    return float(1 - (np.mean(v ** (1 - epsilon))) ** (1 / (1 - epsilon)) / v.mean())
+
+
+@dataclass
+class Plan:
+    """A solved (or failed) plan with its tables as pandas DataFrames."""
+
+    status: str
+    scenario: dict
+    rule: str
+    solver: str
+    stages: list[dict]
+    deliveries: pd.DataFrame
+    production: pd.DataFrame
+    flows: pd.DataFrame
+    labour: pd.DataFrame
+    limits: pd.DataFrame
+    prices: pd.DataFrame
+    binding: pd.DataFrame
+    metrics: dict
+    conflicts: list[str] = field(default_factory=list)
+    message: str = ""
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The SPEC section 5 JSON object (key names are a contract)."""
+        out = {
+            "status": self.status,
+            "scenario": self.scenario,
+            "rule": self.rule,
+            "solver": self.solver,
+            "version": VERSION,
+            "stages": self.stages,
+            "deliveries": _records(self.deliveries),
+            "production": _records(self.production),
+            "flows": _records(self.flows),
+            "labour": _records(self.labour),
+            "limits": _records(self.limits),
+            "prices": _records(self.prices),
+            "binding": _records(self.binding),
+            "metrics": self.metrics,
+            "timings": self.timings,
+        }
+        if self.conflicts or self.status == "infeasible":
+            out["conflicts"] = list(self.conflicts)
+        if self.message:
+            out["message"] = self.message
+        return _clean(out)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The plan as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the plan was solved (optimal or with shortfalls)."""
+        return self.status in ("optimal", "shortfall")
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        f = float(obj)
+        return None if not math.isfinite(f) else f
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    if df is None or df.empty:
+        return []
+    return _clean(df.to_dict(orient="records"))
+
+
+DELIVERY_COLS = ["municipality", "item", "tier", "need", "delivered", "ratio"]
+PRODUCTION_COLS = ["municipality", "process", "level"]
+FLOW_COLS = ["from", "to", "item", "quantity", "arrived"]
+LABOUR_COLS = ["municipality", "used", "available", "share", "free_time"]
+LIMIT_COLS = ["item", "scope", "amount", "cap"]
+PRICE_COLS = ["municipality", "item", "labour_value"]
+BINDING_COLS = ["stage", "kind", "where", "municipality", "item", "dual"]
+
+
+def empty_tables() -> dict[str, pd.DataFrame]:
+    """Empty tables with the plan's columns (for plans that were not solved)."""
+    cols = {
+        "deliveries": DELIVERY_COLS,
+        "production": PRODUCTION_COLS,
+        "flows": FLOW_COLS,
+        "labour": LABOUR_COLS,
+        "limits": LIMIT_COLS,
+        "prices": PRICE_COLS,
+        "binding": BINDING_COLS,
+    }
+    return {k: pd.DataFrame(columns=v) for k, v in cols.items()}
+
+
+def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.DataFrame]:
+    """Turn the solver's column values into the plan's tables."""
+    x = np.maximum(result.x, 0.0)
+    cols = form.cols
+    kind = cols["kind"].to_numpy()
+
+    needs = form.needs
+    need = needs["need"].to_numpy(float)
+    ratio = np.zeros(len(needs))
+    has = needs["col"].to_numpy() >= 0
+    ratio[has] = np.clip(x[needs["col"].to_numpy()[has]], 0.0, 1.0)
+    ratio[need <= 0] = 1.0
+    deliveries = pd.DataFrame(
+        {
+            "municipality": needs["municipality"].to_numpy(),
+            "item": needs["item"].to_numpy(),
+            "tier": needs["tier"].to_numpy(int),
+            "need": need,
+            "delivered": need * ratio,
+            "ratio": ratio,
+        }
+    )
+
+    xs = np.flatnonzero((kind == "x") & (x > ZERO))
+    production = pd.DataFrame(
+        {
+            "municipality": cols["municipality"].to_numpy()[xs],
+            "process": cols["process"].to_numpy()[xs],
+            "level": x[xs],
+        }
+    )
+
+    fs = np.flatnonzero((kind == "f") & (x > ZERO))
+    loss = form.arcs["loss"].to_numpy(float)[cols["arc"].to_numpy()[fs]]
+    flows = pd.DataFrame(
+        {
+            "from": cols["municipality"].to_numpy()[fs],
+            "to": cols["dest"].to_numpy()[fs],
+            "item": cols["item"].to_numpy()[fs],
+            "quantity": x[fs],
+            "arrived": x[fs] * (1.0 - loss),
+        }
+    )
+
+    muni = form.municipalities
+    avail = muni["labour_hours"].to_numpy(float)
+    used = np.asarray(form.labour @ x).ravel()
+    share = np.divide(used, avail, out=np.zeros_like(used), where=avail > 0)
+    labour = pd.DataFrame(
+        {
+            "municipality": muni["id"].to_numpy(),
+            "used": used,
+            "available": avail,
+            "share": share,
+            "free_time": avail - used,
+        }
+    )
+
+    lim_rows = form.row_index("limit")
+    amount = np.asarray(form.lp.A[lim_rows] @ x).ravel() if len(lim_rows) else np.zeros(0)
+    limits = pd.DataFrame(
+        {
+            "item": form.rows["item"].to_numpy()[lim_rows],
+            "scope": form.rows["scope"].to_numpy()[lim_rows],
+            "amount": amount,
+            "cap": form.lp.row_upper[lim_rows],
+        }
+    )
+
+    bal = form.row_index("balance")
+    if result.prices is not None:
+        prices = pd.DataFrame(
+            {
+                "municipality": form.rows["municipality"].to_numpy()[bal],
+                "item": form.rows["item"].to_numpy()[bal],
+                "labour_value": result.prices[bal] + 0.0,
+            }
+        )
+    else:
+        prices = pd.DataFrame(columns=PRICE_COLS)
+
+    frames = [o.binding for o in result.outcomes if o.binding is not None and not o.binding.empty]
+    binding = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BINDING_COLS)
+    return {
+        "deliveries": deliveries,
+        "production": production,
+        "flows": flows,
+        "labour": labour,
+        "limits": limits,
+        "prices": prices,
+        "binding": binding[BINDING_COLS],
+    }
+
+
+def metrics(tables: dict[str, pd.DataFrame]) -> dict:
+    """The plan's summary figures (SPEC section 5)."""
+    d = tables["deliveries"]
+    real = d[d["need"] > 0]
+    ratios = real["ratio"].to_numpy(float)
+    min_ratio = {str(int(t)): float(g["ratio"].min()) for t, g in real.groupby("tier")}
+    lab = tables["labour"]
+    worked = lab[lab["available"] > 0]
+    t1 = real[real["tier"] == 1]
+    return {
+        "min_ratio": min_ratio,
+        "mean_ratio": float(ratios.mean()) if len(ratios) else 1.0,
+        "gini": gini(ratios),
+        "atkinson": atkinson(ratios),
+        "total_labour": float(lab["used"].sum()) if len(lab) else 0.0,
+        "max_share": float(worked["share"].max()) if len(worked) else 0.0,
+        "unmet_tier1": float((t1["need"] - t1["delivered"]).clip(lower=0).sum()),
+        "emissions": {
+            str(r.item) + "@" + str(r.scope): float(r.amount) for r in tables["limits"].itertuples()
+        },
+    }

@@ -1,0 +1,212 @@
+"""HiGHS through highspy: the default backend.
+
+The whole CSR matrix goes to HiGHS in one ``passModel`` call; edits go into the
+HiGHS model in place (``addRows``, ``changeColsCost``, ``changeRowsBounds``,
+``changeColsBounds``, ``changeObjectiveSense``/``Offset``), so HiGHS keeps its basis
+and the next simplex solve starts warm.  HiGHS reports duals already in the
+convention of :mod:`solvers._base` (d objective / d bound in the problem's own
+sense, for min and max alike), so they pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import numpy as np
+
+from solvers._base import Backend, LinearProgram, Result, Status, file_names
+
+_banner = threading.Lock()
+_banner_shown = False
+_IIS_IRREDUCIBLE = 4  # highspy.IisStrategy.kIisStrategyIrreducible
+# IisBoundStatus lower, upper, boxed; free, null and dropped bounds are not part of the IIS
+_IIS_BOUNDS = (2, 3, 4)
+
+
+def new_highs(verbose: bool = False):
+    """A fresh ``highspy.Highs``, quiet unless ``verbose``.
+
+    HiGHS prints a copyright banner to file descriptor 1 when the first instance of a
+    process is made, before any option can be set; it would end up in the output of a
+    command writing JSON to stdout, so the first construction runs with fd 1 pointed at
+    /dev/null.
+    """
+    global _banner_shown
+    import highspy
+
+    with _banner:
+        if _banner_shown or verbose:
+            h = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            try:
+                saved = os.dup(1)
+            except OSError:
+                saved = None
+            try:
+                if saved is not None:
+                    with open(os.devnull, "w") as null:
+                        os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+            finally:
+                if saved is not None:
+                    os.dup2(saved, 1)
+                    os.close(saved)
+        _banner_shown = True
+    h.setOptionValue("output_flag", bool(verbose))
+    return h
+
+
+def _check(status, what: str) -> None:
+    if status.name == "kError":
+        raise RuntimeError(f"highs: {what} failed")
+
+
+def _i32(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+class HighsBackend(Backend):
+    """HiGHS (highspy): simplex or interior point, in-place edits, warm starts, IIS."""
+
+    name = "highs"
+    features = frozenset(
+        {"edit", "warm_start", "iis", "duals", "time_limit", "write_mps", "write_lp"}
+    )
+
+    @classmethod
+    def _probe(cls) -> bool:
+        import highspy  # noqa: F401
+
+        return True
+
+    def __init__(self, **options):
+        """See :class:`Backend`; ``threads`` sets HiGHS's ``threads`` option."""
+        super().__init__(**options)
+        self._h = new_highs(self.verbose)
+        if self.threads:
+            self._h.setOptionValue("threads", int(self.threads))
+
+    @staticmethod
+    def _sense(sense: str):
+        import highspy
+
+        return highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
+
+    def _load(self, lp: LinearProgram) -> None:
+        import highspy
+
+        hl = highspy.HighsLp()
+        hl.num_col_, hl.num_row_ = lp.num_cols, lp.num_rows
+        hl.col_cost_, hl.offset_, hl.sense_ = lp.c, lp.offset, self._sense(lp.sense)
+        hl.col_lower_, hl.col_upper_ = lp.col_lower, lp.col_upper
+        hl.row_lower_, hl.row_upper_ = lp.row_lower, lp.row_upper
+        a = hl.a_matrix_
+        a.format_ = highspy.MatrixFormat.kRowwise
+        a.num_col_, a.num_row_ = lp.num_cols, lp.num_rows
+        a.start_, a.index_, a.value_ = _i32(lp.A.indptr), _i32(lp.A.indices), lp.A.data
+        _check(self._h.passModel(hl), "passModel")
+
+    def _add_rows(self, R, lower, upper, names) -> None:
+        _check(
+            self._h.addRows(
+                R.shape[0], lower, upper, R.nnz, _i32(R.indptr[:-1]), _i32(R.indices), R.data
+            ),
+            "addRows",
+        )
+
+    def _set_objective(self, c, sense, offset) -> None:
+        _check(self._h.changeColsCost(c.size, _i32(np.arange(c.size)), c), "changeColsCost")
+        _check(self._h.changeObjectiveSense(self._sense(sense)), "changeObjectiveSense")
+        _check(self._h.changeObjectiveOffset(offset), "changeObjectiveOffset")
+
+    def _set_row_bounds(self, rows, lower, upper) -> None:
+        _check(self._h.changeRowsBounds(rows.size, _i32(rows), lower, upper), "changeRowsBounds")
+
+    def _set_col_bounds(self, cols, lower, upper) -> None:
+        _check(self._h.changeColsBounds(cols.size, _i32(cols), lower, upper), "changeColsBounds")
+
+    def _run(self, time_limit: float | None, method: str):
+        h = self._h
+        h.setOptionValue("time_limit", np.inf if time_limit is None else time_limit)
+        h.setOptionValue("solver", method)
+        h.setOptionValue("run_crossover", "on")  # so ipm also gives a basis and duals
+        _check(h.run(), "run")
+        status = h.getModelStatus()
+        if status.name == "kUnboundedOrInfeasible":  # presolve could not tell: ask again
+            h.setOptionValue("presolve", "off")
+            try:
+                h.run()
+            finally:
+                h.setOptionValue("presolve", "choose")
+            status = h.getModelStatus()
+        return status
+
+    def _solve(self, time_limit, method) -> Result:
+        h = self._h
+        ms = self._run(time_limit, method)
+        name = ms.name
+        status = {
+            "kOptimal": Status.OPTIMAL,
+            "kModelEmpty": Status.OPTIMAL,
+            "kInfeasible": Status.INFEASIBLE,
+            "kUnbounded": Status.UNBOUNDED,
+            "kTimeLimit": Status.TIME_LIMIT,
+            "kIterationLimit": Status.TIME_LIMIT,
+        }.get(name, Status.ERROR)
+        info = h.getInfo()
+        counts = (
+            info.simplex_iteration_count,
+            info.ipm_iteration_count,
+            info.crossover_iteration_count,
+        )
+        extra = {
+            "iterations": int(sum(max(0, k) for k in counts)),
+            "message": h.modelStatusToString(ms),
+        }
+        m, n = self._shape()
+        if name == "kModelEmpty":
+            lp = self.lp
+            x = np.clip(np.zeros(n), lp.col_lower, lp.col_upper)
+            return Result(status, lp.objective_value(x), x, np.zeros(m), np.zeros(n), **extra)
+        feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if status is Status.OPTIMAL or (status is Status.TIME_LIMIT and feasible):
+            sol = h.getSolution()
+            x = np.asarray(sol.col_value, dtype=np.float64)
+            duals = status is Status.OPTIMAL and sol.dual_valid
+            rd = np.asarray(sol.row_dual, dtype=np.float64) if duals else np.full(m, np.nan)
+            cd = np.asarray(sol.col_dual, dtype=np.float64) if duals else np.full(n, np.nan)
+            return Result(status, float(info.objective_function_value), x, rd, cd, **extra)
+        return Result.empty(status, n, m, **extra)
+
+    def iis(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """HiGHS's own IIS (strategy "irreducible"); None when the programme is feasible.
+
+        Falls back to the elastic filter if HiGHS returns no valid IIS.
+        """
+        h = self._h
+        status = self._run(None, "simplex").name
+        if status in ("kOptimal", "kUnbounded", "kModelEmpty"):
+            return None
+        if status != "kInfeasible":
+            raise RuntimeError(f"highs: cannot compute an IIS, the solve ended {status}")
+        h.setOptionValue("iis_strategy", _IIS_IRREDUCIBLE)
+        st, iis = h.getIis()
+        rows = np.asarray(iis.row_index_, dtype=np.int64)[np.isin(iis.row_bound_, _IIS_BOUNDS)]
+        cols = np.asarray(iis.col_index_, dtype=np.int64)[np.isin(iis.col_bound_, _IIS_BOUNDS)]
+        if st.name == "kError" or not iis.valid_ or rows.size + cols.size == 0:
+            return super().iis()
+        return np.sort(rows), np.sort(cols)
+
+    def _write(self, path, fmt) -> None:
+        lp = self.lp
+        h = self._h
+        if lp.col_names is not None or lp.row_names is not None:
+            hl = h.getLp()
+            hl.col_names_ = file_names(lp.col_names, lp.num_cols, "c")
+            hl.row_names_ = file_names(lp.row_names, lp.num_rows, "r")
+            h = new_highs()
+            _check(h.passModel(hl), "passModel")
+        _check(h.writeModel(str(path)), f"writeModel({path})")
