@@ -141,6 +141,8 @@ def _from_document(doc: Any, name: str, problems: list[Problem]) -> Scenario:
 
 def _read_xlsx_bytes(data: bytes, name: str) -> Scenario:
     meta, lines, raws, problems = read_xlsx(data, name)
+    if any(p.file == name and p.row == 0 and p.is_error for p in problems):
+        raise ScenarioError(problems)  # not a workbook at all
     return assemble(meta, raws, Source.xlsx(name), problems, lines)
 
 

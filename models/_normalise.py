@@ -38,6 +38,7 @@ class Table:
     file: str
     frame: pd.DataFrame
     given: dict[str, pd.Series] = field(default_factory=dict)
+    header: tuple[str, ...] | None = None  # the columns a CSV/xlsx/DataFrame had
 
     def report(self, mask: pd.Series, column: str, message, level: str = "error") -> list[Problem]:
         """One Problem per True row of ``mask``; ``message`` is a str or a Series."""
@@ -81,12 +82,18 @@ def as_text(s: pd.Series) -> pd.Series:
     """A column as stripped str, missing cells as ""."""
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
         return s.fillna("").str.strip()
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.astype("str").where(s.notna(), "").str.strip()  # fast path: only text
     return s.map(cell_text).astype("str")
 
 
 def _parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Return (values, given, error message or "") for a numeric column."""
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+    plain = s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in (
+        "floating", "integer", "mixed-integer-float", "empty")  # fmt: skip
+    if plain or (
+        pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+    ):
         values = s.astype("float64")
         given = values.notna()
         text = None
@@ -184,7 +191,8 @@ def normalise(schema: TableSchema, raw: RawTable) -> tuple[Table, list[Problem]]
     """Type and check every cell of one table; rows keep their reported number."""
     problems: list[Problem] = []
     src = raw.frame
-    table = Table(schema, raw.file, pd.DataFrame(index=src.index))
+    header = tuple(map(str, src.columns)) if raw.has_header else None
+    table = Table(schema, raw.file, pd.DataFrame(index=src.index), header=header)
     present = [c for c in src.columns if c in schema]
     for c in src.columns:
         if c not in schema:

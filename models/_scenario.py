@@ -209,7 +209,7 @@ def _raw_from_input(value: Any, file: str, source: Source) -> tuple[RawTable, li
         frame = value.reset_index(drop=True)
         frame.columns = [str(c).strip() for c in frame.columns]
         frame.index = np.arange(len(frame), dtype="int64") + source.first_row
-        return RawTable(frame, file, has_header=True), []
+        return RawTable(frame, file, has_header=len(frame.columns) > 0), []
     if isinstance(value, list | tuple):
         bad = [i for i, r in enumerate(value) if not isinstance(r, Mapping)]
         problems = [
@@ -247,6 +247,32 @@ def _raw_from_input(value: Any, file: str, source: Source) -> tuple[RawTable, li
     ]
 
 
+def _reading_order(source: Source):
+    """Sort key: metadata, then tables in order, rows top down, columns left to right."""
+    files = {source.file(n): (i, TABLES[n].names) for i, n in enumerate(TABLES, start=1)}
+
+    def key(p: Problem) -> tuple[int, int, int]:
+        table, names = files.get(p.file, (0, []))
+        first = p.column.split("/")[0]
+        return table, p.row, names.index(first) if first in names else -1
+
+    return key
+
+
+def _one_per_cell(problems: list[Problem]) -> list[Problem]:
+    """Keep the first error of each cell: later ones are its consequences."""
+    seen: set[tuple[str, int, str]] = set()
+    out = []
+    for p in problems:
+        cell = (p.file, p.row, p.column)
+        if p.is_error and p.column != "-":
+            if cell in seen:
+                continue
+            seen.add(cell)
+        out.append(p)
+    return out
+
+
 def assemble(
     meta: Any,
     raws: Mapping[str, RawTable | None],
@@ -268,9 +294,10 @@ def assemble(
         table, found = normalise(schema, raw)
         problems += found
         tables[name] = table
-    problems += validate(tables)
-    order = {source.file(n): i for i, n in enumerate(TABLES, start=1)}
-    problems.sort(key=lambda p: (order.get(p.file, 0), p.row))
+    error_files = {p.file for p in problems if p.is_error}
+    broken = {n for n in TABLES if raws.get(n) is None and source.file(n) in error_files}
+    problems += validate(tables, broken)
+    problems = _one_per_cell(sorted(problems, key=_reading_order(source)))
     if meta_obj is None or any(p.is_error for p in problems):
         raise ScenarioError(problems)
     frames = {name: canonical(t) for name, t in tables.items()}

@@ -11,6 +11,12 @@ from models._problems import WARNING, Problem
 
 COEFFICIENT_RANGE = (1e-6, 1e6)
 """Non-zero LP coefficients outside this magnitude range draw a warning."""
+_SINGULAR = {
+    "confederations": "confederation",
+    "municipalities": "municipality",
+    "items": "item",
+    "processes": "process",
+}
 _ON_ITEM = ("max_export", "min_local_share")
 _COEFFICIENTS = (
     ("processes", "labour_hours"),
@@ -32,7 +38,7 @@ def _unknown(
     msg = "unknown " + what + " '" + values + "'"
     if bad.sum() <= 50 and 0 < len(known) <= 5000:
         pool = list(known)
-        hints = {v: difflib.get_close_matches(v, pool, n=1) for v in set(values[bad])}
+        hints = {v: difflib.get_close_matches(v, pool, n=1, cutoff=0.75) for v in set(values[bad])}
         msg = msg + values.map(
             lambda v: f" (did you mean '{hints[v][0]}'?)" if hints.get(v) else ""
         )
@@ -167,6 +173,10 @@ def _mandate_targets(t: Table, items: pd.Index, procs: pd.Index) -> list[Problem
 
 
 def _needs(t: Table) -> list[Problem]:
+    if t.header is not None and not {"quantity", "per_capita"} & set(t.header):
+        return [
+            Problem(t.file, 1, "quantity", "missing column: give a quantity or a per_capita column")
+        ]
     gq, gp = t.given["quantity"], t.given["per_capita"]
     return t.report(gq & gp, "per_capita", "give quantity or per_capita, not both") + t.report(
         ~gq & ~gp, "quantity", "give quantity or per_capita"
@@ -237,8 +247,12 @@ def check_alone(t: Table) -> list[Problem]:
     return problems
 
 
-def validate(tables: dict[str, Table]) -> list[Problem]:
-    """Every check of each table alone, then every reference across tables."""
+def validate(tables: dict[str, Table], broken: set[str] | frozenset = frozenset()) -> list[Problem]:
+    """Every check of each table alone, then every reference across tables.
+
+    References into a ``broken`` table (one that could not be read) are not
+    checked: its reader has reported the real problem.
+    """
     p: list[Problem] = []
     conf, mun, items = tables["confederations"], tables["municipalities"], tables["items"]
     if len(conf.frame) == 0:
@@ -247,26 +261,23 @@ def validate(tables: dict[str, Table]) -> list[Problem]:
         p += check_alone(t)
     confs, muns = _ids(conf), _ids(mun)
     item_ids, procs = _ids(items), _ids(tables["processes"])
-    p += _unknown(mun, "confederation", confs, "confederation")
     clash = mun.frame["id"].isin(confs) & (mun.frame["id"] != "")
     p += mun.report(clash, "id", "'" + mun.frame["id"] + "' is also a confederation id")
+    ids = {"confederations": confs, "municipalities": muns, "items": item_ids, "processes": procs}
+    for t in tables.values():
+        for col in t.schema.columns:
+            if col.type != "ref" or col.name in ("parent", "target"):
+                continue  # parent: checked with the tree; target: by mandate kind
+            targets = col.refers.split("|")
+            if not broken.intersection(targets):
+                known = set().union(*(ids[x] for x in targets))
+                what = " or ".join(_SINGULAR[x] for x in targets)
+                p += _unknown(t, col.name, known, what)
     kind = dict(zip(items.frame["id"], items.frame["kind"], strict=True))
 
     def kinds(t: Table) -> pd.Series:
-        return t.frame["item"].map(kind).fillna("")
+        return t.frame["item"].map(kind).astype(object).fillna("")
 
-    refs = {
-        "municipality": (muns, "municipality"),
-        "item": (item_ids, "item"),
-        "process": (procs, "process"),
-        "from": (muns, "municipality"),
-        "to": (muns, "municipality"),
-        "scope": (muns.union(confs), "municipality or confederation"),
-    }
-    for t in tables.values():
-        for column in t.schema.names:
-            if column in refs and t.schema[column].type == "ref":
-                p += _unknown(t, column, *refs[column])
     io, end, needs, lim = (tables[n] for n in ("process_io", "endowments", "needs", "limits"))
     p += io.report(
         (kinds(io) == "emission") & (io.frame["quantity"] < 0),
@@ -287,5 +298,6 @@ def validate(tables: dict[str, Table]) -> list[Problem]:
     p += lim.report(
         kinds(lim) == "good", "item", "a limit on a good (limits are for emissions and resources)"
     )
-    p += _mandate_targets(tables["mandates"], item_ids, procs)
+    if not broken.intersection(("items", "processes")):
+        p += _mandate_targets(tables["mandates"], item_ids, procs)
     return p

@@ -17,8 +17,13 @@ from models._normalise import RawTable, cell_text
 from models._problems import WARNING, Problem
 from models._schema import TABLES
 from models._text import suggest
+from models._xlsxread import read_sheets
 
 META_SHEET = "scenario"
+
+
+def _filled(c) -> bool:
+    return c is not None and (not isinstance(c, str) or c.strip() != "")
 
 
 def _sheet_frame(rows: list[tuple], file: str) -> tuple[RawTable | None, list[Problem]]:
@@ -29,10 +34,10 @@ def _sheet_frame(rows: list[tuple], file: str) -> tuple[RawTable | None, list[Pr
     keep, cells = [], []
     for r, rec in enumerate(rows[1:], start=2):
         rec = tuple(rec) + (None,) * max(0, width - len(rec))
-        if any(cell_text(c) for c in rec[width:]):
+        if len(rec) > width and any(_filled(c) for c in rec[width:]):
             problems.append(Problem(file, r, "-", "cells right of the last named column"))
         rec = rec[:width]
-        if any(c is not None and cell_text(c) != "" for c in rec):
+        if any(_filled(c) for c in rec):
             keep.append(r)
             cells.append(rec)
     named = [(j, h) for j, h in enumerate(header[:width]) if h]
@@ -83,6 +88,12 @@ def _meta_from_sheet(
 
 def workbook_rows(data: bytes, name: str) -> tuple[dict[str, list[tuple]], list[Problem]]:
     """Every sheet's rows by (stripped) title, or a Problem if this is no workbook."""
+    try:
+        sheets = read_sheets(data)
+    except Exception:  # noqa: BLE001 - anything unusual: let openpyxl read (or refuse) it
+        sheets = None
+    if sheets is not None:
+        return {title.strip(): rows for title, rows in sheets.items()}, []
     import openpyxl
 
     try:
@@ -150,7 +161,7 @@ def read_xlsx(data: bytes, name: str):
         )
     for t in TABLES.values():
         if t.mandatory and t.name not in sheets:
-            problems.append(Problem(name, 0, "-", f"missing sheet '{t.name}'"))
+            problems.append(Problem(f"{name}[{t.name}]", 0, "-", "missing sheet"))
             raws[t.name] = None
     return meta, lines, raws, problems
 

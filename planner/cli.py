@@ -253,3 +253,20 @@ def generate(
 def main() -> None:  # pragma: no cover - console entry
     """Entry point."""
     app()
+
+
+def _register_extensions() -> None:
+    """Commands that live in their own modules (the analysts' lab)."""
+    import importlib
+
+    for name in ("planner.cli_lab",):
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # not written yet
+            if exc.name != name:
+                raise
+            continue
+        mod.register(app)
+
+
+_register_extensions()

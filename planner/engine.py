@@ -29,6 +29,9 @@ from planner.policy import Stage
 from solvers import Result, Status
 
 EPS = 1e-10  # feasibility slack added to every hold, in the held quantity's own scale
+# Solvers reached through files (PuLP: CBC, GLPK) read numbers rounded to ~12 digits and
+# apply looser tolerances; holds that tight made CBC call the next stage infeasible.
+EPS_FILE = 1e-7
 DUAL_TOL = 1e-9
 
 Progress = Callable[[str, int, float], None]
@@ -86,6 +89,8 @@ class Engine:
         self.progress = progress or (lambda stage, k, value: None)
         t0 = time.perf_counter()
         self.backend = solvers.get(solver, **options)
+        self.eps = EPS_FILE if self.backend.name == "pulp" else EPS
+        self.has_duals = "duals" in self.backend.features
         self.backend.load(form.lp)
         self.load_seconds = time.perf_counter() - t0
         self.n = form.n
@@ -135,7 +140,7 @@ class Engine:
         if len(nz) == 0:
             return
         row = sp.csr_array((c[nz], (np.zeros(len(nz), int), nz)), shape=(1, self.n))
-        slack = self.tolerance * abs(value) + EPS * max(1.0, abs(value))
+        slack = self.tolerance * abs(value) + self.eps * max(1.0, abs(value))
         if sense == "max":
             self.backend.add_rows(row, np.array([value - slack]), np.array([np.inf]))
         else:
@@ -298,16 +303,18 @@ class Engine:
             y = res.row_duals[rows] if res.row_duals is not None else np.zeros(len(rows))
             at_floor = w * r <= t + 1e-7 * max(1.0, t)
             at_cap = r >= self.col_upper[cols] - 1e-9
-            blocked = free & at_floor & ((np.abs(y) > DUAL_TOL) | at_cap)
+            if self.has_duals:
+                blocked = free & at_floor & ((np.abs(y) > DUAL_TOL) | at_cap)
+            else:
+                blocked = free & at_floor & (at_cap | self._cannot_move(stage, cols, w, free & at_floor & ~at_cap, t, "max"))
             if not blocked.any():
                 # degenerate duals: nothing separated; fix every need sitting on the floor
                 blocked = free & at_floor
             if not blocked.any():  # pragma: no cover - numerical safety net
                 blocked = free.copy()
             fix = np.flatnonzero(blocked)
-            lower = np.maximum(0.0, (t * (1 - self.tolerance) - EPS * max(1.0, t)) / w[fix])
-            cap = self.col_upper[cols[fix]]
-            lower = np.where(lower > cap - 1e-8, cap, lower)  # saturated at its cap: hold it exactly
+            lower = np.maximum(0.0, (t * (1 - self.tolerance) - self.eps * max(1.0, t)) / w[fix])
+            lower = np.minimum(lower, self.col_upper[cols[fix]])
             self._set_cols(cols[fix], lower, self.col_upper[cols[fix]])
             self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
             free &= ~blocked
@@ -316,6 +323,33 @@ class Engine:
             self.progress(stage.name, len(levels), t)
         self._objective(np.zeros(self.n), "min")
         return (levels[0] if levels else None), first_binding, levels
+
+    def _cannot_move(self, stage, target, w, cand: np.ndarray, level: float, sense: str) -> np.ndarray:
+        """Saturation test for backends without duals: one LP per candidate.
+
+        With the floor held at ``level`` (``t`` fixed), candidate j is blocked when
+        its own value cannot rise above (``max``) or fall below (``min``) the level.
+        ``target`` is either the floor columns (weights ``w``) or a matrix of rows.
+        """
+        t = self.form.t_col
+        out = np.zeros(len(cand), bool)
+        self.backend.set_col_bounds(np.array([t]), np.array([level]), np.array([level]))
+        try:
+            for j in np.flatnonzero(cand):
+                if w is not None:
+                    c = np.zeros(self.n)
+                    c[target[j]] = w[j]
+                else:
+                    c = np.asarray(sp.csr_array(target[[j]]).toarray()).ravel()
+                self._objective(c, sense)
+                res = self._solve(stage)
+                v = float(c @ res.x[: self.n])
+                gap = 1e-7 * max(1.0, abs(level))
+                out[j] = v <= level + gap if sense == "max" else v >= level - gap
+        finally:
+            self.backend.set_col_bounds(np.array([t]), np.array([0.0]), np.array([np.inf]))
+            self._t_objective(sense)
+        return out
 
     def _weights(self, cols: np.ndarray) -> np.ndarray:
         """equal_per_capita: delivery per inhabitant relative to the item's mean need per inhabitant."""
@@ -351,8 +385,8 @@ class Engine:
         self._t_objective("max")
         res = self._solve(stage)
         t = float(res.x[self.form.t_col])
-        lo = np.full(len(cols), max(0.0, t * (1 - self.tolerance) - EPS * max(1.0, t)))
-        self._set_cols(cols, lo, np.full(len(cols), min(1.0, t + EPS)))
+        lo = np.full(len(cols), max(0.0, t * (1 - self.tolerance) - self.eps * max(1.0, t)))
+        self._set_cols(cols, lo, np.full(len(cols), min(1.0, t + self.eps)))
         self.backend.set_row_bounds(rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
         self._objective(np.zeros(self.n), "min")
         return t, self.binding(stage, res), [t]
@@ -389,13 +423,16 @@ class Engine:
             share = np.asarray(scaled @ res.x[: self.n]).ravel()
             y = res.row_duals[rows] if res.row_duals is not None else np.zeros(k)
             on_top = share >= u - 1e-7 * max(1.0, u)
-            blocked = free & on_top & ((np.abs(y) > DUAL_TOL) | (u <= 1e-12))
+            if self.has_duals:
+                blocked = free & on_top & ((np.abs(y) > DUAL_TOL) | (u <= 1e-12))
+            else:
+                blocked = free & on_top & ((u <= 1e-12) | self._cannot_move(stage, scaled, None, free & on_top, u, "min"))
             if not blocked.any():
                 blocked = free & on_top
             if not blocked.any():  # pragma: no cover
                 blocked = free.copy()
             fix = np.flatnonzero(blocked)
-            hold = u * (1 + self.tolerance) + EPS * max(1.0, u)
+            hold = u * (1 + self.tolerance) + self.eps * max(1.0, u)
             self.backend.add_rows(scaled[fix], np.full(len(fix), -np.inf), np.full(len(fix), hold))
             self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
             free &= ~blocked

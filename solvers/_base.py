@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar
@@ -122,11 +122,12 @@ class LinearProgram:
             "col_names": _names(self.col_names, n, "col_names"),
             "row_names": _names(self.row_names, m, "row_names"),
         }
-        for side in ("row", "col"):
-            if (values[f"{side}_lower"] == np.inf).any() or (
-                values[f"{side}_upper"] == -np.inf
-            ).any():
-                raise ValueError(f"a {side} lower bound is +inf or an upper bound is -inf")
+        lows, highs = (
+            (values["row_lower"], values["col_lower"]),
+            (values["row_upper"], values["col_upper"]),
+        )
+        if any((lo == np.inf).any() for lo in lows) or any((hi == -np.inf).any() for hi in highs):
+            raise ValueError("a lower bound is +inf or an upper bound is -inf")
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
@@ -181,10 +182,11 @@ class Result:
     @classmethod
     def empty(cls, status: Status, n: int, m: int, message: str = "", **kw) -> Result:
         """A result without solution values."""
-        nan = np.full
-        return cls(
-            status, np.nan, nan(n, np.nan), nan(m, np.nan), nan(n, np.nan), message=message, **kw
-        )
+        x, rd, cd = np.full(n, np.nan), np.full(m, np.nan), np.full(n, np.nan)
+        return cls(status, np.nan, x, rd, cd, message=message, **kw)
+
+
+_KEPT = ("c", "sense", "offset", "row_lower", "row_upper", "col_lower", "col_upper", "col_names")
 
 
 @dataclass
@@ -194,13 +196,13 @@ class _Mirror:
     c: np.ndarray
     sense: str
     offset: float
-    blocks: list = field(default_factory=list)
-    row_lower: np.ndarray = None
-    row_upper: np.ndarray = None
-    col_lower: np.ndarray = None
-    col_upper: np.ndarray = None
-    col_names: tuple | None = None
-    row_names: list | None = None
+    blocks: list
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    col_names: tuple | None
+    row_names: list | None
 
 
 class Backend(ABC):
@@ -260,18 +262,9 @@ class Backend(ABC):
         if self._lp is None:
             A = mr.blocks[0] if len(mr.blocks) == 1 else sp.vstack(mr.blocks, format="csr")
             mr.blocks = [A]
-            self._lp = LinearProgram(
-                mr.c,
-                A,
-                mr.row_lower,
-                mr.row_upper,
-                mr.col_lower,
-                mr.col_upper,
-                mr.sense,
-                mr.offset,
-                mr.col_names,
-                None if mr.row_names is None else tuple(mr.row_names),
-            )
+            rows = None if mr.row_names is None else tuple(mr.row_names)
+            kept = {f: getattr(mr, f) for f in _KEPT}
+            self._lp = LinearProgram(A=A, row_names=rows, **kept)
         return self._lp
 
     def _require(self) -> _Mirror:
@@ -289,18 +282,8 @@ class Backend(ABC):
         if not isinstance(lp, LinearProgram):
             raise TypeError("load() takes a solvers.LinearProgram")
         self._load(lp)
-        self._mirror = _Mirror(
-            lp.c,
-            lp.sense,
-            lp.offset,
-            [lp.A],
-            lp.row_lower,
-            lp.row_upper,
-            lp.col_lower,
-            lp.col_upper,
-            lp.col_names,
-            None if lp.row_names is None else list(lp.row_names),
-        )
+        rows = None if lp.row_names is None else list(lp.row_names)
+        self._mirror = _Mirror(blocks=[lp.A], row_names=rows, **{f: getattr(lp, f) for f in _KEPT})
         self._lp = lp
 
     def add_rows(self, A_rows, lower, upper, names=None) -> np.ndarray:

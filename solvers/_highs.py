@@ -3,7 +3,8 @@
 The whole CSR matrix goes to HiGHS in one ``passModel`` call; edits go into the
 HiGHS model in place (``addRows``, ``changeColsCost``, ``changeRowsBounds``,
 ``changeColsBounds``, ``changeObjectiveSense``/``Offset``), so HiGHS keeps its basis
-and the next simplex solve starts warm.  HiGHS reports duals already in the
+and the next simplex solve starts warm.  An infeasible or unbounded verdict is
+confirmed by a second solve without presolve.  HiGHS reports duals already in the
 convention of :mod:`solvers._base` (d objective / d bound in the problem's own
 sense, for min and max alike), so they pass through unchanged.
 """
@@ -20,6 +21,7 @@ from solvers._base import Backend, LinearProgram, Result, Status, file_names
 
 _banner = threading.Lock()
 _banner_shown = False
+_CONFIRM = frozenset({"kInfeasible", "kUnbounded", "kUnboundedOrInfeasible"})
 _IIS_IRREDUCIBLE = 4  # highspy.IisStrategy.kIisStrategyIrreducible
 # IisBoundStatus lower, upper, boxed; free, null and dropped bounds are not part of the IIS
 _IIS_BOUNDS = (2, 3, 4)
@@ -83,11 +85,20 @@ class HighsBackend(Backend):
         return True
 
     def __init__(self, **options):
-        """See :class:`Backend`; ``threads`` sets HiGHS's ``threads`` option."""
+        """See :class:`Backend`; ``threads`` sets HiGHS's ``threads`` option.
+
+        HiGHS has one thread pool per calling thread, made at its first solve; a solve
+        asking for another size fails, so we then reset that pool and solve again.
+        """
         super().__init__(**options)
         self._h = new_highs(self.verbose)
         if self.threads:
             self._h.setOptionValue("threads", int(self.threads))
+        # Warm-started dual simplex after in-place edits stopped early on planning
+        # models with the default 1e-7: a max-min floor came out 6e-5 (relative)
+        # below the optimum a cold solve finds (tests/test_conformance.py); 1e-9
+        # closes the gap.
+        self._h.setOptionValue("dual_feasibility_tolerance", 1e-9)
 
     @staticmethod
     def _sense(sense: str):
@@ -133,9 +144,17 @@ class HighsBackend(Backend):
         h.setOptionValue("time_limit", np.inf if time_limit is None else time_limit)
         h.setOptionValue("solver", method)
         h.setOptionValue("run_crossover", "on")  # so ipm also gives a basis and duals
-        _check(h.run(), "run")
+        if h.run().name == "kError" and self.threads:
+            # HiGHS keeps one thread pool per thread: a different ``threads`` needs a new one
+            import highspy
+
+            highspy.Highs.resetThreadScheduler(True)
+            h.run()
         status = h.getModelStatus()
-        if status.name == "kUnboundedOrInfeasible":  # presolve could not tell: ask again
+        if status.name in _CONFIRM:
+            # presolve cannot tell infeasible from unbounded, and on badly scaled models it
+            # can end "Infeasible" where the model is not (seen on a planner stage with
+            # coefficients from 7e-8 to 4e5): confirm without presolve
             h.setOptionValue("presolve", "off")
             try:
                 h.run()

@@ -15,7 +15,12 @@ solve.  Measured with PuLP 3.3.2 (see tests/test_solvers.py):
   duals are NaN and the instance's ``features`` lacks "duals"; its time limit is
   whole seconds (``--tmlim``), so it is rounded up;
 * stopped by a time limit, CBC and HiGHS say "Optimal" with ``sol_status`` 2 and an
-  unusable point, GLPK says "Undefined": all become ``TIME_LIMIT`` without x.
+  unusable point, GLPK says "Undefined": all become ``TIME_LIMIT`` without x;
+* GLPK's presolver ends infeasible and unbounded problems alike as "Undefined"
+  (``--nopresol`` trips an assertion in PuLP's reader on unbounded ones), so an
+  "Undefined" not explained by the time limit is settled by solving the feasibility
+  problem (objective 0): feasible means unbounded;
+* glpsol cannot read an LP file without rows, so such a problem gets a void row.
 
 ``method`` is ignored (PuLP has no such switch); ``threads`` goes to CBC and HiGHS.
 """
@@ -24,12 +29,14 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 
 import numpy as np
 
 from solvers._base import COMMON_OPTIONS, Backend, LinearProgram, Result, Status, file_names
 
-DEFAULT_ORDER = ("PULP_CBC_CMD", "COIN_CMD", "GLPK_CMD", "HiGHS")
+# COIN_CMD first: PuLP 3.3 deprecates its bundled PULP_CBC_CMD
+DEFAULT_ORDER = ("COIN_CMD", "PULP_CBC_CMD", "GLPK_CMD", "HiGHS")
 _NO_DUALS = frozenset({"GLPK_CMD"})
 _MAX_DUAL_SIGN = {"HiGHS": -1.0}
 _THREADS = frozenset({"PULP_CBC_CMD", "COIN_CMD", "HiGHS"})
@@ -48,7 +55,11 @@ def _bound(v: float) -> float | None:
 
 
 class PulpBackend(Backend):
-    """PuLP with a solver named by the ``pulp_solver`` option (default: CBC, then GLPK)."""
+    """PuLP with a solver named by the ``pulp_solver`` option (default: CBC, then GLPK).
+
+    The default is the first of ``DEFAULT_ORDER`` that runs here: ``COIN_CMD`` (a cbc
+    on PATH), PuLP's bundled CBC, ``GLPK_CMD``, PuLP's ``HiGHS``.
+    """
 
     name = "pulp"
     features = frozenset({"edit", "duals", "time_limit", "write_mps", "write_lp"})
@@ -183,28 +194,62 @@ class PulpBackend(Backend):
             new_highs()  # swallows HiGHS's once-per-process banner
         return pulp.getSolver(self.solver_name, **kw)
 
+    def _run(self, prob, time_limit) -> tuple[int, int, float]:
+        """Solve; PuLP's (status, sol_status) and the seconds taken."""
+        if not prob.get_constraint_by_name("no_rows") and not any(c for r in self._rows for c in r):
+            import pulp  # glpsol cannot read an LP file without rows: give it a void one
+
+            void = pulp.LpAffineExpression([(self._vars[0], 0.0)] if self._vars else [])
+            prob.addConstraint(pulp.LpConstraint(void, pulp.LpConstraintLE, "no_rows", 1.0))
+        start = time.perf_counter()
+        prob.solve(self._solver(time_limit))
+        return prob.status, prob.sol_status, time.perf_counter() - start
+
+    def _classify(self, prob) -> Status:
+        """Infeasible or unbounded, when the solver said only "undefined" (GLPK's presolver).
+
+        Solves the feasibility problem (objective 0): feasible means unbounded.
+        """
+        import pulp
+
+        objective = prob.objective
+        prob.setObjective(pulp.LpAffineExpression([(v, 0.0) for v in objective]))
+        try:
+            st, _, _ = self._run(prob, None)
+        finally:
+            prob.setObjective(objective)
+        return {1: Status.UNBOUNDED, -1: Status.INFEASIBLE, -3: Status.INFEASIBLE}.get(
+            st, Status.ERROR
+        )
+
     def _solve(self, time_limit, method) -> Result:
         prob = self._fresh()
         m, n = self._shape()
         try:
-            prob.solve(self._solver(time_limit))
+            st, ss, seconds = self._run(prob, time_limit)
+            msg = f"{self.solver_name}: status {st}, sol_status {ss}"
+            if st == 1 and ss == 1:
+                status = Status.OPTIMAL
+            elif st in (-1, -2):
+                status = Status.INFEASIBLE if st == -1 else Status.UNBOUNDED
+            elif time_limit is not None and (ss == 2 or seconds >= 0.9 * time_limit):
+                status = Status.TIME_LIMIT  # CBC, HiGHS: "optimal" with sol_status 2
+            elif st in (0, -3):
+                status = self._classify(prob)
+            else:
+                status = Status.ERROR
         except Exception as exc:  # noqa: BLE001 - a solver failure is a result, not a crash
             return Result.empty(Status.ERROR, n, m, f"{self.solver_name}: {exc}")
-        st, ss = prob.status, prob.sol_status
-        msg = f"{self.solver_name}: status {st}, sol_status {ss}"
-        if st == 1 and ss == 1:
-            status = Status.OPTIMAL
-        elif st == -1 or st == -2:
-            status = Status.INFEASIBLE if st == -1 else Status.UNBOUNDED
-        else:
-            status = Status.TIME_LIMIT if time_limit is not None else Status.ERROR
         if status is not Status.OPTIMAL:
             return Result.empty(status, n, m, msg)
         nan = float("nan")
         x = np.array([nan if v.varValue is None else v.varValue for v in self._vars])
         sign = _MAX_DUAL_SIGN.get(self.solver_name, 1.0) if self._mirror.sense == "max" else 1.0
-        rd = np.array([self._row_dual(cl, cu) for cl, cu in self._rows]) * sign
-        cd = np.array([nan if v.dj is None else v.dj for v in self._vars]) * sign
+        if "duals" in self.features:
+            rd = np.array([self._row_dual(cl, cu) for cl, cu in self._rows]) * sign
+            cd = np.array([nan if v.dj is None else v.dj for v in self._vars]) * sign
+        else:
+            rd, cd = np.full(m, nan), np.full(n, nan)
         obj = float(self._mirror.c @ x + self._mirror.offset)
         return Result(status, obj, x, rd, cd, message=msg)
 

@@ -53,7 +53,7 @@ def test_canonical_columns_dtypes_and_order():
             elif col.type == "int":
                 assert dtype == np.int64
             elif col.type == "bool":
-                assert dtype == bool
+                assert pd.api.types.is_bool_dtype(dtype)
             else:
                 assert dtype == np.float64
         key = list(schema.key)

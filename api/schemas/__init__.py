@@ -1,0 +1,1 @@
+"""Pydantic request and response bodies, split Base / Create / Update / Public per resource."""

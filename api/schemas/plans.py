@@ -1,0 +1,87 @@
+"""Plans, jobs, comparisons, ratification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from api.schemas.common import In, Out
+
+
+class PlanCreate(In):
+    """A plan request: rule (default the scenario's policy), solver, time limit in seconds."""
+
+    rule: str | None = None
+    solver: str = "highs"
+    time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+
+class JobPublic(Out):
+    """A job of the durable queue."""
+
+    id: int
+    plan_id: int
+    state: str
+    attempts: int
+    worker: str | None
+    progress: str
+    error: str
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+
+
+class PlanSummary(Out):
+    """A plan's stamps and status (no tables)."""
+
+    id: int
+    scenario_id: str
+    confederation: str
+    purpose: str
+    comparison_id: int | None
+    rule: str | None
+    solver: str
+    time_limit: float
+    input_hash: str
+    software_version: str
+    status: str
+    message: str
+    actor: str
+    created_at: datetime
+    finished_at: datetime | None
+    metrics: dict[str, Any] | None = None
+
+
+class PlanAccepted(Out):
+    """The answer to a plan request (202): the plan and its job."""
+
+    plan: PlanSummary
+    job: JobPublic | None
+
+
+class PlanPublic(PlanSummary):
+    """A plan with its job and, once solved, the SPEC section 5 plan JSON."""
+
+    job: JobPublic | None
+    plan: dict[str, Any] | None
+    ratification: dict[str, Any] | None = None
+
+
+class ComparisonCreate(In):
+    """Rules to compare on one input (default all)."""
+
+    rules: list[str] | None = None
+    solver: str = "highs"
+    time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+
+class TallyIn(In):
+    """One assembly's count of its citizens' votes."""
+
+    yes: int = Field(ge=0)
+    no: int = Field(ge=0)
+    abstain: int = Field(default=0, ge=0)

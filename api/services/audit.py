@@ -1,0 +1,76 @@
+"""The append-only audit log: who changed what and when (the database refuses edits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.errors import NotFound
+from api.orm import AuditEntry
+from api.security import Principal
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    action: str,
+    resource: str,
+    key: str = "",
+    scenario_id: str | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> AuditEntry:
+    """Append one entry (in the caller's transaction: it commits with the change)."""
+    entry = AuditEntry(
+        actor=principal.actor,
+        token_id=principal.token_id,
+        role=principal.role,
+        action=action,
+        resource=resource,
+        key=key,
+        scenario_id=scenario_id,
+        before=_wrap(before),
+        after=_wrap(after),
+    )
+    session.add(entry)
+    return entry
+
+
+def _wrap(value: Any) -> dict | None:
+    if value is None or isinstance(value, dict):
+        return value
+    return {"rows": value}
+
+
+def entries(
+    session: Session,
+    limit: int,
+    offset: int,
+    scenario_id: str | None = None,
+    resource: str | None = None,
+    actor: str | None = None,
+    key: str | None = None,
+) -> tuple[list[AuditEntry], int]:
+    """A page of entries, newest first, and the total matching."""
+    q = select(AuditEntry)
+    if scenario_id:
+        q = q.where(AuditEntry.scenario_id == scenario_id)
+    if resource:
+        q = q.where(AuditEntry.resource == resource)
+    if actor:
+        q = q.where(AuditEntry.actor.contains(actor))
+    if key:
+        q = q.where(AuditEntry.key.startswith(key))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(q.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def entry(session: Session, entry_id: int) -> AuditEntry:
+    """One entry or 404."""
+    e = session.get(AuditEntry, entry_id)
+    if e is None:
+        raise NotFound(f"no audit entry {entry_id}")
+    return e

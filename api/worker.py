@@ -1,0 +1,235 @@
+"""The worker: takes jobs from the database queue and solves each in a child process.
+
+The child (``_solve_child``) loads the plan's input snapshot and runs
+``planner.solve``; the worker renews the job's heartbeat every
+``job_heartbeat_seconds``, passes on progress, and kills the child when the
+job is cancelled, when it runs past its time limit (plus
+``job_grace_seconds``), or when the job is no longer its own. A child
+exits by itself when its worker dies, so a killed worker leaves nothing
+running; its job is queued again by the next worker (see
+``api.services.queue``). ``inline=True`` solves in this process instead
+(tests and ``planner demo``): no cancellation or hard time limit then.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import threading
+import time
+import traceback
+from typing import Any
+
+from sqlalchemy import Engine
+
+from api.config import Settings
+from api.db import make_engine, make_sessionmaker
+from api.orm import PlanRow
+from api.services import queue
+
+log = logging.getLogger("commune.worker")
+
+
+def _rule_for(doc: dict, rule: str | None) -> str | None:
+    """None (the scenario's own stages) when the stamped rule is just the policy's own."""
+    pol = (doc.get("scenario") or {}).get("policy") or {}
+    if pol.get("stages") and rule == pol.get("rule", "leximin"):
+        return None
+    return rule
+
+
+def solve_document(
+    doc: dict, rule: str | None, solver: str, time_limit: float, progress=None
+) -> dict:
+    """Solve a stored input snapshot; the SPEC plan JSON."""
+    import models
+    import planner
+
+    scenario = models.from_json(doc)
+    plan = planner.solve(
+        scenario, rule=_rule_for(doc, rule), solver=solver, time_limit=time_limit, progress=progress
+    )
+    return plan.to_dict()
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            os._exit(3)
+        time.sleep(0.25)
+
+
+def _solve_child(
+    conn, doc: dict, rule: str | None, solver: str, time_limit: float, delay: float, parent: int
+) -> None:
+    """Child process: solve and send ("done", plan) or ("error", message) to the worker."""
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    last = [0.0]
+
+    def progress(stage: str, k: int, value: float) -> None:
+        now = time.monotonic()
+        if now - last[0] > 0.5:
+            last[0] = now
+            conn.send(("progress", f"stage {stage}" + (f", level {k}" if k > 0 else "")))
+
+    try:
+        if delay:
+            conn.send(("progress", f"waiting {delay:g} s (test delay)"))
+            time.sleep(delay)
+        conn.send(("done", solve_document(doc, rule, solver, time_limit, progress)))
+    except Exception as exc:  # noqa: BLE001 - reported as the plan's error
+        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+    finally:
+        conn.close()
+
+
+class Worker:
+    """One worker: one job at a time."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None, inline: bool = False):
+        self.settings = settings
+        self.engine = engine or make_engine(settings.sqlalchemy_url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.inline = inline
+        self.name = queue.worker_name()
+        self.stop = threading.Event()
+        self._last_recovery = 0.0
+
+    def recover(self) -> list[int]:
+        """Queue again the jobs of dead workers."""
+        self._last_recovery = time.monotonic()
+        with self.sessions() as s:
+            ids = queue.requeue_stale(
+                s, self.settings.job_stale_seconds, self.settings.job_max_attempts
+            )
+        if ids:
+            log.warning("queued again after an interruption: jobs %s", ids)
+        return ids
+
+    def run_once(self) -> bool:
+        """Claim and run one job; False when the queue is empty."""
+        with self.sessions() as s:
+            claim = queue.claim(s, self.name)
+            if claim is None:
+                return False
+            plan = s.get(PlanRow, claim.plan_id)
+            job = (plan.input, plan.rule, plan.solver, plan.time_limit)
+        log.info("job %s (plan %s), attempt %s", claim.job_id, claim.plan_id, claim.attempt)
+        if self.inline:
+            self._run_inline(claim, *job)
+        else:
+            self._run_child(claim, *job)
+        return True
+
+    def run(self, idle_exit: bool = False) -> None:
+        """Work until ``stop`` is set (or, with ``idle_exit``, until the queue is empty)."""
+        self.recover()
+        while not self.stop.is_set():
+            if time.monotonic() - self._last_recovery > self.settings.job_stale_seconds / 2:
+                self.recover()
+            if not self.run_once():
+                if idle_exit:
+                    return
+                self.stop.wait(self.settings.worker_poll_seconds)
+
+    def _finish(
+        self,
+        claim: queue.Claim,
+        status: str,
+        result: dict | None = None,
+        message: str = "",
+        state: str = "done",
+    ) -> None:
+        with self.sessions() as s:
+            queue.finish(s, claim, status, result, message, state)
+
+    def _run_inline(self, claim, doc, rule, solver, time_limit) -> None:
+        try:
+            result = solve_document(doc, rule, solver, time_limit)
+        except Exception as exc:  # noqa: BLE001
+            self._finish(claim, "error", None, f"{type(exc).__name__}: {exc}", "failed")
+            return
+        self._finish(claim, result["status"], result, result.get("message", ""))
+
+    def _run_child(self, claim, doc, rule, solver, time_limit) -> None:
+        ctx = mp.get_context("spawn")
+        ours, theirs = ctx.Pipe(duplex=False)
+        child = ctx.Process(
+            target=_solve_child,
+            args=(theirs, doc, rule, solver, time_limit, self.settings.worker_delay, os.getpid()),
+            daemon=True,
+        )
+        child.start()
+        theirs.close()
+        started = time.monotonic()
+        hard_limit = time_limit + self.settings.job_grace_seconds + self.settings.worker_delay
+        outcome = self._watch(claim, child, ours, started, hard_limit)
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+        ours.close()
+        if outcome is not None:
+            self._finish(claim, *outcome)
+
+    def _watch(self, claim, child, conn, started: float, hard_limit: float) -> tuple | None:
+        """Wait for the child, heartbeating; the (status, result, message, state) to record."""
+        progress = None
+        while True:
+            try:
+                if conn.poll(self.settings.job_heartbeat_seconds):
+                    kind, payload = conn.recv()
+                    if kind == "done":
+                        return payload["status"], payload, payload.get("message", ""), "done"
+                    if kind == "error":
+                        return "error", None, payload, "failed"
+                    progress = payload
+            except (EOFError, OSError):
+                return self._crashed(claim, child)
+            with self.sessions() as s:
+                owned, cancel = queue.heartbeat(s, claim, progress)
+            progress = None
+            if not owned:
+                log.warning("job %s is no longer ours; dropping it", claim.job_id)
+                return None
+            if cancel:
+                return "cancelled", None, "cancelled while running", "cancelled"
+            if time.monotonic() - started > hard_limit:
+                return "time_limit", None, f"stopped after {hard_limit:g} s (time limit)", "failed"
+            if self.stop.is_set():
+                with self.sessions() as s:
+                    queue.release(s, claim)
+                return None
+
+    def _crashed(self, claim, child) -> tuple | None:
+        """The child died without a word: retry (the attempt counts) or give up."""
+        child.join(5)
+        if claim.attempt < self.settings.job_max_attempts:
+            with self.sessions() as s:
+                queue.release(s, claim, count=True)
+            return None
+        return "error", None, f"the solving process died (exit code {child.exitcode})", "failed"
+
+
+def run_pending(settings: Settings, engine: Engine | None = None) -> int:
+    """Solve every queued job in this process, then return how many ran (tests, demo)."""
+    w = Worker(settings, engine, inline=True)
+    n = 0
+    while w.run_once():
+        n += 1
+    return n
+
+
+def serve_forever(settings: Settings) -> None:
+    """``planner worker``: run until SIGTERM/SIGINT, then give the current job back."""
+    import signal
+
+    w = Worker(settings)
+
+    def _stop(*_: Any) -> None:
+        w.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("worker %s polling %s", w.name, settings.database_url)
+    w.run()
