@@ -28,7 +28,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-bearer = HTTPBearer(auto_error=False, description="a token from `planner token create` or POST /tokens")
+bearer = HTTPBearer(
+    auto_error=False, description="a token from `planner token create` or POST /tokens"
+)
 
 
 def get_principal(

@@ -87,6 +87,17 @@ class PreconditionRequired(ApiError):
     status = 428
 
 
+def problem_lines(errs: list[dict]) -> list[str]:
+    """Pydantic errors as ``where:row: column: message`` lines."""
+    out = []
+    for e in errs:
+        loc = list(e.get("loc", ()))
+        where = str(loc.pop(0)) if loc else "request"
+        row = loc.pop(0) if loc and isinstance(loc[0], int) else 0
+        out.append(f"{where}:{row}: {'.'.join(map(str, loc)) or '-'}: {e.get('msg', 'invalid')}")
+    return out
+
+
 def install(app: FastAPI) -> None:
     """Register the handler that renders every ``ApiError``."""
 

@@ -10,9 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api import errors, migrate
+from api import errors, migrate, web
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker
+from api.errors import problem_lines
 from api.limits import BodySizeLimit
 from api.routes import ROUTERS
 from api.services.plans import software_version
@@ -53,22 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
+    web.install(app)  # the web pages (api/web): /web/...
     return app
 
 
-def problem_lines(errs: list[dict]) -> list[str]:
-    """Pydantic errors as ``where:row: column: message`` lines."""
-    out = []
-    for e in errs:
-        loc = list(e.get("loc", ()))
-        where = str(loc.pop(0)) if loc else "request"
-        row = loc.pop(0) if loc and isinstance(loc[0], int) else 0
-        out.append(f"{where}:{row}: {'.'.join(map(str, loc)) or '-'}: {e.get('msg', 'invalid')}")
-    return out
-
-
 async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    errs = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
+    errs = [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in exc.errors()]
+    errs = jsonable_encoder(errs)
     return JSONResponse(
-        {"detail": "invalid request", "problems": problem_lines(errs), "errors": errs}, status_code=422
+        {"detail": "invalid request", "problems": problem_lines(errs), "errors": errs},
+        status_code=422,
     )

@@ -8,10 +8,11 @@ write it with ``save``/``dumps``/``to_json``. Bad input raises
 ``file:row: column: message``. See docs/INTERNALS.md and docs/SCENARIO_FORMAT.md.
 """
 
+from models._frozen import Scenario
 from models._io import FORMS, dumps, from_json, load, loads, save, to_json
 from models._meta import RULES, STAGES, Policy, ScenarioMeta
 from models._problems import Problem, ScenarioError
-from models._scenario import Scenario, from_tables
+from models._scenario import from_tables
 from models._schema import ITEM_KINDS, MANDATE_KINDS, MANDATORY, TABLES, Column, TableSchema
 from models._source import Source
 from models._upload import read_table

@@ -10,10 +10,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from models._csv import read_csv_table, read_yaml, write_csv_table, write_yaml
+from models._frozen import Scenario
 from models._json import document, parse_json, split_document
 from models._normalise import RawTable
 from models._problems import WARNING, Problem, ScenarioError
-from models._scenario import Scenario, _raw_from_input, assemble
+from models._scenario import assemble, raw_from_input
 from models._schema import TABLES
 from models._source import Source
 from models._text import suggest
@@ -134,7 +135,7 @@ def _from_document(doc: Any, name: str, problems: list[Problem]) -> Scenario:
         raise ScenarioError(problems)
     raws: dict[str, RawTable | None] = {}
     for key, value in tables.items():
-        raws[key], found = _raw_from_input(value, source.file(key), source)
+        raws[key], found = raw_from_input(value, source.file(key), source)
         problems += found
     return assemble(meta, raws, source, problems)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from models._normalise import CONTROL
 from models._problems import Problem
 
 RULES = ("leximin", "utilitarian", "proportional", "equal_per_capita", "min_labour_full")
@@ -86,7 +87,11 @@ class ScenarioMeta(BaseModel):
             return v
         if isinstance(v, int | float):
             return str(int(v)) if float(v).is_integer() else str(v)
-        return v.strip() if isinstance(v, str) else v
+        if isinstance(v, str):
+            v = re.sub("\r\n?", "\n", v.strip())
+            if re.search(CONTROL, v) or re.search("[\ud800-\udfff]", v):
+                raise ValueError("contains a control character or lone surrogate")
+        return v
 
     @field_validator("policy", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ the very end, when ``canonical`` sorts them by key.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,10 @@ from models._schema import ID_PATTERN, Column, TableSchema
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 _NAN_TEXT = frozenset({"nan", "+nan", "-nan"})
+CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
+"""Characters no XML (so no .xlsx) cell may hold; tab and line ends are fine."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Lone surrogates (from JSON escapes) cannot be encoded: cells read them as U+FFFF."""
 
 
 @dataclass
@@ -59,7 +64,7 @@ def cell_text(v) -> str:
     if v is None:
         return ""
     if isinstance(v, str):
-        return v.strip()
+        return v.strip() if v.isascii() else _SURROGATE.sub("\uffff", v).strip()
     if isinstance(v, bool | np.bool_):
         return "true" if v else "false"
     if isinstance(v, float | np.floating):
@@ -83,7 +88,10 @@ def as_text(s: pd.Series) -> pd.Series:
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
         return s.fillna("").str.strip()
     if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
-        return s.astype("str").where(s.notna(), "").str.strip()  # fast path: only text
+        try:
+            return s.astype("str").where(s.notna(), "").str.strip()  # fast path: only text
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: cell_text marks it as U+FFFF, refused later
     return s.map(cell_text).astype("str")
 
 
@@ -149,6 +157,16 @@ def _check_column(table: Table, col: Column, s: pd.Series, problems: list[Proble
     if col.is_text:
         text = as_text(s)
         given = text != ""
+        if col.type == "text":
+            text = text.str.replace("\r\n?", "\n", regex=True)  # one line end everywhere
+            bad = text.str.contains(CONTROL, regex=True)
+            problems += table.report(
+                bad,
+                name,
+                "contains a control character or lone "
+                "surrogate (not allowed in a spreadsheet cell)",
+            )
+            text = text.where(~bad, "")
         if col.choices:
             low = text.str.lower()
             bad = given & ~low.isin(col.choices)

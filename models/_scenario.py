@@ -1,9 +1,7 @@
-"""The validated, immutable, hashed scenario and the function that builds it."""
+"""Building a Scenario: raw tables -> typed, checked, canonical frames (from_tables)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,171 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models._frozen import Scenario
 from models._meta import ScenarioMeta, parse_meta
 from models._normalise import RawTable, Table, empty_raw, normalise
 from models._problems import WARNING, Problem, ScenarioError, sort_problems
 from models._schema import TABLES
 from models._source import Source
 from models._validate import validate
-
-
-class Scenario:
-    """A validated scenario: metadata plus one canonical DataFrame per table.
-
-    Frozen: ``table(name)`` (and the attribute of the same name, e.g.
-    ``s.needs``) returns a shallow copy, so the scenario never changes.
-    Two scenarios are equal when their ``content_hash`` is. Build one with
-    ``models.from_tables`` or ``models.load``.
-    """
-
-    __slots__ = ("_meta", "_tables", "_warnings", "_hash")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("build a Scenario with models.from_tables(...) or models.load(...)")
-
-    @classmethod
-    def _make(
-        cls,
-        meta: ScenarioMeta,
-        tables: dict[str, pd.DataFrame],
-        warnings: list[Problem] | tuple = (),
-    ) -> Scenario:
-        self = object.__new__(cls)
-        object.__setattr__(self, "_meta", meta)
-        object.__setattr__(self, "_tables", tables)
-        object.__setattr__(self, "_warnings", tuple(warnings))
-        object.__setattr__(self, "_hash", None)
-        return self
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("a Scenario is frozen; use .replace(...) to make a changed copy")
-
-    def __reduce__(self):
-        return (Scenario._make, (self._meta, self._tables, self._warnings))
-
-    @property
-    def meta(self) -> ScenarioMeta:
-        """Name, period, description and policy."""
-        return self._meta
-
-    @property
-    def name(self) -> str:
-        """The scenario's name (``meta.name``)."""
-        return self._meta.name
-
-    @property
-    def warnings(self) -> list[Problem]:
-        """Non-fatal problems found while loading."""
-        return list(self._warnings)
-
-    def table(self, name: str) -> pd.DataFrame:
-        """A shallow copy of one canonical table (see docs/INTERNALS.md)."""
-        try:
-            return self._tables[name].copy(deep=False)
-        except KeyError:
-            raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}") from None
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table, in canonical order, as shallow copies."""
-        return {n: self.table(n) for n in TABLES}
-
-    @property
-    def content_hash(self) -> str:
-        """sha256 hex of the canonical JSON: same content, same hash, whatever the form."""
-        if self._hash is None:
-            object.__setattr__(self, "_hash", hashlib.sha256(canonical_json(self)).hexdigest())
-        return self._hash
-
-    def resolved_needs(self) -> pd.DataFrame:
-        """municipality, item, tier, need (per_capita x population where given).
-
-        Canonical order; zero needs are kept (the planner drops them).
-        """
-        n = self._tables["needs"]
-        m = self._tables["municipalities"]
-        population = n["municipality"].map(pd.Series(m["population"].to_numpy(), index=m["id"]))
-        need = n["quantity"].fillna(n["per_capita"] * population).astype("float64")
-        return pd.DataFrame(
-            {"municipality": n["municipality"], "item": n["item"], "tier": n["tier"], "need": need}
-        )
-
-    def replace(
-        self, meta: ScenarioMeta | Mapping | None = None, **tables: pd.DataFrame | list[dict]
-    ) -> Scenario:
-        """A new, revalidated scenario with some tables (or the metadata) replaced."""
-        unknown = [t for t in tables if t not in TABLES]
-        if unknown:
-            raise KeyError(f"no table(s) {unknown}; tables are {', '.join(TABLES)}")
-        merged = {**self._tables, **tables}
-        return from_tables(self._meta if meta is None else meta, merged)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Scenario):
-            return NotImplemented
-        return self.content_hash == other.content_hash
-
-    def __hash__(self) -> int:
-        return hash(self.content_hash)
-
-    def __repr__(self) -> str:
-        sizes = ", ".join(f"{n}={len(t)}" for n, t in self._tables.items() if len(t))
-        return f"<Scenario {self.name!r} {sizes} hash={self.content_hash[:12]}>"
-
-
-def _attach_table_properties() -> None:
-    for name, schema in TABLES.items():
-
-        def get(self: Scenario, _n: str = name) -> pd.DataFrame:
-            return self.table(_n)
-
-        get.__doc__ = f"The {name} table: {schema.description} (shallow copy)."
-        setattr(Scenario, name, property(get))
-
-
-_attach_table_properties()
-
-
-def _column_values(s: pd.Series) -> list:
-    """JSON-ready values: NaN -> None, -0.0 -> 0.0, numpy scalars -> Python."""
-    if s.dtype == "float64":
-        v = s.to_numpy() + 0.0
-        return [None if x != x else x for x in v.tolist()]
-    return s.tolist()
-
-
-def canonical_document(s: Scenario) -> dict:
-    """The normalised content that the hash covers (columns + rows per table)."""
-    meta = s.meta
-    doc: dict[str, Any] = {
-        "scenario": {
-            "name": meta.name,
-            "period": meta.period,
-            "description": meta.description,
-            "policy": {
-                "rule": meta.policy.rule,
-                "stages": meta.policy.stages,
-                "tolerance": meta.policy.tolerance + 0.0,
-            },
-        }
-    }
-    for name, frame in s._tables.items():
-        cols = [_column_values(frame[c]) for c in frame.columns]
-        doc[name] = {
-            "columns": list(frame.columns),
-            "rows": [list(r) for r in zip(*cols, strict=True)],
-        }
-    return doc
-
-
-def canonical_json(s: Scenario) -> bytes:
-    """Canonical JSON bytes: sorted keys, no spaces, repr floats, UTF-8."""
-    return json.dumps(
-        canonical_document(s),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    ).encode()
 
 
 def canonical(t: Table) -> pd.DataFrame:
@@ -201,7 +41,29 @@ def canonical(t: Table) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _raw_from_input(value: Any, file: str, source: Source) -> tuple[RawTable, list[Problem]]:
+def _raw_from_rows(value: list | tuple, file: str, source: Source) -> tuple[RawTable, list]:
+    """JSON-style rows: objects of column -> scalar; a bad row is reported and left out."""
+    problems, rows, numbers = [], [], []
+    for i, r in enumerate(value, start=source.first_row):
+        if not isinstance(r, Mapping):
+            problems.append(Problem(file, i, "-", "a row must be an object of column: value"))
+            continue
+        cells = {}
+        for k, v in r.items():
+            if isinstance(v, dict | list):
+                problems.append(
+                    Problem(file, i, str(k), "a cell must be a single value, not a list or object")
+                )
+                v = None
+            cells[str(k).strip()] = v
+        rows.append(cells)
+        numbers.append(i)
+    frame = pd.DataFrame(rows, dtype=object)  # typed column by column later, never guessed
+    frame.index = pd.Index(numbers, dtype="int64")
+    return RawTable(frame, file, has_header=False), problems
+
+
+def raw_from_input(value: Any, file: str, source: Source) -> tuple[RawTable, list[Problem]]:
     """A user-supplied table (DataFrame or list of row dicts) as a RawTable."""
     if value is None:
         return empty_raw(file), []
@@ -211,32 +73,7 @@ def _raw_from_input(value: Any, file: str, source: Source) -> tuple[RawTable, li
         frame.index = np.arange(len(frame), dtype="int64") + source.first_row
         return RawTable(frame, file, has_header=len(frame.columns) > 0), []
     if isinstance(value, list | tuple):
-        bad = [i for i, r in enumerate(value) if not isinstance(r, Mapping)]
-        problems = [
-            Problem(file, i + source.first_row, "-", "a row must be an object of column: value")
-            for i in bad
-        ]
-        rows = [r if isinstance(r, Mapping) else {} for r in value]
-        nested = [
-            (i, k) for i, r in enumerate(rows) for k, v in r.items() if isinstance(v, dict | list)
-        ]
-        problems += [
-            Problem(
-                file,
-                i + source.first_row,
-                str(k),
-                "a cell must be a single value, not a list or object",
-            )
-            for i, k in nested
-        ]
-        frame = pd.DataFrame.from_records(
-            [
-                {str(k).strip(): (None if isinstance(v, dict | list) else v) for k, v in r.items()}
-                for r in rows
-            ]
-        )
-        frame.index = np.arange(len(frame), dtype="int64") + source.first_row
-        return RawTable(frame, file, has_header=False), problems
+        return _raw_from_rows(value, file, source)
     return empty_raw(file), [
         Problem(
             file,
@@ -338,6 +175,6 @@ def from_tables(
                 )
             )
             continue
-        raws[name], found = _raw_from_input(value, src.file(name), src)
+        raws[name], found = raw_from_input(value, src.file(name), src)
         problems += found
     return assemble(meta, raws, src, problems)

@@ -113,7 +113,7 @@ def read_sheets(data: bytes) -> dict[str, list[tuple]]:
                     value = _text(is_) if is_ is not None else None
                 else:
                     v = el.findtext(_V)
-                    if v is None:
+                    if not v:  # no cached value (e.g. a formula never calculated)
                         value = None
                     elif t == "s":
                         value = strings[int(v)]

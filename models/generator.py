@@ -320,9 +320,13 @@ def generate_tables(
     final = np.bincount(ng, weights=need_true, minlength=G)
     q = gross(final)
     x_tot = S.T @ q  # reference activity per process
+    vital_final = np.bincount(ng, weights=np.where(ntier == 1, need_true, 0.0), minlength=G)
+    x_vital = S.T @ gross(vital_final)  # the part of it that vital needs take
 
     # ---- capacities ----------------------------------------------------------
     need_mg = sp.csr_matrix((need_true, (nm, ng)), shape=(M, G)).toarray()
+    vital_w = np.where(ntier == 1, need_true, 0.0)
+    need_vital = sp.csr_matrix((vital_w, (nm, ng)), shape=(M, G)).toarray()
     host_p = np.where(p_sec == 0, rng.uniform(0.2, 0.6, P), rng.uniform(0.03, 0.3, P))
     host = rng.random((M, P)) < host_p
     srv = p_sec == 2
@@ -341,8 +345,12 @@ def generate_tables(
     x_ref = weight * x_tot[cp]
     is_srv = srv[cp]
     local = need_mg[cm, p_good[cp]]
+    local_vital = need_vital[cm, p_good[cp]]
     x_ref = np.where(is_srv, local * tech[cp], x_ref)
     cap = np.where(is_srv, local * rng.uniform(0.7, 1.5, len(cm)), x_ref * slack[p_good[cp]])
+    # vital needs and their supply chains always have room (1.3 x, with either technique)
+    vital_room = np.where(is_srv, local_vital, weight * x_vital[cp] / tech[cp])
+    cap = np.maximum(cap, 1.3 * vital_room)
     unbounded = rng.random(len(cm)) < np.where(is_srv, 0.7, 0.1)
     cap = np.where(unbounded, np.nan, _sig(np.maximum(cap, 1e-3), 3))
 
@@ -354,8 +362,8 @@ def generate_tables(
     # ---- resources ------------------------------------------------------------
     land_use = np.bincount(cm, weights=x_ref * land[cp], minlength=M)
     water_use = np.bincount(cm, weights=x_ref * water[cp], minlength=M)
-    land_end = np.ceil(land_use * rng.uniform(0.9, 1.6, M))
-    water_end = np.ceil(water_use * rng.uniform(0.9, 1.6, M))
+    land_end = np.ceil(land_use * rng.uniform(1.0, 1.8, M))
+    water_end = np.ceil(water_use * rng.uniform(1.0, 1.8, M))
     emis_ref = np.bincount(cm, weights=x_ref * co2[cp], minlength=M)
 
     # ---- mandates and their certificate x0 --------------------------------------
@@ -434,7 +442,7 @@ def generate_tables(
     mandates = pd.concat([mls_rows, mlab_rows, mex_rows, fb_rows], ignore_index=True)
 
     # ---- limits ---------------------------------------------------------------
-    lim = [("co2", "root", 0.85 * emis_ref.sum(), emis0.sum())]
+    lim = [("co2", "root", 0.95 * emis_ref.sum(), emis0.sum())]
     others = [k for k in scopes if k != "root"]
     if others:
         pick = rng.choice(len(others), max(1, round(0.15 * len(others))), replace=False)

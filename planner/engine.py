@@ -336,11 +336,11 @@ class Engine:
         self.backend.set_col_bounds(np.array([t]), np.array([level]), np.array([level]))
         try:
             for j in np.flatnonzero(cand):
-                if w is not None:
+                if not sp.issparse(target):  # floor columns with weights w
                     c = np.zeros(self.n)
                     c[target[j]] = w[j]
-                else:
-                    c = np.asarray(sp.csr_array(target[[j]]).toarray()).ravel()
+                else:  # rows of a matrix, each divided by its scale w
+                    c = np.asarray(sp.csr_array(target[[j]]).toarray()).ravel() / w[j]
                 self._objective(c, sense)
                 res = self._solve(stage)
                 v = float(c @ res.x[: self.n])
@@ -408,8 +408,10 @@ class Engine:
         Lab = f.labour[muni]
         k = len(muni)
         t = f.t_col
-        scaled = sp.csr_array(Lab.multiply(1.0 / L[muni][:, None]))
-        A = scaled + sp.csr_array((-np.ones(k), (np.arange(k), np.full(k, t))), shape=(k, self.n))
+        Lm = L[muni]
+        # rows  sum(labour) - L_m u <= 0 : dividing by L_m instead would make entries like
+        # 0.05 h / 3.3e7 h = 1.5e-9, which HiGHS treats as zero (status "unknown" seen)
+        A = Lab + sp.csr_array((-Lm, (np.arange(k), np.full(k, t))), shape=(k, self.n))
         rows = self.backend.add_rows(A, np.full(k, -np.inf), np.zeros(k))
         self._t_objective("min")
         free = np.ones(k, bool)
@@ -420,20 +422,20 @@ class Engine:
             if first_binding is None:
                 first_binding = self.binding(stage, res)
             u = float(res.x[t])
-            share = np.asarray(scaled @ res.x[: self.n]).ravel()
+            share = np.asarray(Lab @ res.x[: self.n]).ravel() / Lm
             y = res.row_duals[rows] if res.row_duals is not None else np.zeros(k)
             on_top = share >= u - 1e-7 * max(1.0, u)
             if self.has_duals:
                 blocked = free & on_top & ((np.abs(y) > DUAL_TOL) | (u <= 1e-12))
             else:
-                blocked = free & on_top & ((u <= 1e-12) | self._cannot_move(stage, scaled, None, free & on_top, u, "min"))
+                blocked = free & on_top & ((u <= 1e-12) | self._cannot_move(stage, Lab, Lm, free & on_top, u, "min"))
             if not blocked.any():
                 blocked = free & on_top
             if not blocked.any():  # pragma: no cover
                 blocked = free.copy()
             fix = np.flatnonzero(blocked)
             hold = u * (1 + self.tolerance) + self.eps * max(1.0, u)
-            self.backend.add_rows(scaled[fix], np.full(len(fix), -np.inf), np.full(len(fix), hold))
+            self.backend.add_rows(Lab[fix], np.full(len(fix), -np.inf), hold * Lm[fix])
             self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
             free &= ~blocked
             if not levels or abs(u - levels[-1]) > 1e-9 * max(1.0, u):

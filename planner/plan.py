@@ -20,6 +20,7 @@ from planner.formulation import Formulation
 
 VERSION = "0.1.0"
 ZERO = 1e-9
+SNAP = 1e-8
 
 
 def gini(values: np.ndarray) -> float:
@@ -155,6 +156,9 @@ def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.Data
     ratio = np.zeros(len(needs))
     has = needs["col"].to_numpy() >= 0
     ratio[has] = np.clip(x[needs["col"].to_numpy()[has]], 0.0, 1.0)
+    # holds keep each optimum with a slack of ~1e-10 (engine.EPS): a need met but for that
+    # slack is met (the checker's tolerance, 1e-6, covers the difference)
+    ratio[ratio > 1.0 - SNAP] = 1.0
     ratio[need <= 0] = 1.0
     deliveries = pd.DataFrame(
         {

@@ -16,10 +16,13 @@ the plan's status and the metrics of :mod:`planner.lab`.
 Tasks run on a ``concurrent.futures`` executor: a local process pool by
 default, a Dask cluster when a scheduler address is given
 (``distributed.Client(address).get_executor()``), or any executor passed in.
+The local pool spawns its workers; prefer processes to threads (each solve
+is CPU-bound and holds HiGHS's own thread pool).
 Each finished task is appended at once to a journal next to the output
 (``OUT.journal.jsonl``, one JSON line per task, keyed by a hash of the base
 scenario, the point, the rule and the solver settings): a sweep that was
 interrupted resumes where it stopped and never solves a finished task again.
+Tasks of one point go to a worker together (the variant is built once).
 Tasks that raised are reported but not journalled, so a rerun retries them.
 """
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -137,7 +141,7 @@ def grid(axes: Sequence[Axis]) -> list[dict[str, float]]:
 
 def variant(scenario: Scenario, point: dict[str, float]) -> Scenario:
     """The scenario with each parameter of ``point`` scaled by its factor (a new, validated Scenario)."""
-    if not point:
+    if all(float(k) == 1.0 for k in point.values()):
         return scenario
     tables = {name: scenario.table(name) for name in models.TABLES}
     for name, k in point.items():
@@ -166,7 +170,8 @@ def task_key(
     """The journal key of one task: a hash of everything that decides its result."""
     doc = {
         "scenario": base_hash,
-        "point": sorted((k, repr(float(v))) for k, v in point.items()),
+        # a factor of 1 changes nothing: labour=1, limit.co2=0.5 is the same task as limit.co2=0.5
+        "point": sorted((k, repr(float(v))) for k, v in point.items() if float(v) != 1.0),
         "rule": rule,
         "solver": solver,
         "time_limit": time_limit,
@@ -174,20 +179,31 @@ def task_key(
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:20]
 
 
-def solve_task(
+def solve_point(
     scenario: Scenario,
     point: dict[str, float],
-    rule: str,
+    rules: Sequence[str],
     solver: str = "highs",
     time_limit: float | None = None,
-) -> dict:
-    """Solve one point under one rule: the result row (status, metrics, seconds). Runs on a worker."""
+) -> list[dict]:
+    """Solve one point under each rule: one result row per rule (status, metrics, seconds).
+
+    Runs on a worker. The variant is built once for all the rules; a rule
+    whose solve raises gives a row with status ``error`` and the message.
+    """
     t0 = time.perf_counter()
     s = variant(scenario, point)
-    plan = solve(s, rule=rule, solver=solver, time_limit=time_limit)
-    row = plan_metrics(plan, s.limits)
-    row["seconds"] = time.perf_counter() - t0
-    return row
+    t_build = (time.perf_counter() - t0) / max(1, len(rules))
+    rows = []
+    for rule in rules:
+        t1 = time.perf_counter()
+        try:
+            row = plan_metrics(solve(s, rule=rule, solver=solver, time_limit=time_limit), s.limits)
+        except Exception as exc:  # noqa: BLE001 - reported in the row, retried on a rerun
+            row = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+        row["seconds"] = t_build + time.perf_counter() - t1
+        rows.append(row)
+    return rows
 
 
 class InlineExecutor(Executor):
@@ -251,16 +267,17 @@ def read_results(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def _executor_for(executor, workers, scheduler):
-    """(executor, its parallelism, cleanup callable)."""
+def _executor_for(executor, workers, scheduler, jobs: int):
+    """(executor, its parallelism, cleanup callable); local pools get no more workers than jobs."""
     if executor is not None:
         return executor, max(1, workers or 1), lambda: None
     if scheduler:
         from distributed import Client, LocalCluster
 
         if scheduler == "local":
+            n = min(workers or os.cpu_count() or 1, jobs)
             cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
             )
             client = Client(cluster)
         else:
@@ -274,9 +291,13 @@ def _executor_for(executor, workers, scheduler):
 
         return client.get_executor(pure=False), slots, close
     n = (os.cpu_count() or 1) if workers is None else workers
+    n = min(n, jobs)
     if n <= 0:
         return InlineExecutor(), 1, lambda: None
-    pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
+    # spawn, not fork: HiGHS keeps a thread pool per calling thread, and a forked child
+    # would inherit the parent's pool without its threads (the notebook solves in-process)
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)
     return pool, n, lambda: pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -335,6 +356,10 @@ def sweep(
     if limit is not None:
         todo = todo[: max(0, limit)]
     reused, solved, failed = len(rows), 0, 0
+    # one job per point: the variant is built once for the rules it still lacks
+    jobs: dict[int, list[tuple]] = {}
+    for t in todo:
+        jobs.setdefault(t[0], []).append(t)
 
     bar = None
     if progress and todo:
@@ -348,43 +373,53 @@ def sweep(
         )
     fh = jpath.open("a", encoding="utf-8") if (jpath is not None and todo) else None
     ex, slots, close = (
-        (None, 1, lambda: None) if not todo else _executor_for(executor, workers, scheduler)
+        (None, 1, lambda: None)
+        if not todo
+        else _executor_for(executor, workers, scheduler, len(jobs))
     )
     window = max(2 * slots, 4)
-    pending: dict[Future, tuple] = {}
-    queue = iter(todo)
+    pending: dict[Future, list[tuple]] = {}
+    queue = iter(jobs.values())
     try:
         while True:
-            for t in queue:
-                pending[ex.submit(solve_task, s, t[1], t[2], solver, time_limit)] = t
+            for job in queue:
+                rules_left = [t[2] for t in job]
+                f = ex.submit(solve_point, s, job[0][1], rules_left, solver, time_limit)
+                pending[f] = job
                 if len(pending) >= window:
                     break
             if not pending:
                 break
             finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for f in finished:
-                _, point, rule, key = pending.pop(f)
+                job = pending.pop(f)
                 try:
-                    row = f.result()
-                except Exception as exc:  # noqa: BLE001 - one failed task must not lose the sweep
-                    failed += 1
-                    row = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
-                else:
-                    solved += 1
-                    if fh is not None:
-                        _append(fh, key, row)
-                rows[key] = row
-                if bar is not None:
-                    bar.update(1)
-                if on_result is not None:
-                    on_result({**point, "rule": rule, **row})
+                    results = f.result()
+                except Exception as exc:  # noqa: BLE001 - one failed point must not lose the sweep
+                    results = [
+                        {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+                    ] * len(job)
+                for (_, point, rule, key), row in zip(job, results, strict=True):
+                    if row["status"] == "error":
+                        failed += 1
+                    else:
+                        solved += 1
+                        if fh is not None:
+                            _append(fh, key, row)
+                    rows[key] = row
+                    if bar is not None:
+                        bar.update(1)
+                    if on_result is not None:
+                        on_result({**point, "rule": rule, **row})
     finally:
         for f in pending:
             f.cancel()
-        close()  # waits for the tasks already running (pool workers ignore Ctrl-C)
-        for f, (_, _, _, key) in pending.items():  # keep what finished while stopping
+        close()  # waits for the jobs already running (pool workers ignore Ctrl-C)
+        for f, job in pending.items():  # keep what finished while stopping
             if f.done() and not f.cancelled() and f.exception() is None and fh is not None:
-                _append(fh, key, f.result())
+                for (_, _, _, key), row in zip(job, f.result(), strict=True):
+                    if row["status"] != "error":
+                        _append(fh, key, row)
         if bar is not None:
             bar.close()
         if fh is not None:

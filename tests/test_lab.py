@@ -155,7 +155,9 @@ def test_html_report_is_self_contained(comparison, tmp_path):
     assert "Lorenz" in html and "Sankey" not in html.split("<script")[0]  # captions speak plainly
 
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
 
 
 @pytest.mark.browser
@@ -183,3 +185,21 @@ def test_report_renders_in_headless_chromium(comparison, tmp_path):
     utilitarian = np.array([0x3A, 0x9E, 0x5C])
     for colour in (leximin, utilitarian):
         assert (np.abs(img.astype(int) - colour).sum(axis=2) < 30).sum() > 500
+
+
+VALLEY = ROOT / "data" / "valley"
+
+
+@pytest.mark.skipif(not (VALLEY / "needs.csv").exists(), reason="data/valley is not there")
+def test_valley_rules_differ_visibly():
+    """The example's report must show four different pictures: who gains and who loses."""
+    c = compare(VALLEY, rules=RULES)
+    assert (c.metrics["status"] != "infeasible").all()
+    tier3 = c.pivot("mean_ratio_tier3")
+    for i, a in enumerate(RULES):
+        for b in RULES[i + 1 :]:
+            gap = (tier3[a] - tier3[b]).abs().max()
+            assert gap > 0.05, f"{a} and {b} give the same desired-need satisfaction"
+    m = c.metrics.set_index("rule")
+    assert m["gini"].round(3).nunique() == 4
+    assert m["mean_ratio"].round(3).nunique() == 4

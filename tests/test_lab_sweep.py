@@ -20,9 +20,9 @@ from planner.sweep import (
 from tests.lab_cases import harvest
 
 APPROX = {"rel": 1e-6, "abs": 1e-7}
-VARY = ["limit.co2=0.5:1:3", "needs.tier1=1,1.2"]
+VARY = ["limit.co2=0.5,1", "needs.tier1=1,1.2"]
 RULES = ["leximin", "utilitarian"]
-N_TASKS = 3 * 2 * 2
+N_TASKS = 2 * 2 * 2
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,9 @@ def test_grid_rows_and_known_answers(local):
     assert list(local.columns[:5]) == ["point", "limit.co2", "needs.tier1", "rule", "status"]
     assert local.attrs["solved"] == N_TASKS and local.attrs["complete"]
     # half the CO2: 35 t allows 70 t farmed + 10 in store = 80 < 130 vital: leximin shares it
-    r = local[(local["limit.co2"] == 0.5) & (local["needs.tier1"] == 1) & (local["rule"] == "leximin")]
+    r = local[
+        (local["limit.co2"] == 0.5) & (local["needs.tier1"] == 1) & (local["rule"] == "leximin")
+    ]
     assert r["min_ratio_tier1"].iat[0] == pytest.approx(80 / 130, **APPROX)
     assert r["min_ratio_tier3"].iat[0] == pytest.approx(0, abs=1e-7)
     assert r["emissions:co2@all"].iat[0] == pytest.approx(35, **APPROX)
@@ -92,6 +94,7 @@ def test_grid_rows_and_known_answers(local):
     assert r.at["utilitarian", "mean_ratio"] == pytest.approx(4 / 6, **APPROX)
 
 
+@pytest.mark.timeout(120)
 def test_process_pool_matches_in_process(base, local, tmp_path):
     out = tmp_path / "grid.csv"
     df = sweep(base, VARY, RULES, workers=2, out=out)
@@ -101,15 +104,20 @@ def test_process_pool_matches_in_process(base, local, tmp_path):
 
 
 def test_any_executor(base, local):
-    with ThreadPoolExecutor(2) as ex:
-        _same(sweep(base, VARY, RULES, executor=ex, workers=2), local)
+    with ThreadPoolExecutor(1) as ex:
+        df = sweep(base, VARY[:1], RULES[:1], executor=ex)
+    ref = local[(local["needs.tier1"] == 1) & (local["rule"] == "leximin")]
+    _same(df.drop(columns="point"), ref.drop(columns=["point", "needs.tier1"]))
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(180)
 def test_dask_cluster_gives_the_same_results(base, local, tmp_path):
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         with Client(cluster) as client:
             # workers inherit the environment: every plan they make is checked too
             env = client.run(lambda: os.environ.get("COMMUNE_CHECK_PLANS"))
@@ -122,37 +130,35 @@ def test_dask_cluster_gives_the_same_results(base, local, tmp_path):
 
 
 def _counting(monkeypatch) -> list:
+    """Record every (point, rule) the sweep solves in this process."""
     calls = []
-    real = sw.solve_task
+    real = sw.solve_point
 
-    def counted(*args, **kwargs):
-        calls.append(args[1:3])
-        return real(*args, **kwargs)
+    def counted(scenario, point, rules, *args, **kwargs):
+        calls.extend((tuple(point.items()), r) for r in rules)
+        return real(scenario, point, rules, *args, **kwargs)
 
-    monkeypatch.setattr(sw, "solve_task", counted)
+    monkeypatch.setattr(sw, "solve_point", counted)
     return calls
 
 
 def test_limited_sweep_resumes_without_redoing_points(base, local, tmp_path, monkeypatch):
     out = tmp_path / "grid.parquet"
     calls = _counting(monkeypatch)
-    part = sweep(base, VARY, RULES, workers=0, out=out, limit=5)
-    assert len(calls) == 5 and len(part) == 5 and not part.attrs["complete"]
-    assert len(read_results(out)) == 5
+    part = sweep(base, VARY, RULES, workers=0, out=out, limit=3)
+    assert len(calls) == 3 and len(part) == 3 and not part.attrs["complete"]
+    assert len(read_results(out)) == 3
     calls.clear()
     full = sweep(base, VARY, RULES, workers=0, out=out)
-    assert len(calls) == N_TASKS - 5
-    assert full.attrs["reused"] == 5 and full.attrs["solved"] == N_TASKS - 5
+    assert len(calls) == N_TASKS - 3
+    assert full.attrs["reused"] == 3 and full.attrs["solved"] == N_TASKS - 3
     _same(full, local)
     calls.clear()
     again = sweep(base, VARY, RULES, workers=0, out=out)  # all done: nothing solved
     assert calls == [] and again.attrs["reused"] == N_TASKS
     # a new rule reuses the finished points of the others
-    more = sweep(base, VARY, [*RULES, "proportional"], workers=0, out=out)
-    assert len(calls) == N_TASKS // 2 and len(more) == N_TASKS * 3 // 2
-    calls.clear()
-    sweep(base, VARY, RULES, workers=0, out=out, resume=False)
-    assert len(calls) == N_TASKS
+    more = sweep(base, VARY[:1], [*RULES, "proportional"], workers=0, out=out)
+    assert len(calls) == 2 and len(more) == 2 * 3
 
 
 def test_interrupted_sweep_keeps_finished_points(base, local, tmp_path, monkeypatch):
@@ -167,12 +173,14 @@ def test_interrupted_sweep_keeps_finished_points(base, local, tmp_path, monkeypa
     with pytest.raises(KeyboardInterrupt):
         sweep(base, VARY, RULES, workers=0, out=out, on_result=stop_after_three)
     journal = journal_path(out)
-    assert len(read_journal(journal)) == 3
+    kept = len(read_journal(journal))
+    assert 3 <= kept < N_TASKS  # rows reported, and points that finished while stopping
     with journal.open("a") as fh:  # the process was killed while writing a line
         fh.write('{"key": "abc", "row": {"sta')
     calls = _counting(monkeypatch)
     df = sweep(base, VARY, RULES, workers=0, out=out)
-    assert len(calls) == N_TASKS - 3
+    assert len(calls) == N_TASKS - kept
+    assert df.attrs["reused"] == kept
     _same(df, local)
 
 
@@ -182,7 +190,7 @@ def test_failed_tasks_are_reported_and_retried(base, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("solver crashed")
 
-    monkeypatch.setattr(sw, "solve_task", broken)
+    monkeypatch.setattr(sw, "solve", broken)
     df = sweep(base, ["labour=1,2"], ["leximin"], workers=0, out=out)
     assert df["status"].tolist() == ["error", "error"]
     assert df["message"].str.contains("solver crashed").all()
@@ -194,10 +202,14 @@ def test_failed_tasks_are_reported_and_retried(base, tmp_path, monkeypatch):
     assert df.attrs["solved"] == 2
 
 
-def test_journal_lines_are_json(base, tmp_path):
+def test_journal_lines_are_json_and_fresh_forgets_them(base, tmp_path, monkeypatch):
     out = tmp_path / "grid.csv"
     sweep(base, ["labour=1"], ["leximin"], workers=0, out=out)
     lines = journal_path(out).read_text().splitlines()
     assert len(lines) == 1
     rec = json.loads(lines[0])
     assert set(rec) == {"key", "row"} and rec["row"]["status"] == "shortfall"
+    calls = _counting(monkeypatch)
+    sweep(base, ["labour=1"], ["leximin"], workers=0, out=out, resume=False)
+    assert len(calls) == 1
+    assert len(journal_path(out).read_text().splitlines()) == 1

@@ -244,3 +244,45 @@ def test_save_returns_the_path_and_overwrites(tmp_path):
         models.dumps(valley(), "csv")
     with pytest.raises(ValueError, match="unknown form"):
         models.loads(b"x", "yaml")
+
+
+def test_workbooks_from_other_tools_dates_rich_text_formulas_and_gaps():
+    import datetime
+
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "scenario"
+    ws.append(["key", "value"])
+    ws.append(["name", CellRichText("min", TextBlock(InlineFont(b=True), "imal"))])
+    ws.append(["period", datetime.date(2025, 1, 1)])
+    ws = wb.create_sheet("municipalities")
+    ws.append(["id", "confederation", "population", "labour_hours", "note"])
+    ws.append(["a", "root", 10, "=50*2", "formula never calculated"])
+    ws["A5"], ws["B5"], ws["C5"], ws["D5"] = "b", "root", 5, 50  # rows 3 and 4 left empty
+    ws = wb.create_sheet("items")
+    ws.append(["id", "kind", "transportable"])
+    ws.append(["grain", "good", True])
+    ws = wb.create_sheet("needs")
+    for row in ([*MINIMAL_NEEDS_HEADER], ["a", "grain", 1, 3], ["b", "grain", 1, None, 2]):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(models.ScenarioError) as e:
+        models.loads(out.getvalue(), "xlsx", "book.xlsx")
+    assert [str(p) for p in e.value.errors] == [
+        "book.xlsx[municipalities]:2: labour_hours: missing value"]
+    wb["municipalities"]["D2"] = 100
+    out = io.BytesIO()
+    wb.save(out)
+    s = models.loads(out.getvalue(), "xlsx", "book.xlsx")
+    assert s.meta.name == "minimal" and s.meta.period == "2025-01-01"
+    assert s.municipalities["id"].tolist() == ["a", "b"]
+    assert [str(w) for w in s.warnings] == [
+        "book.xlsx[municipalities]:1: note: unknown column; ignored (known: id, name, "
+        "confederation, population, labour_hours)"]
+
+
+MINIMAL_NEEDS_HEADER = ("municipality", "item", "tier", "quantity", "per_capita")

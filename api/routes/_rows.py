@@ -11,13 +11,13 @@ name the factory's schema arguments, which FastAPI must see as classes.)
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 import models
 from api.deps import PageDep, PrincipalDep, SessionDep, SettingsDep, page
-from api.errors import Invalid
+from api.errors import Invalid, problem_lines
 from api.routes._upload import read_upload
 from api.schemas.common import ErrorOut, Page
 from api.services import rows
@@ -30,7 +30,16 @@ def _etag_headers(kind, obj) -> dict[str, str]:
     return {"ETag": rows.etag(kind, obj)} if kind.versioned else {}
 
 
-def row_router(table: str, prefix: str, create_schema, update_schema, public_schema, tag: str, id_type=int, bulk: bool = False) -> APIRouter:
+def row_router(
+    table: str,
+    prefix: str,
+    create_schema,
+    update_schema,
+    public_schema,
+    tag: str,
+    id_type=int,
+    bulk: bool = False,
+) -> APIRouter:
     """The router of one row resource under ``prefix`` (which holds ``{scope}``)."""
     kind = KINDS[table]
     router = APIRouter(prefix=prefix, tags=[tag], responses={422: {"model": ErrorOut}})
@@ -44,21 +53,36 @@ def row_router(table: str, prefix: str, create_schema, update_schema, public_sch
         return data
 
     @router.get("", response_model=Page[public_schema], summary=f"List {label}")
-    def list_rows(scope: str, session: SessionDep, _p: PrincipalDep, paging: PageDep, response: Response) -> dict:
+    def list_rows(
+        scope: str, session: SessionDep, _p: PrincipalDep, paging: PageDep, response: Response
+    ) -> dict:
         found, total = rows.listing(session, kind, scope, paging.limit, paging.offset)
-        if kind.versioned:
+        if bulk:
             response.headers["ETag"] = rows.collection_etag(session, kind, scope)
         return page([rows.public(kind, o) for o in found], total, paging)
 
-    @router.post("", status_code=status.HTTP_201_CREATED, response_model=public_schema, summary=f"Add one of {label}")
-    def create_row(scope: str, body: create_schema, session: SessionDep, principal: PrincipalDep, response: Response) -> dict:
+    @router.post(
+        "",
+        status_code=status.HTTP_201_CREATED,
+        response_model=public_schema,
+        summary=f"Add one of {label}",
+    )
+    def create_row(
+        scope: str,
+        body: create_schema,
+        session: SessionDep,
+        principal: PrincipalDep,
+        response: Response,
+    ) -> dict:
         sid = rows.scenario_for(session, kind, scope)
         obj = rows.create(session, principal, kind, sid, data_of(scope, body))
         response.headers.update(_etag_headers(kind, obj))
         return rows.public(kind, obj)
 
     @router.get("/{ident}", response_model=public_schema, summary=f"Read one of {label}")
-    def get_row(scope: str, ident: id_type, session: SessionDep, _p: PrincipalDep, response: Response) -> dict:
+    def get_row(
+        scope: str, ident: id_type, session: SessionDep, _p: PrincipalDep, response: Response
+    ) -> dict:
         rows.scenario_for(session, kind, scope)
         obj = rows.find(session, kind, scope, ident)
         response.headers.update(_etag_headers(kind, obj))
@@ -66,8 +90,13 @@ def row_router(table: str, prefix: str, create_schema, update_schema, public_sch
 
     @router.patch("/{ident}", response_model=public_schema, summary=f"Change one of {label}")
     def update_row(
-        scope: str, ident: id_type, body: update_schema, session: SessionDep, principal: PrincipalDep,
-        response: Response, if_match: IfMatch = None,
+        scope: str,
+        ident: id_type,
+        body: update_schema,
+        session: SessionDep,
+        principal: PrincipalDep,
+        response: Response,
+        if_match: IfMatch = None,
     ) -> dict:
         rows.scenario_for(session, kind, scope)
         obj = rows.find(session, kind, scope, ident)
@@ -76,8 +105,16 @@ def row_router(table: str, prefix: str, create_schema, update_schema, public_sch
         response.headers.update(_etag_headers(kind, obj))
         return rows.public(kind, obj)
 
-    @router.delete("/{ident}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete one of {label}")
-    def delete_row(scope: str, ident: id_type, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None) -> Response:
+    @router.delete(
+        "/{ident}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete one of {label}"
+    )
+    def delete_row(
+        scope: str,
+        ident: id_type,
+        session: SessionDep,
+        principal: PrincipalDep,
+        if_match: IfMatch = None,
+    ) -> Response:
         rows.scenario_for(session, kind, scope)
         obj = rows.find(session, kind, scope, ident)
         rows.remove(session, principal, kind, obj, if_match)
@@ -91,30 +128,59 @@ def row_router(table: str, prefix: str, create_schema, update_schema, public_sch
             try:
                 items = adapter.validate_json(data)
             except ValidationError as exc:
-                from api.main import problem_lines
-
-                raise Invalid("invalid rows: nothing was changed", problems=problem_lines(exc.errors())) from None
+                raise Invalid(
+                    "invalid rows: nothing was changed", problems=problem_lines(exc.errors())
+                ) from None
             return [data_of(scope, r) for r in items]
         try:
             found = models.read_table(table, data, filename or f"{table}.{form}")
         except models.ScenarioError as exc:
-            raise Invalid("invalid table: nothing was changed", problems=[str(p) for p in exc.problems if p.is_error]) from None
-        wrong = [f"{filename}:{i + 2}: municipality: {r['municipality']!r} is not {scope!r}" for i, r in enumerate(found) if r["municipality"] != scope]
+            raise Invalid(
+                "invalid table: nothing was changed",
+                problems=[str(p) for p in exc.problems if p.is_error],
+            ) from None
+        wrong = [
+            f"{filename}:{i + 2}: municipality: {r['municipality']!r} is not {scope!r}"
+            for i, r in enumerate(found)
+            if r["municipality"] != scope
+        ]
         if wrong:
             raise Invalid(f"every row must belong to {scope!r}", problems=wrong)
         return [{k: (v if v == v else None) for k, v in r.items()} for r in found]
 
     @router.put(
-        "", response_model=list[public_schema], summary=f"Replace all {label}",
-        openapi_extra={"requestBody": {"content": {
-            "application/json": {"schema": {"type": "array", "items": {"$ref": f"#/components/schemas/{create_schema.__name__}"}}},
-            "text/csv": {"schema": {"type": "string"}},
-            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
-        }, "required": True}},
+        "",
+        response_model=list[public_schema],
+        summary=f"Replace all {label}",
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "array",
+                            "items": {"$ref": f"#/components/schemas/{create_schema.__name__}"},
+                        }
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                        }
+                    },
+                },
+                "required": True,
+            }
+        },
     )
     async def replace_rows(
-        scope: str, request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep,
-        response: Response, if_match: IfMatch = None,
+        scope: str,
+        request: Request,
+        session: SessionDep,
+        principal: PrincipalDep,
+        settings: SettingsDep,
+        response: Response,
+        if_match: IfMatch = None,
     ) -> list[dict[str, Any]]:
         """The whole list at once: a JSON array, a CSV (``text/csv``) or an uploaded .csv/.xlsx file.
 
@@ -131,5 +197,4 @@ def row_router(table: str, prefix: str, create_schema, update_schema, public_sch
 
         return await run_in_threadpool(run)
 
-    _ = Body  # (kept for OpenAPI-only bodies above)
     return router

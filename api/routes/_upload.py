@@ -21,7 +21,10 @@ UPLOAD_DOC = {
             XLSX: {"schema": {"type": "string", "format": "binary"}},
             "application/zip": {"schema": {"type": "string", "format": "binary"}},
             "multipart/form-data": {
-                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
             },
         },
         "required": True,
@@ -35,7 +38,9 @@ class Unsupported(ApiError):
     status = 415
 
 
-async def read_upload(request: Request, default_form: str | None = None) -> tuple[bytes, str, str | None]:
+async def read_upload(
+    request: Request, default_form: str | None = None
+) -> tuple[bytes, str, str | None]:
     """(bytes, form, filename) of the body; form is json, xlsx, zip or csv."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
@@ -48,7 +53,13 @@ async def read_upload(request: Request, default_form: str | None = None) -> tupl
         if suffix not in ("json", "xlsx", "zip", "csv"):
             raise Unsupported(f"{name}: give a .json, .xlsx, .zip or .csv file")
         return await upload.read(), suffix, name
-    form_name = FORMS.get(ctype) or request.query_params.get("format") or default_form
+    form_name = FORMS.get(ctype) or request.query_params.get("format")
+    if not ctype and form_name is None:
+        form_name = default_form
     if form_name is None:
-        raise Unsupported(f"unsupported content type {ctype!r}: send " + ", ".join(sorted(FORMS)) + " or multipart/form-data")
+        raise Unsupported(
+            f"unsupported content type {ctype!r}: send "
+            + ", ".join(sorted(FORMS))
+            + " or multipart/form-data"
+        )
     return await request.body(), form_name, None

@@ -20,8 +20,14 @@ router = APIRouter(prefix="/confederations", tags=["tree"], responses={422: {"mo
 
 
 def _detail(session, obj: Confederation) -> dict:
-    children = session.scalars(select(Confederation.id).where(Confederation.parent == obj.id).order_by(Confederation.id))
-    towns = session.scalars(select(Municipality.id).where(Municipality.confederation == obj.id).order_by(Municipality.id))
+    children = session.scalars(
+        select(Confederation.id).where(Confederation.parent == obj.id).order_by(Confederation.id)
+    )
+    towns = session.scalars(
+        select(Municipality.id)
+        .where(Municipality.confederation == obj.id)
+        .order_by(Municipality.id)
+    )
     return {
         **rows.spec(tree.CONF, obj),
         "scenario_id": obj.scenario_id,
@@ -32,14 +38,18 @@ def _detail(session, obj: Confederation) -> dict:
 
 
 @router.get("", response_model=Page[ConfederationPublic])
-def list_confederations(session: SessionDep, _p: PrincipalDep, paging: PageDep, scenario: str | None = None) -> dict:
+def list_confederations(
+    session: SessionDep, _p: PrincipalDep, paging: PageDep, scenario: str | None = None
+) -> dict:
     """Every confederation (of one scenario with ``?scenario=``)."""
     found, total = rows.listing(session, tree.CONF, scenario, paging.limit, paging.offset)
     return page(found, total, paging)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ConfederationDetail)
-def create_confederation(body: ConfederationCreate, session: SessionDep, principal: PrincipalDep) -> dict:
+def create_confederation(
+    body: ConfederationCreate, session: SessionDep, principal: PrincipalDep
+) -> dict:
     """A new member confederation under ``parent`` (a coordinator of the parent)."""
     return _detail(session, tree.create_confederation(session, principal, body.model_dump()))
 
@@ -51,9 +61,14 @@ def get_confederation(conf_id: str, session: SessionDep, _p: PrincipalDep) -> di
 
 
 @router.patch("/{conf_id}", response_model=ConfederationDetail)
-def update_confederation(conf_id: str, body: ConfederationUpdate, session: SessionDep, principal: PrincipalDep) -> dict:
+def update_confederation(
+    conf_id: str, body: ConfederationUpdate, session: SessionDep, principal: PrincipalDep
+) -> dict:
     """Rename it, or move it under another parent (both must be in your subtree)."""
-    return _detail(session, tree.update_confederation(session, principal, conf_id, body.model_dump(exclude_unset=True)))
+    return _detail(
+        session,
+        tree.update_confederation(session, principal, conf_id, body.model_dump(exclude_unset=True)),
+    )
 
 
 @router.delete("/{conf_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,11 @@ router = APIRouter(tags=["service"])
 def health(session: SessionDep) -> dict:
     """Is the service up and its database reachable (no token needed)."""
     session.execute(text("SELECT 1"))
-    return {"status": "ok", "database": session.get_bind().dialect.name, "version": software_version()}
+    return {
+        "status": "ok",
+        "database": session.get_bind().dialect.name,
+        "version": software_version(),
+    }
 
 
 @router.get("/me", response_model=Me)

@@ -18,15 +18,23 @@ def _public(obj) -> dict:
 
 @router.get("", response_model=Page[MunicipalityPublic])
 def list_municipalities(
-    session: SessionDep, _p: PrincipalDep, paging: PageDep, scenario: str | None = None, confederation: str | None = None
+    session: SessionDep,
+    _p: PrincipalDep,
+    paging: PageDep,
+    scenario: str | None = None,
+    confederation: str | None = None,
 ) -> dict:
     """Every municipality (``?scenario=``, ``?confederation=`` for direct members)."""
-    found, total = rows.listing(session, tree.TOWN, scenario, paging.limit, paging.offset, confederation=confederation)
+    found, total = rows.listing(
+        session, tree.TOWN, scenario, paging.limit, paging.offset, confederation=confederation
+    )
     return page([_public(o) for o in found], total, paging)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MunicipalityPublic)
-def create_municipality(body: MunicipalityCreate, session: SessionDep, principal: PrincipalDep) -> dict:
+def create_municipality(
+    body: MunicipalityCreate, session: SessionDep, principal: PrincipalDep
+) -> dict:
     """A new municipality (a coordinator of its confederation)."""
     return _public(tree.create_municipality(session, principal, body.model_dump()))
 
@@ -38,9 +46,13 @@ def get_municipality(town: str, session: SessionDep, _p: PrincipalDep) -> dict:
 
 
 @router.patch("/{town}", response_model=MunicipalityPublic)
-def update_municipality(town: str, body: MunicipalityUpdate, session: SessionDep, principal: PrincipalDep) -> dict:
+def update_municipality(
+    town: str, body: MunicipalityUpdate, session: SessionDep, principal: PrincipalDep
+) -> dict:
     """Change name, population, labour hours or confederation."""
-    return _public(tree.update_municipality(session, principal, town, body.model_dump(exclude_unset=True)))
+    return _public(
+        tree.update_municipality(session, principal, town, body.model_dump(exclude_unset=True))
+    )
 
 
 @router.delete("/{town}", status_code=status.HTTP_204_NO_CONTENT)

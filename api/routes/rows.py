@@ -1,20 +1,67 @@
-"""Row resources: items, links and limits per scenario; needs, endowments, capacities and
-mandates per municipality (each managed by that municipality's assembly)."""
+"""Row resources: items, links, limits (per scenario); needs, endowments, capacities, mandates."""
 
 from api.routes._rows import row_router
 from api.schemas import rows as s
 
-items = row_router("items", "/scenarios/{scope}/items", s.ItemCreate, s.ItemUpdate, s.ItemPublic, "items and processes", id_type=str)
-links = row_router("links", "/scenarios/{scope}/links", s.LinkCreate, s.LinkUpdate, s.LinkPublic, "links and limits")
-limits = row_router("limits", "/scenarios/{scope}/limits", s.LimitCreate, s.LimitUpdate, s.LimitPublic, "links and limits")
-needs = row_router("needs", "/municipalities/{scope}/needs", s.NeedCreate, s.NeedUpdate, s.NeedPublic, "assemblies", bulk=True)
+items = row_router(
+    "items",
+    "/scenarios/{scope}/items",
+    s.ItemCreate,
+    s.ItemUpdate,
+    s.ItemPublic,
+    "items and processes",
+    id_type=str,
+)
+links = row_router(
+    "links",
+    "/scenarios/{scope}/links",
+    s.LinkCreate,
+    s.LinkUpdate,
+    s.LinkPublic,
+    "links and limits",
+)
+limits = row_router(
+    "limits",
+    "/scenarios/{scope}/limits",
+    s.LimitCreate,
+    s.LimitUpdate,
+    s.LimitPublic,
+    "links and limits",
+)
+needs = row_router(
+    "needs",
+    "/municipalities/{scope}/needs",
+    s.NeedCreate,
+    s.NeedUpdate,
+    s.NeedPublic,
+    "assemblies",
+    bulk=True,
+)
 endowments = row_router(
-    "endowments", "/municipalities/{scope}/endowments", s.EndowmentCreate, s.EndowmentUpdate, s.EndowmentPublic, "assemblies", bulk=True
+    "endowments",
+    "/municipalities/{scope}/endowments",
+    s.EndowmentCreate,
+    s.EndowmentUpdate,
+    s.EndowmentPublic,
+    "assemblies",
+    bulk=True,
 )
 capacities = row_router(
-    "capacities", "/municipalities/{scope}/capacities", s.CapacityCreate, s.CapacityUpdate, s.CapacityPublic, "assemblies", bulk=True
+    "capacities",
+    "/municipalities/{scope}/capacities",
+    s.CapacityCreate,
+    s.CapacityUpdate,
+    s.CapacityPublic,
+    "assemblies",
+    bulk=True,
 )
 mandates = row_router(
-    "mandates", "/municipalities/{scope}/mandates", s.MandateCreate, s.MandateUpdate, s.MandatePublic, "assemblies", bulk=True
+    "mandates",
+    "/municipalities/{scope}/mandates",
+    s.MandateCreate,
+    s.MandateUpdate,
+    s.MandatePublic,
+    "assemblies",
+    bulk=True,
 )
 ROUTERS = [items, links, limits, needs, endowments, capacities, mandates]

@@ -39,8 +39,12 @@ def _store(session, principal, settings, data, form, filename, replace=None) -> 
     }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ImportResult, openapi_extra=UPLOAD_DOC)
-async def import_scenario(request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep) -> dict:
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=ImportResult, openapi_extra=UPLOAD_DOC
+)
+async def import_scenario(
+    request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+) -> dict:
     """Import a scenario (admins): the SPEC JSON document, an .xlsx workbook or a .zip of CSVs.
 
     Invalid input answers 422 with every problem as ``file:row: column: message``.
@@ -53,22 +57,35 @@ async def import_scenario(request: Request, session: SessionDep, principal: Prin
 def get_scenario(scenario_id: str, session: SessionDep, _p: PrincipalDep) -> dict:
     """A scenario's metadata and row counts."""
     row = scenarios.get(session, scenario_id)
-    return {**ScenarioPublic.model_validate(row).model_dump(), "counts": scenarios.counts(session, scenario_id)}
+    return {
+        **ScenarioPublic.model_validate(row).model_dump(),
+        "counts": scenarios.counts(session, scenario_id),
+    }
 
 
 @router.put("/{scenario_id}", response_model=ImportResult, openapi_extra=UPLOAD_DOC)
 async def replace_scenario(
-    scenario_id: str, request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+    scenario_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> dict:
     """Replace every table of a scenario at once (a coordinator of its root, or an admin)."""
     data, form, filename = await read_upload(request)
-    return await run_in_threadpool(_store, session, principal, settings, data, form, filename, scenario_id)
+    return await run_in_threadpool(
+        _store, session, principal, settings, data, form, filename, scenario_id
+    )
 
 
 @router.patch("/{scenario_id}", response_model=ScenarioPublic)
-def update_scenario(scenario_id: str, body: ScenarioUpdate, session: SessionDep, principal: PrincipalDep):
+def update_scenario(
+    scenario_id: str, body: ScenarioUpdate, session: SessionDep, principal: PrincipalDep
+):
     """Change name, period, description or policy."""
-    return scenarios.update_meta(session, principal, scenario_id, body.model_dump(exclude_unset=True))
+    return scenarios.update_meta(
+        session, principal, scenario_id, body.model_dump(exclude_unset=True)
+    )
 
 
 @router.delete("/{scenario_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -83,7 +100,9 @@ def export_scenario(
     scenario_id: str,
     session: SessionDep,
     _p: PrincipalDep,
-    format: Annotated[Literal["json", "xlsx", "zip"], Query(description="json, xlsx or zip")] = "json",
+    format: Annotated[
+        Literal["json", "xlsx", "zip"], Query(description="json, xlsx or zip")
+    ] = "json",
 ) -> Response:
     """The scenario as the SPEC JSON document, an .xlsx workbook or a .zip of CSVs."""
     data = scenarios.export(session, scenario_id, format)

@@ -273,4 +273,3 @@ class MandatePublic(Out):
     kind: str
     target: str
     value: float | None
-

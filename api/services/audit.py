@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -39,9 +40,16 @@ def record(
 
 
 def _wrap(value: Any) -> dict | None:
-    if value is None or isinstance(value, dict):
-        return value
-    return {"rows": value}
+    """JSON-safe (datetimes as ISO text); lists wrapped as ``{"rows": [...]}``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        value = {"rows": value}
+    return json.loads(json.dumps(value, default=_text))
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def entries(

@@ -271,3 +271,12 @@ def cancel(session: Session, principal: Principal, job_id: int) -> Job:
     session.commit()
     session.refresh(job)
     return job
+
+
+def jobs(
+    session: Session, limit: int, offset: int, state: str | None = None
+) -> tuple[list[Job], int]:
+    """A page of jobs, newest first, and the total."""
+    q = select(Job) if state is None else select(Job).where(Job.state == state)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    return list(session.scalars(q.order_by(Job.id.desc()).limit(limit).offset(offset))), total

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+import models
 from api.errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
 from api.orm import Municipality, attr
 from api.security import Principal
@@ -114,6 +115,17 @@ def _flush(session: Session, kind: Kind, row: dict) -> None:
         raise PreconditionFailed(f"{kind.table} {kind.key_of(row)} changed meanwhile") from None
 
 
+def _required(kind: Kind, row: dict) -> None:
+    """422 when a required column is missing (None)."""
+    schema = models.TABLES[kind.table]
+    missing = [c for c in kind.columns if schema[c].required and row.get(c) is None]
+    if missing:
+        raise Invalid(
+            f"{kind.table}: required column(s) missing",
+            problems=[f"{kind.table}:0: {c}: required, may not be empty" for c in missing],
+        )
+
+
 def check_if_match(kind: Kind, obj: Any, if_match: str | None) -> None:
     """Versioned rows: 428 without If-Match, 412 (current row in the body) when stale."""
     if not kind.versioned:
@@ -156,6 +168,7 @@ def create(
     then: Hook | None = None,
 ) -> Any:
     """Add one row to scenario ``sid``; 409 if its key exists, 422 if the scenario would be invalid."""
+    _required(kind, data)
     kind.check(session, principal, sid, None, data)
     scenarios.lock(session, sid)
     old = _existing(session, kind, sid, data)
@@ -190,6 +203,7 @@ def update(
     sid = obj.scenario_id
     before = spec(kind, obj)
     after = {**before, **_exclusive(kind, before, changes)}
+    _required(kind, after)
     kind.check(session, principal, sid, before, after)
     scenarios.lock(session, sid)
     session.refresh(obj)
@@ -244,9 +258,8 @@ def remove(
 def collection_etag(session: Session, kind: Kind, scope: str) -> str:
     """The ETag of all of a scope's rows of one kind (changes with any edit of them)."""
     m = kind.model
-    rows = session.execute(
-        select(m.pk, m.version).where(_scope_clause(kind, scope)).order_by(m.pk)
-    ).all()
+    cols = [m.pk] + [getattr(m, attr(c)) for c in kind.columns]
+    rows = session.execute(select(*cols).where(_scope_clause(kind, scope)).order_by(m.pk)).all()
     digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
     return f'"{kind.table}-{scope}-{digest}"'
 

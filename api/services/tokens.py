@@ -21,12 +21,14 @@ def authenticate(session: Session, raw: str | None) -> Principal:
     if not raw:
         raise Unauthorized("send Authorization: Bearer <token>")
     tok = session.scalar(select(Token).where(Token.token_hash == hash_token(raw)))
-    if tok is None or tok.revoked_at is not None:
-        raise Unauthorized("unknown or revoked token")
+    if tok is None:
+        raise Unauthorized("unknown token")
     if tok.delegate_id is not None:
         d = session.get(Delegate, tok.delegate_id)
         if d is None or d.recalled_at is not None:
             raise Unauthorized("this token's delegate has been recalled by their assembly")
+    if tok.revoked_at is not None:
+        raise Unauthorized("this token has been revoked")
     return principal_of(tok)
 
 

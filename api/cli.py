@@ -1,0 +1,225 @@
+"""The ``planner`` command line, extended with the service: serve, worker, token, db, demo.
+
+``planner`` is ``planner.cli.app`` (validate, solve, export, generate, ...)
+plus these commands; the console script points here (``api.cli:main``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.config import Settings, get_settings
+from planner.cli import app
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens: create, list, revoke.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "valley"
+
+
+def _engine(settings: Settings):
+    from api import migrate
+    from api.db import make_engine
+
+    engine = make_engine(settings.sqlalchemy_url)
+    migrate.upgrade(engine)
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Create or migrate the database (COMMUNE_DATABASE_URL) to the newest schema."""
+    from api import migrate
+    from api.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    migrate.upgrade(engine, revision)
+    typer.echo(f"{settings.database_url}: at revision {migrate.current(engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision."""
+    from api import migrate
+    from api.db import make_engine
+
+    typer.echo(migrate.current(make_engine(get_settings().sqlalchemy_url)) or "(empty database)")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="assembly, coordinator, analyst or admin")],
+    municipality: Annotated[
+        str | None,
+        typer.Option(
+            help="assembly: its municipality; coordinator: the municipality naming a new delegate"
+        ),
+    ] = None,
+    confederation: Annotated[
+        str | None, typer.Option(help="coordinator: the confederation of the delegate's council")
+    ] = None,
+    delegate: Annotated[str | None, typer.Option(help="coordinator: the delegate's name")] = None,
+    label: Annotated[str, typer.Option(help="a note shown in the audit log")] = "",
+) -> None:
+    """Make a token and print it (it is shown once and stored only hashed)."""
+    from api.services import tokens
+
+    settings = get_settings()
+    engine = _engine(settings)
+    from api.db import make_sessionmaker
+    from api.errors import ApiError
+    from api.security import Principal
+
+    with make_sessionmaker(engine)() as s:
+        try:
+            delegate_id = None
+            if role == "coordinator":
+                delegate_id = _find_or_name_delegate(s, confederation, delegate, municipality)
+                municipality = None
+            _tok, secret = tokens.issue(
+                s, Principal.system(), role, municipality, delegate_id, label
+            )
+        except ApiError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            for p in exc.problems or []:
+                typer.echo(f"  {p}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(secret)
+
+
+def _find_or_name_delegate(
+    s, confederation: str | None, name: str | None, municipality: str | None
+) -> int:
+    """The active delegate ``name`` of ``confederation``'s council, named first by ``municipality`` if new."""
+    from sqlalchemy import select
+
+    from api.errors import Invalid
+    from api.orm import Delegate
+    from api.security import Principal
+    from api.services import delegates
+
+    if not confederation or not name:
+        raise Invalid("a coordinator token needs --confederation and --delegate NAME")
+    q = select(Delegate).where(
+        Delegate.confederation == confederation,
+        Delegate.name == name,
+        Delegate.recalled_at.is_(None),
+    )
+    if municipality:
+        q = q.where(Delegate.municipality == municipality)
+    found = s.scalars(q).first()
+    if found is not None:
+        return found.id
+    if not municipality:
+        raise Invalid(
+            f"no active delegate {name!r} of {confederation!r}: pass --municipality to name one"
+        )
+    return delegates.name(s, Principal.system(), municipality, name, confederation).id
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (never their secrets)."""
+    from api.db import make_sessionmaker
+    from api.security import Principal
+    from api.services import tokens
+
+    with make_sessionmaker(_engine(get_settings()))() as s:
+        found, _ = tokens.listing(s, Principal.system(), 10_000, 0)
+        for t in found:
+            state = "revoked" if t.revoked_at else "active"
+            typer.echo(
+                f"{t.id}\t{t.role}\t{t.municipality or t.confederation or '-'}\t{state}\t{t.label}"
+            )
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by id."""
+    from api.db import make_sessionmaker
+    from api.security import Principal
+    from api.services import tokens
+
+    with make_sessionmaker(_engine(get_settings()))() as s:
+        tokens.revoke(s, Principal.system(), token_id)
+    typer.echo(f"revoked token {token_id}")
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker: solve queued plans until stopped (SIGTERM gives the current job back)."""
+    from api.worker import serve_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    settings = get_settings()
+    _engine(settings).dispose()
+    serve_forever(settings)
+
+
+def start_workers(n: int) -> list[subprocess.Popen]:
+    """``n`` worker processes (``planner worker``), sharing this environment."""
+    cmd = [sys.executable, "-m", "api.cli", "worker"]
+    return [subprocess.Popen(cmd, env=os.environ.copy()) for _ in range(n)]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes to start (0: none)")] = 1,
+) -> None:
+    """Serve the HTTP API (docs at /docs) with its worker processes."""
+    import uvicorn
+
+    settings = get_settings()
+    _engine(settings).dispose()
+    procs = start_workers(workers)
+    try:
+        uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    data: Annotated[Path, typer.Option(help="scenario to load if the database has none")] = DATA,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="prepare and plan, then exit")
+    ] = False,
+) -> None:
+    """Create or migrate the database, load the valley, print demo tokens, plan once, serve."""
+    from api.demo import prepare
+
+    settings = get_settings()
+    engine = _engine(settings)
+    prepare(settings, engine, data, f"http://{host}:{port}")
+    engine.dispose()
+    if not no_serve:
+        serve(host=host, port=port, workers=1)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    """Entry point of the ``planner`` console script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

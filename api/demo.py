@@ -1,0 +1,60 @@
+"""``planner demo``: load the example, make demo tokens, plan once, print how to use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from sqlalchemy import Engine, select, update
+
+import models
+from api.config import Settings
+from api.db import make_sessionmaker, utcnow
+from api.orm import Delegate, ScenarioRow, Token
+from api.security import Principal
+from api.services import delegates, plans, scenarios, tokens
+from api.worker import run_pending
+
+DEMO = "demo"
+
+
+def prepare(settings: Settings, engine: Engine, data: Path, url: str) -> None:
+    """Load ``data`` unless its scenario is stored, renew the demo tokens, solve one plan."""
+    sessions = make_sessionmaker(engine)
+    system = Principal.system(DEMO)
+    scenario = models.load(data)
+    sid = scenarios.root_of(scenario)
+    with sessions() as s:
+        if s.get(ScenarioRow, sid) is None:
+            scenarios.store(s, system, scenario)
+            typer.echo(f"loaded {data} as scenario {sid!r}")
+        s.execute(
+            update(Token)
+            .where(Token.label == DEMO, Token.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        s.commit()
+        issued = {"admin": tokens.issue(s, system, "admin", label=DEMO)[1]}
+        issued["analyst"] = tokens.issue(s, system, "analyst", label=DEMO)[1]
+        towns = scenarios.stored_rows(s, sid)["municipalities"]
+        for _, town in towns:
+            issued[f"assembly {town['id']}"] = tokens.issue(
+                s, system, "assembly", town["id"], label=DEMO
+            )[1]
+        first = towns[0][1]["id"]
+        d = s.scalars(
+            select(Delegate).where(Delegate.confederation == sid, Delegate.recalled_at.is_(None))
+        ).first()
+        d = d or delegates.name(s, system, first, "Demo delegate", sid)
+        issued[f"coordinator {sid} (delegate {d.name} of {d.municipality})"] = tokens.issue(
+            s, system, "coordinator", delegate_id=d.id, label=DEMO
+        )[1]
+        plan, _ = plans.request(s, system, settings, sid)
+    run_pending(settings, engine)
+    with sessions() as s:
+        plan = plans.get(s, plan.id)
+        typer.echo(f"plan {plan.id} of {sid!r}: {plan.status} (input {plan.input_hash[:12]})")
+    typer.echo("\ndemo tokens (Authorization: Bearer <token>):")
+    for who, secret in issued.items():
+        typer.echo(f"  {who:<55} {secret}")
+    typer.echo(f"\nserving {url}  ·  interactive docs {url}/docs  ·  plan {url}/plans/{plan.id}")
