@@ -152,37 +152,47 @@ def _bounds_message(col: Column, values: pd.Series) -> pd.Series:
 
 
 def _check_column(table: Table, col: Column, s: pd.Series, problems: list[Problem]) -> None:
-    """Parse one present column into ``table.frame``, appending cell problems."""
-    name = col.name
+    """Parse one column into ``table.frame`` (and ``table.given``), appending cell problems."""
     if col.is_text:
-        text = as_text(s)
-        given = text != ""
-        if col.type == "text":
-            text = text.str.replace("\r\n?", "\n", regex=True)  # one line end everywhere
-            bad = text.str.contains(CONTROL, regex=True)
-            problems += table.report(
-                bad,
-                name,
-                "contains a control character or lone "
-                "surrogate (not allowed in a spreadsheet cell)",
-            )
-            text = text.where(~bad, "")
-        if col.choices:
-            low = text.str.lower()
-            bad = given & ~low.isin(col.choices)
-            problems += table.report(
-                bad, name, f"unknown {name} '" + text + "' (known: " + ", ".join(col.choices) + ")"
-            )
-            text = low.where(~bad, "")
-        elif col.type in ("id", "ref"):
-            bad = given & ~text.str.fullmatch(ID_PATTERN).fillna(False).astype(bool)
-            problems += table.report(
-                bad, name, "not a valid id '" + text + "' (use letters, digits, _ - . only)"
-            )
-            text = text.where(~bad, "")
-        table.frame[name] = text
-        table.given[name] = given
-        return
+        _check_text(table, col, s, problems)
+    else:
+        _check_value(table, col, s, problems)
+
+
+def _check_text(table: Table, col: Column, s: pd.Series, problems: list[Problem]) -> None:
+    """Ids, references and free text: stripped; ids checked; kinds lower-cased."""
+    name = col.name
+    text = as_text(s)
+    given = text != ""
+    if col.type == "text":
+        text = text.str.replace("\r\n?", "\n", regex=True)  # one line end everywhere
+        bad = text.str.contains(CONTROL, regex=True)
+        problems += table.report(
+            bad,
+            name,
+            "contains a control character or lone surrogate (not allowed in a spreadsheet cell)",
+        )
+        text = text.where(~bad, "")
+    if col.choices:
+        low = text.str.lower()
+        bad = given & ~low.isin(col.choices)
+        problems += table.report(
+            bad, name, f"unknown {name} '" + text + "' (known: " + ", ".join(col.choices) + ")"
+        )
+        text = low.where(~bad, "")
+    elif col.type in ("id", "ref"):
+        bad = given & ~text.str.fullmatch(ID_PATTERN).fillna(False).astype(bool)
+        problems += table.report(
+            bad, name, "not a valid id '" + text + "' (use letters, digits, _ - . only)"
+        )
+        text = text.where(~bad, "")
+    table.frame[name] = text
+    table.given[name] = given
+
+
+def _check_value(table: Table, col: Column, s: pd.Series, problems: list[Problem]) -> None:
+    """Numbers and booleans: parsed, finite, whole where needed, within bounds."""
+    name = col.name
     if col.type == "bool":
         values, given, err = _parse_bool(s)
     else:

@@ -16,11 +16,14 @@ from models import Scenario, ScenarioError, from_tables
 from planner.check import check_plan
 from planner.core import solve
 from planner.formulation import Formulation, build
+from planner.lab import Comparison, compare
 from planner.plan import Plan, atkinson, gini
 from planner.policy import RULES, PolicyError, Stage, stages_for
+from planner.sweep import sweep
 
 __all__ = [
     "RULES",
+    "Comparison",
     "Formulation",
     "Plan",
     "PolicyError",
@@ -30,11 +33,13 @@ __all__ = [
     "atkinson",
     "build",
     "check_plan",
+    "compare",
     "from_tables",
     "gini",
     "load",
     "solve",
     "stages_for",
+    "sweep",
 ]
 
 

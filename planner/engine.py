@@ -28,7 +28,7 @@ from planner.formulation import Formulation
 from planner.policy import Stage
 from solvers import Result, Status
 
-EPS = 1e-10  # feasibility slack added to every hold, in the held quantity's own scale
+EPS = 1e-9  # feasibility slack added to every hold, in the held quantity's own scale
 # Solvers reached through files (PuLP: CBC, GLPK) read numbers rounded to ~12 digits and
 # apply looser tolerances; holds that tight made CBC call the next stage infeasible.
 EPS_FILE = 1e-7

@@ -22,10 +22,13 @@ from solvers._base import COMMON_OPTIONS, Backend, LinearProgram, Result, Status
 _banner = threading.Lock()
 _banner_shown = False
 _CONFIRM = frozenset({"kInfeasible", "kUnbounded", "kUnboundedOrInfeasible"})
-# a solve that ends with one of these has decided; others (kUnknown, kError, ...) are retried
+# a cold solve that ends with one of these has decided; others (kUnknown, ...) are retried
 _VERDICT = frozenset(
     {"kOptimal", "kInfeasible", "kUnbounded", "kModelEmpty", "kTimeLimit", "kInterrupt"}
 )
+# a warm solve that ends infeasible or unbounded is confirmed cold: on badly scaled
+# planning models a warm primal simplex has called feasible stages infeasible
+_FINAL = frozenset({"kOptimal", "kModelEmpty", "kTimeLimit", "kInterrupt"})
 _DUAL, _PRIMAL = 1, 4  # HiGHS simplex_strategy: serial dual simplex, primal simplex
 WARM = ("primal", "dual", "off")
 _IIS_IRREDUCIBLE = 4  # highspy.IisStrategy.kIisStrategyIrreducible
@@ -176,40 +179,40 @@ class HighsBackend(Backend):
             self._set[name] = value
 
     def _run(self, time_limit: float | None, method: str):
-        """One solve: warm (primal simplex from the basis) when there is a basis, else cold.
+        """One solve: warm (from the basis the last solve left) when there is one, else cold.
 
-        A warm solve that ends without a verdict is continued by the dual simplex and
-        then, should that fail too, repeated cold.
+        A warm solve that ends without a verdict is continued by the dual simplex; one
+        that ends infeasible or unbounded, or fails again, is repeated cold, which decides.
         """
         import time
 
         h = self._h
         deadline = None if time_limit is None else time.perf_counter() + time_limit
-        # HiGHS keeps its basis through in-place edits (its info is reset by them, so
-        # the flag is ours: set when a solve leaves a valid basis, cleared by load)
-        warm = self.warm != "off" and self._basis
-        if self.warm == "off":
-            h.clearSolver()
-        attempts = []
-        if warm:
-            attempts.append(("simplex", _PRIMAL if self.warm == "primal" else _DUAL))
+        # HiGHS keeps its basis through in-place edits (they reset its info, so the
+        # flag is ours: set when a solve leaves a valid basis, cleared by load)
+        steps = []
+        if self.warm != "off" and self._basis:
+            steps.append(_PRIMAL if self.warm == "primal" else _DUAL)
             if self.warm == "primal":
-                attempts.append(("simplex", _DUAL))
-        attempts.append(("cold", None))
-        for k, (solver, strategy) in enumerate(attempts):
+                steps.append(_DUAL)
+        steps.append(None)  # cold
+        for k, strategy in enumerate(steps):
             left = np.inf if deadline is None else max(deadline - time.perf_counter(), 1e-3)
             self._option("time_limit", left)
-            if solver == "cold":
-                if k:
+            if strategy is None:
+                if k or self.warm == "off":
                     h.clearSolver()
-                solver = "simplex" if method == "choose" else method
-                strategy = _DUAL
-            self._option("solver", solver)
-            self._option("simplex_strategy", strategy)
+                self._option("solver", "simplex" if method == "choose" else method)
+                self._option("simplex_strategy", _DUAL)
+            else:
+                self._option("solver", "simplex")
+                self._option("simplex_strategy", strategy)
             status = self._run_once()
             self._basis = h.getInfo().basis_validity == 1
-            if status.name in _VERDICT:
+            if status.name in _FINAL or (strategy is None and status.name in _VERDICT):
                 break
+            if status.name in _CONFIRM and strategy is not None:
+                steps[k + 1 : -1] = []  # straight to the cold confirmation
         return status
 
     def _run_once(self):

@@ -21,12 +21,27 @@ TABLES = {
         {"id": "north", "name": "North bank", "parent": "valley"},
     ],
     "municipalities": [
-        {"id": "ashford", "name": "Ashford", "confederation": "north", "population": 1200,
-         "labour_hours": 900000},
-        {"id": "brook", "name": "Brook", "confederation": "north", "population": 800,
-         "labour_hours": 600000},
-        {"id": "carden", "name": "Carden", "confederation": "valley", "population": 500,
-         "labour_hours": 0},
+        {
+            "id": "ashford",
+            "name": "Ashford",
+            "confederation": "north",
+            "population": 1200,
+            "labour_hours": 900000,
+        },
+        {
+            "id": "brook",
+            "name": "Brook",
+            "confederation": "north",
+            "population": 800,
+            "labour_hours": 600000,
+        },
+        {
+            "id": "carden",
+            "name": "Carden",
+            "confederation": "valley",
+            "population": 500,
+            "labour_hours": 0,
+        },
     ],
     "items": [
         {"id": "grain", "name": "Grain", "unit": "t", "kind": "good"},
@@ -116,8 +131,7 @@ def write_folder(path: Path, files: dict[str, str]) -> Path:
 
 MINIMAL_FILES = {
     "scenario.yaml": "name: minimal\n",
-    "municipalities.csv": "id,confederation,population,labour_hours\n"
-    "a,root,10,100\nb,root,5,50\n",
+    "municipalities.csv": "id,confederation,population,labour_hours\na,root,10,100\nb,root,5,50\n",
     "items.csv": "id,kind\ngrain,good\n",
     "needs.csv": "municipality,item,tier,quantity,per_capita\na,grain,1,3,\nb,grain,1,,2\n",
 }
@@ -145,8 +159,12 @@ def same_frames(a: models.Scenario, b: models.Scenario) -> bool:
             return False
         for c in x.columns:
             for u, v in zip(x[c].tolist(), y[c].tolist(), strict=True):
-                both_nan = isinstance(u, float) and isinstance(v, float) and math.isnan(u) \
+                both_nan = (
+                    isinstance(u, float)
+                    and isinstance(v, float)
+                    and math.isnan(u)
                     and math.isnan(v)
+                )
                 if not both_nan and u != v:
                     return False
     return a.meta == b.meta

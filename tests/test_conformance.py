@@ -24,7 +24,7 @@ BACKENDS = [
 ]
 # Solvers PuLP drives read the programme from a file and write their solution with
 # about 8 significant digits (CBC: 0.18188657 where HiGHS gives 0.1818862275), so the
-# engine holds each stage's optimum with a slack of 1e-7 for them (1e-10 in memory);
+# engine holds each stage's optimum with a slack of 1e-7 for them (1e-9 in memory);
 # through six stages that moves the last stage's value by about 1.2e-5 (measured on
 # valley: min_transport 10494.7076 vs 10494.5857). In-memory backends agree to 1e-6.
 REL = {"highs": 1e-6, "scipy": 1e-6, "pulp": 1e-4}

@@ -37,75 +37,124 @@ def warnings_of(tmp_path, **files) -> list[str]:
 NEEDS_HEAD = "municipality,item,tier,quantity,per_capita\n"
 
 
-@pytest.mark.parametrize(("files", "expected"), [
-    ({"needs.csv": NEEDS_HEAD + 'a,"grain,1,3,\nb,grain,1,,2\n'},
-     ["needs.csv:2: -: bad CSV (line 3): unexpected end of data; check the quotes"]),
-    ({"needs.csv": NEEDS_HEAD + "a,grain,1,3,,7\nb,grain,1,,2\n"},
-     ["needs.csv:2: -: 6 cells but the header has 5"]),
-    ({"needs.csv": "municipality,item,quantity\na,grain,3\n"},
-     ["needs.csv:1: tier: missing required column"]),
-    ({"needs.csv": "municipality,item,tier\na,grain,1\n"},
-     ["needs.csv:1: quantity: missing column: give a quantity or a per_capita column"]),
-    ({"items.csv": "id,kind,kind\ngrain,good,good\n"}, ["items.csv:1: kind: duplicate column"]),
-    ({"scenario.yaml": "name: x\npolicy: {rule: [\n"},
-     ["scenario.yaml:3: -: YAML syntax error: expected the node content, but found "
-      "'<stream end>'"]),
-    ({"scenario.yaml": "name: x\n  bad: indent\n"},
-     ["scenario.yaml:2: -: YAML syntax error: mapping values are not allowed here"]),
-    ({"scenario.yaml": "period: 2025\npolicy:\n  rule: nope\n"},
-     ["scenario.yaml:0: name: required key is missing",
-      "scenario.yaml:3: policy.rule: unknown rule 'nope' (known: leximin, utilitarian, "
-      "proportional, equal_per_capita, min_labour_full)"]),
-    ({"scenario.yaml": "- a list\n"},
-     ["scenario.yaml:0: -: scenario metadata must be a mapping with keys name, period, "
-      "description, policy"]),
-    ({"scenario.yaml": ""}, ["scenario.yaml:0: name: required key is missing"]),
-    ({"scenario.yaml": None},
-     ["scenario.yaml:0: -: missing file (it holds at least the scenario's name)"]),
-    ({"items.csv": b"id,kind,name\ngrain,good,caf\xe9\n"},
-     ["items.csv:2: -: not UTF-8: byte 0xe9 at offset 27; save the file as UTF-8"]),
-    ({"scenario.yaml": b"name: caf\xc3\n"},
-     ["scenario.yaml:1: -: not UTF-8: byte 0xc3 at offset 9; save the file as UTF-8"]),
-    ({"items.csv": ""}, ["items.csv:0: -: file is empty (it needs at least a header row)"]),
-    ({"items.csv": None},
-     ["items.csv:0: -: missing file (municipalities, items and needs are mandatory)"]),
-    ({"items.csv": "", "links.csv": ""},
-     ["items.csv:0: -: file is empty (it needs at least a header row)",
-      "links.csv:0: -: file is empty (it needs at least a header row); read as an empty table"]),
-])
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"needs.csv": NEEDS_HEAD + 'a,"grain,1,3,\nb,grain,1,,2\n'},
+            ["needs.csv:2: -: bad CSV (line 3): unexpected end of data; check the quotes"],
+        ),
+        (
+            {"needs.csv": NEEDS_HEAD + "a,grain,1,3,,7\nb,grain,1,,2\n"},
+            ["needs.csv:2: -: 6 cells but the header has 5"],
+        ),
+        (
+            {"needs.csv": "municipality,item,quantity\na,grain,3\n"},
+            ["needs.csv:1: tier: missing required column"],
+        ),
+        (
+            {"needs.csv": "municipality,item,tier\na,grain,1\n"},
+            ["needs.csv:1: quantity: missing column: give a quantity or a per_capita column"],
+        ),
+        ({"items.csv": "id,kind,kind\ngrain,good,good\n"}, ["items.csv:1: kind: duplicate column"]),
+        (
+            {"scenario.yaml": "name: x\npolicy: {rule: [\n"},
+            [
+                "scenario.yaml:3: -: YAML syntax error: expected the node content, but found "
+                "'<stream end>'"
+            ],
+        ),
+        (
+            {"scenario.yaml": "name: x\n  bad: indent\n"},
+            ["scenario.yaml:2: -: YAML syntax error: mapping values are not allowed here"],
+        ),
+        (
+            {"scenario.yaml": "period: 2025\npolicy:\n  rule: nope\n"},
+            [
+                "scenario.yaml:0: name: required key is missing",
+                "scenario.yaml:3: policy.rule: unknown rule 'nope' (known: leximin, utilitarian, "
+                "proportional, equal_per_capita, min_labour_full)",
+            ],
+        ),
+        (
+            {"scenario.yaml": "- a list\n"},
+            [
+                "scenario.yaml:0: -: scenario metadata must be a mapping with keys name, period, "
+                "description, policy"
+            ],
+        ),
+        ({"scenario.yaml": ""}, ["scenario.yaml:0: name: required key is missing"]),
+        (
+            {"scenario.yaml": None},
+            ["scenario.yaml:0: -: missing file (it holds at least the scenario's name)"],
+        ),
+        (
+            {"items.csv": b"id,kind,name\ngrain,good,caf\xe9\n"},
+            ["items.csv:2: -: not UTF-8: byte 0xe9 at offset 27; save the file as UTF-8"],
+        ),
+        (
+            {"scenario.yaml": b"name: caf\xc3\n"},
+            ["scenario.yaml:1: -: not UTF-8: byte 0xc3 at offset 9; save the file as UTF-8"],
+        ),
+        ({"items.csv": ""}, ["items.csv:0: -: file is empty (it needs at least a header row)"]),
+        (
+            {"items.csv": None},
+            ["items.csv:0: -: missing file (municipalities, items and needs are mandatory)"],
+        ),
+        (
+            {"items.csv": "", "links.csv": ""},
+            [
+                "items.csv:0: -: file is empty (it needs at least a header row)",
+                "links.csv:0: -: file is empty (it needs at least a header row); read as an empty table",
+            ],
+        ),
+    ],
+)
 def test_malformed_folder_files(tmp_path, files, expected):
     assert problems_of(tmp_path, **files) == expected
 
 
 def test_unknown_files_and_columns_are_warnings(tmp_path):
-    assert warnings_of(tmp_path, **{
-        "need.csv": "x\n", "items.csv": "id,kind,colour\ngrain,good,red\n", "notes.txt": "hi",
-    }) == [  # problems outside the tables come first
+    assert warnings_of(
+        tmp_path,
+        **{
+            "need.csv": "x\n",
+            "items.csv": "id,kind,colour\ngrain,good,red\n",
+            "notes.txt": "hi",
+        },
+    ) == [  # problems outside the tables come first
         "need.csv:0: -: not a table name; file ignored (did you mean 'needs'?) (tables are "
         "confederations, municipalities, items, processes, process_io, capacities, endowments, "
         "needs, links, limits, mandates)",
-        "items.csv:1: colour: unknown column; ignored (known: id, name, unit, kind, "
-        "transportable)",
+        "items.csv:1: colour: unknown column; ignored (known: id, name, unit, kind, transportable)",
     ]
 
 
 def test_empty_optional_file_is_an_empty_table(tmp_path):
     assert warnings_of(tmp_path, **{"links.csv": "\n"}) == [
-        "links.csv:0: -: file is empty (it needs at least a header row); read as an empty table"]
+        "links.csv:0: -: file is empty (it needs at least a header row); read as an empty table"
+    ]
 
 
 def test_bom_and_trailing_empty_columns(tmp_path):
-    assert warnings_of(tmp_path, **{
-        "scenario.yaml": "\ufeffname: minimal\n",
-        "items.csv": "\ufeffid,kind,,\ngrain, good ,,\n",
-    }) == []
+    assert (
+        warnings_of(
+            tmp_path,
+            **{
+                "scenario.yaml": "\ufeffname: minimal\n",
+                "items.csv": "\ufeffid,kind,,\ngrain, good ,,\n",
+            },
+        )
+        == []
+    )
 
 
 def test_paths_that_are_not_scenarios(tmp_path):
     with pytest.raises(models.ScenarioError) as e:
         models.load(tmp_path / "nowhere")
-    assert [str(p) for p in e.value.problems] == [f"{tmp_path / 'nowhere'}:0: -: no such file or "
-                                                  "folder"]
+    assert [str(p) for p in e.value.problems] == [
+        f"{tmp_path / 'nowhere'}:0: -: no such file or folder"
+    ]
     (tmp_path / "needs.csv").write_text("x\n")
     with pytest.raises(models.ScenarioError, match="not a scenario: give a folder"):
         models.load(tmp_path / "needs.csv")
@@ -114,32 +163,66 @@ def test_paths_that_are_not_scenarios(tmp_path):
         models.load(tmp_path / "empty.json")
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b"{not json", ["scenario.json:1: -: JSON syntax error: Expecting property name enclosed "
-                    "in double quotes (column 2)"]),
-    (b"[1, 2]", ["scenario.json:0: -: the document must be an object with key 'scenario' and "
-                 "one key per table"]),
-    (b"\xff\xfe{}", ["scenario.json:1: -: not UTF-8: byte 0xff at offset 0; save the file as "
-                     "UTF-8"]),
-    (b"  \n", ["scenario.json:0: -: file is empty"]),
-    (json.dumps({"municipalities": [], "items": [], "needs": []}).encode(),
-     ["scenario.json#scenario:0: -: missing key 'scenario' (an object with at least a name)"]),
-    (json.dumps({"scenario": {"name": "x"}, "municipalities": {"a": 1}, "items": [1],
-                 "needs": [{"municipality": ["a"], "item": "grain", "tier": 1, "quantity": 1}]}
-                ).encode(),
-     ["scenario.json#municipalities:0: -: a table must be a list of row objects or a DataFrame, "
-      "not dict",
-      "scenario.json#items:1: -: a row must be an object of column: value",
-      "scenario.json#needs:1: municipality: a cell must be a single value, not a list or object",
-      "scenario.json#needs:1: item: unknown item 'grain'"]),
-    (b'{"scenario": {"name": "x"}, "municipalities": [{"id": "a", "confederation": "c", '
-     b'"population": NaN, "labour_hours": Infinity}], "items": [], "needs": []}',
-     ["scenario.json#municipalities:1: population: NaN is not allowed",
-      "scenario.json#municipalities:1: labour_hours: must be finite (not inf)"]),
-    (b'{"scenario": {"name": "x"}, "municipalities": [{"id": "a", "confederation": "c", '
-     b'"population": true, "labour_hours": 1}], "items": [], "needs": []}',
-     ["scenario.json#municipalities:1: population: not a number: 'true'"]),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            b"{not json",
+            [
+                "scenario.json:1: -: JSON syntax error: Expecting property name enclosed "
+                "in double quotes (column 2)"
+            ],
+        ),
+        (
+            b"[1, 2]",
+            [
+                "scenario.json:0: -: the document must be an object with key 'scenario' and "
+                "one key per table"
+            ],
+        ),
+        (
+            b"\xff\xfe{}",
+            ["scenario.json:1: -: not UTF-8: byte 0xff at offset 0; save the file as UTF-8"],
+        ),
+        (b"  \n", ["scenario.json:0: -: file is empty"]),
+        (
+            json.dumps({"municipalities": [], "items": [], "needs": []}).encode(),
+            [
+                "scenario.json#scenario:0: -: missing key 'scenario' (an object with at least a name)"
+            ],
+        ),
+        (
+            json.dumps(
+                {
+                    "scenario": {"name": "x"},
+                    "municipalities": {"a": 1},
+                    "items": [1],
+                    "needs": [{"municipality": ["a"], "item": "grain", "tier": 1, "quantity": 1}],
+                }
+            ).encode(),
+            [
+                "scenario.json#municipalities:0: -: a table must be a list of row objects or a DataFrame, "
+                "not dict",
+                "scenario.json#items:1: -: a row must be an object of column: value",
+                "scenario.json#needs:1: municipality: a cell must be a single value, not a list or object",
+                "scenario.json#needs:1: item: unknown item 'grain'",
+            ],
+        ),
+        (
+            b'{"scenario": {"name": "x"}, "municipalities": [{"id": "a", "confederation": "c", '
+            b'"population": NaN, "labour_hours": Infinity}], "items": [], "needs": []}',
+            [
+                "scenario.json#municipalities:1: population: NaN is not allowed",
+                "scenario.json#municipalities:1: labour_hours: must be finite (not inf)",
+            ],
+        ),
+        (
+            b'{"scenario": {"name": "x"}, "municipalities": [{"id": "a", "confederation": "c", '
+            b'"population": true, "labour_hours": 1}], "items": [], "needs": []}',
+            ["scenario.json#municipalities:1: population: not a number: 'true'"],
+        ),
+    ],
+)
 def test_malformed_json(data, expected):
     with pytest.raises(models.ScenarioError) as e:
         models.loads(data, "json")
@@ -175,11 +258,17 @@ def _workbook(**sheets) -> bytes:
 
 GOOD_SHEETS = {
     "scenario": [["key", "value"], ["name", "minimal"]],
-    "municipalities": [["id", "confederation", "population", "labour_hours"],
-                       ["a", "root", 10, 100], ["b", "root", 5, 50]],
+    "municipalities": [
+        ["id", "confederation", "population", "labour_hours"],
+        ["a", "root", 10, 100],
+        ["b", "root", 5, 50],
+    ],
     "items": [["id", "kind"], ["grain", "good"]],
-    "needs": [["municipality", "item", "tier", "quantity", "per_capita"],
-              ["a", "grain", 1, 3, None], ["b", "grain", 1, None, 2]],
+    "needs": [
+        ["municipality", "item", "tier", "quantity", "per_capita"],
+        ["a", "grain", 1, 3, None],
+        ["b", "grain", 1, None, 2],
+    ],
 }
 
 
@@ -193,8 +282,10 @@ def test_workbook_sheet_names():
     sheets["Sheet1"] = []
     with pytest.raises(models.ScenarioError) as e:
         models.loads(_workbook(**sheets), "xlsx", "book.xlsx")
-    valid = ("scenario, confederations, municipalities, items, processes, process_io, "
-             "capacities, endowments, needs, links, limits, mandates")
+    valid = (
+        "scenario, confederations, municipalities, items, processes, process_io, "
+        "capacities, endowments, needs, links, limits, mandates"
+    )
     assert [str(p) for p in e.value.problems] == [
         "book.xlsx[needs]:0: -: missing sheet",
         f"book.xlsx[Needs]:0: -: not a table name; sheet ignored (did you mean 'needs'?) "
@@ -228,11 +319,13 @@ def test_workbook_without_scenario_sheet_and_bad_bytes():
     with pytest.raises(models.ScenarioError) as e:
         models.loads(_workbook(**sheets), "xlsx", "book.xlsx")
     assert [str(p) for p in e.value.problems] == [
-        "book.xlsx:0: -: missing sheet 'scenario' (columns key, value; at least the row name)"]
+        "book.xlsx:0: -: missing sheet 'scenario' (columns key, value; at least the row name)"
+    ]
     with pytest.raises(models.ScenarioError) as e:
         models.loads(b"not a workbook", "xlsx", "book.xlsx")
     assert [str(p) for p in e.value.problems] == [
-        "book.xlsx:0: -: not an .xlsx workbook (File is not a zip file)"]
+        "book.xlsx:0: -: not an .xlsx workbook (File is not a zip file)"
+    ]
 
 
 def test_zip_problems():
@@ -245,7 +338,8 @@ def test_zip_problems():
     with pytest.raises(models.ScenarioError) as e:
         models.loads(out.getvalue(), "zip", "up.zip")
     assert [str(p) for p in e.value.problems] == [
-        "up.zip/items.csv:2: kind: unknown kind 'gud' (known: good, resource, emission)"]
+        "up.zip/items.csv:2: kind: unknown kind 'gud' (known: good, resource, emission)"
+    ]
 
 
 def test_read_table_problems():
@@ -255,14 +349,14 @@ def test_read_table_problems():
     assert [str(p) for p in e.value.problems] == [
         "items.csv:1: kind: missing required column",
         "items.csv:2: id: not a valid id 'x y' (use letters, digits, _ - . only)",
-        "items.csv:1: colour: unknown column; ignored (known: id, name, unit, kind, "
-        "transportable)",
+        "items.csv:1: colour: unknown column; ignored (known: id, name, unit, kind, transportable)",
     ]
     book = _workbook(Sheet1=[["id", "kind"], ["a", "good"]], Sheet2=[])
     with pytest.raises(models.ScenarioError) as e:
         models.read_table("items", book, "book.xlsx")
     assert [str(p) for p in e.value.problems] == [
-        "book.xlsx:0: -: no sheet named 'items' (sheets: Sheet1, Sheet2)"]
+        "book.xlsx:0: -: no sheet named 'items' (sheets: Sheet1, Sheet2)"
+    ]
     with pytest.raises(models.ScenarioError, match=r"x\.csv:2: -: not UTF-8"):
         models.read_table("items", b"id,kind\n\xff,good\n", "x.csv")
     with pytest.raises(models.ScenarioError, match=r"x\.csv:0: -: file is empty"):

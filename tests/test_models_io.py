@@ -33,9 +33,15 @@ def awkward() -> models.Scenario:
     t["endowments"][1]["quantity"] = 0.1 + 0.2
     t["links"][0]["loss"] = 1e-7
     t["mandates"][0]["value"] = 123456789.123456789
-    meta = {**META, "description": "two\nlines, and: colons", "policy": {
-        "rule": "utilitarian", "stages": ["needs:tier1", "min_labour", "needs:tier2"],
-        "tolerance": 0.05}}
+    meta = {
+        **META,
+        "description": "two\nlines, and: colons",
+        "policy": {
+            "rule": "utilitarian",
+            "stages": ["needs:tier1", "min_labour", "needs:tier2"],
+            "tolerance": 0.05,
+        },
+    }
     return models.from_tables(meta, t)
 
 
@@ -73,19 +79,27 @@ def test_to_json_from_json():
     json.dumps(doc, allow_nan=False)  # strict JSON: NaN became null
     assert set(doc) == {"scenario", *models.TABLES}
     assert doc["scenario"]["name"] == "valley"
-    assert {"municipality": "ashford", "item": "bread", "tier": 1, "quantity": None,
-            "per_capita": 0.1} in doc["needs"]
+    assert {
+        "municipality": "ashford",
+        "item": "bread",
+        "tier": 1,
+        "quantity": None,
+        "per_capita": 0.1,
+    } in doc["needs"]
     assert models.from_json(to) == s
     assert models.from_json(json.loads(json.dumps(to))) == s
 
 
 def test_hash_ignores_row_and_column_order_in_files(tmp_path):
-    folder = write_folder(tmp_path / "a", {
-        **MINIMAL_FILES,
-        "municipalities.csv": "labour_hours,population,confederation,id\n50,5,root,b\n"
-        "100.0,10,root,a\n",
-        "needs.csv": "per_capita,quantity,tier,item,municipality\n2,,1,grain,b\n,3,1,grain,a\n",
-    })
+    folder = write_folder(
+        tmp_path / "a",
+        {
+            **MINIMAL_FILES,
+            "municipalities.csv": "labour_hours,population,confederation,id\n50,5,root,b\n"
+            "100.0,10,root,a\n",
+            "needs.csv": "per_capita,quantity,tier,item,municipality\n2,,1,grain,b\n,3,1,grain,a\n",
+        },
+    )
     assert models.load(folder) == minimal()
 
 
@@ -99,8 +113,7 @@ def test_minimal_folder_and_missing_optional_files(tmp_path):
 
 def test_empty_optional_tables_round_trip_as_header_only(tmp_path):
     folder = models.save(minimal(), tmp_path / "m")
-    assert (folder / "links.csv").read_text() == \
-        "from,to,labour_per_unit,capacity,loss,both_ways\n"
+    assert (folder / "links.csv").read_text() == "from,to,labour_per_unit,capacity,loss,both_ways\n"
     assert models.load(folder) == minimal()
     wb = openpyxl.load_workbook(models.save(minimal(), tmp_path / "m.xlsx"))
     assert wb.sheetnames == ["scenario", *models.TABLES]
@@ -112,7 +125,8 @@ def test_csv_writing_is_plain_and_readable(tmp_path):
     folder = models.save(valley(), tmp_path / "v")
     assert (folder / "needs.csv").read_text() == (
         "municipality,item,tier,quantity,per_capita\n"
-        "ashford,bread,1,,0.1\nbrook,bread,1,70,\ncarden,bread,3,,0.05\ncarden,grain,2,0,\n")
+        "ashford,bread,1,,0.1\nbrook,bread,1,70,\ncarden,bread,3,,0.05\ncarden,grain,2,0,\n"
+    )
     assert "brook,carden,3.5,,0,false\n" in (folder / "links.csv").read_text()
     assert (folder / "scenario.yaml").read_text().startswith("name: valley\nperiod: '2025'\n")
 
@@ -121,7 +135,8 @@ def test_bom_crlf_blank_lines_whitespace_and_boolean_spellings(tmp_path):
     files = dict(MINIMAL_FILES)
     files["municipalities.csv"] = (
         "\ufeff id , confederation,population,labour_hours\r\n a ,root, 10 ,100\r\n\r\n"
-        "b,root,5,50\r\n,,,\r\n")
+        "b,root,5,50\r\n,,,\r\n"
+    )
     files["items.csv"] = "id,kind,transportable\ngrain,GOOD,YES\n"
     files["links.csv"] = "from,to,labour_per_unit,both_ways\na,b,1,No\n"
     files["needs.csv"] = MINIMAL_FILES["needs.csv"] + "\n"
@@ -131,8 +146,9 @@ def test_bom_crlf_blank_lines_whitespace_and_boolean_spellings(tmp_path):
     assert s.links["both_ways"].tolist() == [False]
     for spelling, value in [("true", True), ("0", False), ("1", True), ("False", False)]:
         files["links.csv"] = f"from,to,labour_per_unit,both_ways\na,b,1,{spelling}\n"
-        assert models.load(write_folder(tmp_path / spelling, files)).links["both_ways"].tolist() \
-            == [value]
+        assert models.load(write_folder(tmp_path / spelling, files)).links[
+            "both_ways"
+        ].tolist() == [value]
 
 
 def test_semicolon_csv_is_read_with_a_warning(tmp_path):
@@ -141,7 +157,8 @@ def test_semicolon_csv_is_read_with_a_warning(tmp_path):
     s = models.load(write_folder(tmp_path / "x", files))
     assert s == minimal()
     assert [str(w) for w in s.warnings] == [
-        "items.csv:1: -: read as ';'-separated; commas are the standard"]
+        "items.csv:1: -: read as ';'-separated; commas are the standard"
+    ]
 
 
 def test_zip_with_a_top_level_folder_and_junk():
@@ -200,8 +217,11 @@ def test_hand_made_workbook_with_numbers_as_ids_and_trailing_cells():
 
 
 def test_read_table_csv_and_xlsx():
-    rows = models.read_table("needs", b"municipality,item,tier,quantity,per_capita\n"
-                             b"b,grain,2,,1.5\na,grain,1,3,\n", "needs.csv")
+    rows = models.read_table(
+        "needs",
+        b"municipality,item,tier,quantity,per_capita\nb,grain,2,,1.5\na,grain,1,3,\n",
+        "needs.csv",
+    )
     assert rows == [
         {"municipality": "a", "item": "grain", "tier": 1, "quantity": 3.0, "per_capita": None},
         {"municipality": "b", "item": "grain", "tier": 2, "quantity": None, "per_capita": 1.5},
@@ -224,8 +244,11 @@ def test_read_table_csv_and_xlsx():
 
 def test_read_table_reports_file_row_column():
     with pytest.raises(models.ScenarioError) as e:
-        models.read_table("needs", b"municipality,item,tier,quantity\na,grain,5,-1\n"
-                          b"a,grain,5,2\n", "uploads/my needs.csv")
+        models.read_table(
+            "needs",
+            b"municipality,item,tier,quantity\na,grain,5,-1\na,grain,5,2\n",
+            "uploads/my needs.csv",
+        )
     assert [str(p) for p in e.value.problems] == [
         "my needs.csv:2: tier: must be 1, 2 or 3 (got 5)",
         "my needs.csv:2: quantity: must not be negative (got -1)",
@@ -273,7 +296,8 @@ def test_workbooks_from_other_tools_dates_rich_text_formulas_and_gaps():
     with pytest.raises(models.ScenarioError) as e:
         models.loads(out.getvalue(), "xlsx", "book.xlsx")
     assert [str(p) for p in e.value.errors] == [
-        "book.xlsx[municipalities]:2: labour_hours: missing value"]
+        "book.xlsx[municipalities]:2: labour_hours: missing value"
+    ]
     wb["municipalities"]["D2"] = 100
     out = io.BytesIO()
     wb.save(out)
@@ -282,7 +306,8 @@ def test_workbooks_from_other_tools_dates_rich_text_formulas_and_gaps():
     assert s.municipalities["id"].tolist() == ["a", "b"]
     assert [str(w) for w in s.warnings] == [
         "book.xlsx[municipalities]:1: note: unknown column; ignored (known: id, name, "
-        "confederation, population, labour_hours)"]
+        "confederation, population, labour_hours)"
+    ]
 
 
 MINIMAL_NEEDS_HEADER = ("municipality", "item", "tier", "quantity", "per_capita")

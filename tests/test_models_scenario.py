@@ -24,8 +24,17 @@ def test_public_names_resolve_inside_the_repository():
 
 def test_schema_as_data_describes_every_column():
     assert list(models.TABLES) == [
-        "confederations", "municipalities", "items", "processes", "process_io", "capacities",
-        "endowments", "needs", "links", "limits", "mandates",
+        "confederations",
+        "municipalities",
+        "items",
+        "processes",
+        "process_io",
+        "capacities",
+        "endowments",
+        "needs",
+        "links",
+        "limits",
+        "mandates",
     ]
     assert models.MANDATORY == ("municipalities", "items", "needs")
     for schema in models.TABLES.values():
@@ -121,8 +130,10 @@ def test_meta_and_policy():
     assert s.meta.policy.stages is None
     p = models.Policy(stages="needs:tier1, min_labour")
     assert p.stages == ["needs:tier1", "min_labour"]
-    assert models.from_tables({"name": "x", "policy": "utilitarian"}, MINIMAL).meta.policy.rule \
+    assert (
+        models.from_tables({"name": "x", "policy": "utilitarian"}, MINIMAL).meta.policy.rule
         == "utilitarian"
+    )
     assert models.from_tables({"name": "x", "period": 2025}, MINIMAL).meta.period == "2025"
 
 
@@ -135,8 +146,7 @@ def test_content_hash_is_stable_and_sensitive():
     changed = tables()
     changed["needs"][1]["quantity"] = 70.000001
     assert models.from_tables(META, changed).content_hash != a.content_hash
-    assert models.from_tables({**META, "description": "x"}, tables()).content_hash \
-        != a.content_hash
+    assert models.from_tables({**META, "description": "x"}, tables()).content_hash != a.content_hash
 
 
 def test_hash_treats_int_float_and_negative_zero_alike():

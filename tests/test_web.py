@@ -52,7 +52,9 @@ def valley_db(url: str, plan: bool = False) -> dict[str, str]:
         out["admin"] = tokens.issue(s, system, "admin", label="web test")[1]
         out["analyst"] = tokens.issue(s, system, "analyst", label="web test")[1]
         for town in TOWNS:
-            out[f"assembly:{town}"] = tokens.issue(s, system, "assembly", town, label=f"{town} committee")[1]
+            out[f"assembly:{town}"] = tokens.issue(
+                s, system, "assembly", town, label=f"{town} committee"
+            )[1]
         for conf, town in (("valley", "ashford"), ("lower", "dunmore")):
             d = delegates.name(s, system, town, f"Delegate of {town}", conf)
             out[f"coord:{conf}"] = tokens.issue(s, system, "coordinator", delegate_id=d.id)[1]
@@ -83,7 +85,9 @@ class Web:
 
     def as_(self, who: str) -> TestClient:
         self.client.cookies.clear()
-        r = self.client.post("/web/signin", data={"token": self.secrets[who]}, follow_redirects=False)
+        r = self.client.post(
+            "/web/signin", data={"token": self.secrets[who]}, follow_redirects=False
+        )
         assert r.status_code == 303, r.text
         return self.client
 
@@ -284,7 +288,10 @@ def test_upload_names_the_bad_row_then_saves_the_fixed_sheet(web):
 def test_problems_found_against_the_scenario_name_the_file_row(web):
     client = web.as_("assembly:ashford")
     page = client.get("/web/municipalities/ashford").text
-    sheet = NEEDS_HEADER + "ashford,bread,1,,0.045\nashford,co2,2,4,\nashford,breadd,2,4,\nbirchwood,bread,1,3,\n"
+    sheet = (
+        NEEDS_HEADER
+        + "ashford,bread,1,,0.045\nashford,co2,2,4,\nashford,breadd,2,4,\nbirchwood,bread,1,3,\n"
+    )
     r = client.post(
         "/web/municipalities/ashford/needs/upload",
         files={"file": ("needs.csv", sheet.encode(), "text/csv")},
@@ -394,7 +401,9 @@ def test_capacities_and_mandates_are_edited_too(web):
     )
     assert r.status_code == 303, problems(r.text)
     lines = client.get("/web/municipalities/elmstead/mandates.csv").text.splitlines()
-    assert "elmstead,max_labour_share,,0.09" in lines and "elmstead,max_export,vegetables,10" in lines
+    assert (
+        "elmstead,max_labour_share,,0.09" in lines and "elmstead,max_export,vegetables,10" in lines
+    )
     page = client.get("/web/municipalities/elmstead").text
     r = client.post(
         "/web/municipalities/elmstead/capacities",
@@ -427,7 +436,9 @@ def test_the_plan_page_explains_the_plan_for_a_municipality(web):
 
 def test_votes_are_recorded_by_the_own_assembly_within_its_population(web):
     client = web.as_("assembly:elmstead")
-    r = client.post("/web/plans/1/tally", data={"town": "elmstead", "yes": "500", "no": "300", "abstain": "0"})
+    r = client.post(
+        "/web/plans/1/tally", data={"town": "elmstead", "yes": "500", "no": "300", "abstain": "0"}
+    )
     assert r.status_code == 422 and "more than elmstead's population of 700" in text_of(r.text)
     r = client.post(
         "/web/plans/1/tally",
@@ -459,7 +470,11 @@ def test_the_confederation_page_and_a_plan_run(web):
     page = client.get(r.headers["location"]).text
     assert 'data-poll="/web/plans/2/status"' in page
     status = client.get("/web/plans/2/status").json()
-    assert status["status"] == "queued" and status["final"] is False and status["job"]["state"] == "queued"
+    assert (
+        status["status"] == "queued"
+        and status["final"] is False
+        and status["job"]["state"] == "queued"
+    )
     assert web.run_jobs() == 1
     assert client.get("/web/plans/2/status").json()["final"] is True
     page = client.get("/web/confederations/valley").text
@@ -469,14 +484,21 @@ def test_the_confederation_page_and_a_plan_run(web):
 def test_plotly_is_served_from_the_package_with_long_caching(web):
     import plotly
 
-    r = web.client.get(f"/web/assets/plotly-{plotly.__version__}.min.js", headers={"Accept-Encoding": "gzip"})
+    r = web.client.get(
+        f"/web/assets/plotly-{plotly.__version__}.min.js", headers={"Accept-Encoding": "gzip"}
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
-    assert "max-age=31536000" in r.headers["cache-control"] and "immutable" in r.headers["cache-control"]
+    assert (
+        "max-age=31536000" in r.headers["cache-control"]
+        and "immutable" in r.headers["cache-control"]
+    )
     assert r.headers.get("content-encoding") == "gzip" and b"plotly" in r.content[:2000].lower()
     r = web.client.get("/web/assets/plotly-0.0.0.min.js", follow_redirects=False)
     assert r.status_code == 307
     css = web.client.get("/web/static/commune.css")
-    assert css.status_code == 200 and ":focus-visible" in css.text and "@media (max-width" in css.text
+    assert (
+        css.status_code == 200 and ":focus-visible" in css.text and "@media (max-width" in css.text
+    )
 
 
 def test_pages_carry_security_headers_and_accessible_frame(web):
@@ -491,6 +513,8 @@ def test_pages_carry_security_headers_and_accessible_frame(web):
 
 def test_an_analyst_compares_rules(web):
     client = web.as_("analyst")
+    overview = text_of(client.get("/web/overview").text)
+    assert "Green Valley Confederation" in overview and "Elmstead (700 people)" in overview
     page = client.get("/web/compare").text
     assert 'name="rules"' in page
     r = client.post(
@@ -511,8 +535,25 @@ def test_an_analyst_compares_rules(web):
     assert client.get(url + "/status").json()["final"] is True
 
 
+def test_a_coordinator_cancels_a_queued_plan(web):
+    client = web.as_("coord:valley")
+    r = client.post("/web/confederations/valley/plans", data={"rule": "utilitarian"})
+    assert r.status_code == 200
+    page = r.text
+    m = re.search(r'action="/web/jobs/(\d+)/cancel"', page)
+    assert m, "no cancel button for the queued plan"
+    r = client.post(f"/web/jobs/{m.group(1)}/cancel", follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/web/plans/2/status").json()["status"] == "cancelled"
+    assert web.as_("assembly:ashford").post(f"/web/jobs/{m.group(1)}/cancel").status_code == 403
+
+
 def test_unknown_things_are_404_pages(web):
     client = web.as_("analyst")
+    r = client.get("/web/plans/not-a-number")
+    assert r.status_code == 404 and "<html" in r.text
+    r = client.post("/web/plans/1/tally", data={"yes": "1"})
+    assert r.status_code == 422 and "the form is not complete" in r.text
     for url in ("/web/plans/99", "/web/municipalities/atlantis", "/web/confederations/nowhere"):
         r = client.get(url)
         assert r.status_code == 404 and "Not found" in r.text and "<html" in r.text

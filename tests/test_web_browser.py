@@ -23,7 +23,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from test_web import ROOT, valley_db
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -135,10 +134,18 @@ class Visit:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        self.page.on(
-            "console",
-            lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-        )
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+
+    def _console(self, message) -> None:
+        # a page answered 4xx on purpose (a refused upload is a 422 page) is logged as a
+        # failed load; failed sub-resources are caught by _response instead
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(f"console error: {message.text}")
+
+    def _response(self, response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.errors.append(f"{response.status} for {response.url}")
 
     def sign_in(self, who: str, shot: str | None = None) -> None:
         from playwright.sync_api import expect
@@ -209,14 +216,13 @@ def test_assembly_uploads_coordinator_plans_assembly_ratifies(browser, server):
 
     good = sheet + "ashford,flour,3,5,\n"
     page.set_input_files(
-        "#needs-file", files=[{"name": "needs.csv", "mimeType": "text/csv", "buffer": good.encode()}]
+        "#needs-file",
+        files=[{"name": "needs.csv", "mimeType": "text/csv", "buffer": good.encode()}],
     )
     page.get_by_role("button", name="Upload and replace").first.click()
     expect(page.locator("#saved-message")).to_contain_text("Needs now has 17 rows")
     expect(page.locator("#needs-problems")).to_have_count(0)
-    flour = page.locator("#needs-table tbody tr").filter(
-        has=page.locator('input[value="flour"]')
-    )
+    flour = page.locator("#needs-table tbody tr").filter(has=page.locator('input[value="flour"]'))
     expect(flour).to_have_count(1)
     expect(flour.locator('select[name$="-tier"]')).to_have_value("3")
     expect(flour.locator('input[name$="-quantity"]')).to_have_value("5")
@@ -239,15 +245,25 @@ def test_assembly_uploads_coordinator_plans_assembly_ratifies(browser, server):
     expect(cpage.get_by_text(f"(plan {plan_id}, leximin)")).to_be_visible()
     coord.charts_drawn()
     expect(cpage.locator("#sankey-item")).to_be_visible()
-    cpage.get_by_label("Item", exact=True).select_option(index=1)  # switch the Sankey to another item
+    cpage.get_by_label("Item", exact=True).select_option(
+        index=1
+    )  # switch the Sankey to another item
+    cpage.wait_for_timeout(1000)  # let plotly's transition finish before the screenshot
     coord.shot("06-confederation.png")
+    cpage.screenshot(  # the README's picture: the top of the page, charts drawn
+        path=str(ARTIFACTS / "00-readme-confederation.png"),
+        clip={"x": 0, "y": 0, "width": 1280, "height": 1340},
+        full_page=True,
+    )
     coord.close()
 
     # -- the assembly reads the plan and records its vote; the others vote by the API ---------
     page.goto("/web/municipalities/ashford")
     page.get_by_role("link", name=f"Plan {plan_id}", exact=True).first.click()
     expect(page).to_have_url(re.compile(rf"/web/plans/{plan_id}\?town=ashford"))
-    expect(page.get_by_role("heading", name="Satisfaction per tier: Ashford and everyone")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Satisfaction per tier: Ashford and everyone")
+    ).to_be_visible()
     expect(page.get_by_role("heading", name="What Ashford receives")).to_be_visible()
     expect(page.get_by_role("heading", name="Labour values in Ashford")).to_be_visible()
     flour = page.locator("#receives tr").filter(has_text="Flour")
@@ -279,7 +295,9 @@ def test_assembly_uploads_coordinator_plans_assembly_ratifies(browser, server):
     rat = page.locator("#ratification")
     expect(rat.locator(".badge").first).to_have_text("adopted")
     expect(rat).to_contain_text("6 of 6 reported")
-    expect(page.get_by_role("button", name="Record the vote")).to_have_count(0)  # the vote is closed
+    expect(page.get_by_role("button", name="Record the vote")).to_have_count(
+        0
+    )  # the vote is closed
     rat.scroll_into_view_if_needed()
     town.shot("08-ratified.png")
     town.close()
@@ -345,7 +363,7 @@ def test_analyst_compares_rules_and_edits_nothing(browser, server):
     page.get_by_role("button", name="Compare").click()
     expect(page).to_have_url(re.compile(r"/web/comparisons/\d+$"))
     expect(page.locator(".job-status .badge")).to_have_text("done", timeout=PLAN_WAIT)
-    table = page.get_by_role("table", name="Rules side by side")
+    table = page.get_by_role("table", name="Measures of each rule's plan")
     expect(table).to_contain_text("Lowest share met, tier 3 (desired)")
     expect(table.get_by_role("link", name="proportional")).to_be_visible()
     analyst.charts_drawn()

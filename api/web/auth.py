@@ -14,10 +14,12 @@ from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from api.deps import SessionDep
-from api.errors import ApiError, Forbidden, Unauthorized
+from api.errors import ApiError, Forbidden, Invalid, NotFound, Unauthorized, problem_lines
 from api.security import Principal
 from api.services import tokens
 
@@ -121,5 +123,12 @@ class PageRoute(APIRoute):
                 return pages.redirect_to_sign_in(request, exc)
             except ApiError as exc:
                 return pages.error_page(request, exc)
+            except RequestValidationError as exc:
+                errs = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
+                if any(e.get("loc", ("",))[0] == "path" for e in errs):
+                    return pages.error_page(request, NotFound(f"no page {request.url.path}"))
+                return pages.error_page(
+                    request, Invalid("the form is not complete", problems=problem_lines(errs))
+                )
 
         return route

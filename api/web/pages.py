@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -138,9 +139,7 @@ def error_page(request: Request, exc: ApiError) -> Response:
     """A service error as a page, with its problem list and a way back."""
     if request.headers.get("accept", "").startswith("application/json"):
         return Response(
-            __import__("json").dumps(exc.body(), default=str),
-            exc.status,
-            media_type="application/json",
+            json.dumps(exc.body(), default=str), exc.status, media_type="application/json"
         )
     principal = getattr(request.state, "principal", None)
     back = request.headers.get("referer") or f"{auth.PREFIX}/"

@@ -740,5 +740,10 @@ def comparison(
         tier_names=views.TIER_NAMES,
         metrics=views.METRICS,
         figure=views.comparison_figure(view) if solved else None,
+        towns_figure=views.comparison_towns_figure(
+            view, views.names(doc, "municipalities"), tiers[-1]
+        )
+        if solved and tiers
+        else None,
         town_names=views.names(doc, "municipalities"),
     )

@@ -221,8 +221,8 @@ def _layout(**extra: Any) -> dict:
 
 
 def figure_json(data: list[dict], layout: dict) -> str:
-    """A figure as the JSON ``Plotly.newPlot`` takes (``</`` escaped for a script tag)."""
-    return json.dumps({"data": data, "layout": layout}).replace("</", "<\\/")
+    """A figure as the JSON ``Plotly.newPlot`` takes (``<`` escaped: it sits in a script tag)."""
+    return json.dumps({"data": data, "layout": layout}).replace("<", "\\u003c")
 
 
 def satisfaction_figure(rows: list[dict], town_name: str | None) -> str:
@@ -367,6 +367,36 @@ def comparison_figure(view: dict) -> str:
             "range": [0, 1.05],
         },
         title={"text": "Worst-off need per tier, by rule", "x": 0},
+    )
+    return figure_json(data, layout)
+
+
+def comparison_towns_figure(view: dict, town_names: dict[str, str], tier: int) -> str:
+    """Each municipality's worst-met need of one tier, under each rule."""
+    rules = [r["rule"] for r in view["rules"] if r.get("metrics")]
+    rows = [w for w in view.get("worst_ratio", []) if int(w["tier"]) == tier]
+    data = [
+        {
+            "type": "bar",
+            "name": rule,
+            "x": [town_names.get(w["municipality"], w["municipality"]) for w in rows],
+            "y": [w["ratios"].get(rule) for w in rows],
+            "marker": {"color": RULE_COLOURS[k % len(RULE_COLOURS)]},
+            "hovertemplate": "%{x}: %{y:.1%}<extra>" + rule + "</extra>",
+        }
+        for k, rule in enumerate(rules)
+    ]
+    layout = _layout(
+        barmode="group",
+        yaxis={
+            "title": {"text": "lowest share of need met"},
+            "tickformat": ".0%",
+            "range": [0, 1.05],
+        },
+        title={
+            "text": f"Tier {tier} ({TIER_NAMES.get(tier, '')}): worst-met need, by rule",
+            "x": 0,
+        },
     )
     return figure_json(data, layout)
 

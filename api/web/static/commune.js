@@ -69,7 +69,7 @@
     var box = document.querySelector(".alert-error[tabindex]");
     if (box) { box.focus(); return; }
     var saved = document.getElementById("saved-message");
-    if (saved) saved.scrollIntoView({ block: "center" });
+    if (saved) saved.scrollIntoView({ block: "start" });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -1,0 +1,62 @@
+"""The command line's service commands: db, token, demo; and packaging sanity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import api
+import models
+from api.cli import app
+from api.config import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMMUNE_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, list(args))
+    get_settings.cache_clear()
+
+
+def test_packages_resolve_inside_the_repository():
+    assert Path(api.__file__).resolve().is_relative_to(ROOT)
+    assert Path(models.__file__).resolve().is_relative_to(ROOT)
+
+
+def test_db_upgrade_and_current(cli):
+    assert "(empty database)" in cli("db", "current").output
+    r = cli("db", "upgrade")
+    assert r.exit_code == 0 and "0001" in r.output
+    assert cli("db", "current").output.strip() == "0001"
+
+
+def test_token_create(cli):
+    r = cli("token", "create", "--role", "admin")
+    assert r.exit_code == 0 and r.output.strip().startswith("cm_")
+    r = cli("token", "create", "--role", "assembly", "--municipality", "ashford")
+    assert r.exit_code == 2 and "municipality" in r.output
+    r = cli("token", "create", "--role", "wizard")
+    assert r.exit_code == 2
+    r = cli("token", "create", "--role", "coordinator", "--confederation", "valley", "--delegate", "Dana")
+    assert r.exit_code == 2 and "--municipality" in r.output
+    assert "admin" in cli("token", "list").output
+    assert "revoked token 1" in cli("token", "revoke", "1").output
+
+
+def test_demo_prepares_loads_plans_and_prints_tokens(cli):
+    r = cli("demo", "--no-serve", "--data", str(ROOT / "data" / "valley"))
+    assert r.exit_code == 0, r.output
+    assert "loaded" in r.output and "plan 1 of 'valley': shortfall" in r.output
+    assert "assembly ashford" in r.output and "coordinator valley" in r.output and "/docs" in r.output
+    r = cli("demo", "--no-serve", "--data", str(ROOT / "data" / "valley"))
+    assert r.exit_code == 0 and "loaded" not in r.output and "plan 2" in r.output
+    r = cli("token", "create", "--role", "coordinator", "--confederation", "upper", "--delegate", "Bo", "--municipality", "ashford")
+    assert r.exit_code == 0 and r.output.startswith("cm_")
+    r = cli("token", "create", "--role", "coordinator", "--confederation", "upper", "--delegate", "Bo")
+    assert r.exit_code == 0  # the same delegate, found by name
