@@ -10,6 +10,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -168,8 +169,20 @@ def worker() -> None:
 
 def start_workers(n: int) -> list[subprocess.Popen]:
     """``n`` worker processes (``planner worker``), sharing this environment."""
-    cmd = [sys.executable, "-m", "api.cli", "worker"]
-    return [subprocess.Popen(cmd, env=os.environ.copy()) for _ in range(n)]
+    return [_worker_process() for _ in range(n)]
+
+
+def _worker_process() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=os.environ.copy())
+
+
+def _supervise(procs: list[subprocess.Popen], stop: threading.Event) -> None:
+    """Restart a worker that exits while the server runs (its job is queued again)."""
+    while not stop.wait(2.0):
+        for i, p in enumerate(procs):
+            if p.poll() is not None:
+                typer.echo(f"worker {p.pid} exited ({p.returncode}); starting another", err=True)
+                procs[i] = _worker_process()
 
 
 @app.command()
@@ -184,9 +197,14 @@ def serve(
     settings = get_settings()
     _engine(settings).dispose()
     procs = start_workers(workers)
+    stop = threading.Event()
+    supervisor = threading.Thread(target=_supervise, args=(procs, stop), daemon=True)
+    supervisor.start()
     try:
         uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
     finally:
+        stop.set()
+        supervisor.join(5)
         for p in procs:
             p.terminate()
         for p in procs:

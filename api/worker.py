@@ -22,6 +22,7 @@ import traceback
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from api.config import Settings
 from api.db import make_engine, make_sessionmaker
@@ -94,7 +95,7 @@ class Worker:
         self.inline = inline
         self.name = queue.worker_name()
         self.stop = threading.Event()
-        self._last_recovery = 0.0
+        self._last_recovery = -1e9
 
     def recover(self) -> list[int]:
         """Queue again the jobs of dead workers."""
@@ -124,14 +125,17 @@ class Worker:
 
     def run(self, idle_exit: bool = False) -> None:
         """Work until ``stop`` is set (or, with ``idle_exit``, until the queue is empty)."""
-        self.recover()
         while not self.stop.is_set():
-            if time.monotonic() - self._last_recovery > self.settings.job_stale_seconds / 2:
-                self.recover()
-            if not self.run_once():
-                if idle_exit:
-                    return
-                self.stop.wait(self.settings.worker_poll_seconds)
+            try:
+                if time.monotonic() - self._last_recovery > self.settings.job_stale_seconds / 2:
+                    self.recover()
+                if not self.run_once():
+                    if idle_exit:
+                        return
+                    self.stop.wait(self.settings.worker_poll_seconds)
+            except OperationalError as exc:  # the database went away: wait, then carry on
+                log.error("database unavailable (%s); retrying", exc.orig or exc)
+                self.stop.wait(5 * self.settings.worker_poll_seconds + 1)
 
     def _finish(
         self,

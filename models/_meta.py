@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from typing import Any
@@ -87,6 +88,10 @@ class ScenarioMeta(BaseModel):
             return v
         if isinstance(v, int | float):
             return str(int(v)) if float(v).is_integer() else str(v)
+        if isinstance(v, datetime.datetime) and v.time() == datetime.time():
+            v = v.date()  # a date typed into a spreadsheet cell
+        if isinstance(v, datetime.date):  # YAML reads 2025-01-01 as a date
+            return v.isoformat()
         if isinstance(v, str):
             v = re.sub("\r\n?", "\n", v.strip())
             if re.search(CONTROL, v) or re.search("[\ud800-\udfff]", v):

@@ -33,6 +33,9 @@ EPS = 1e-9  # feasibility slack added to every hold, in the held quantity's own 
 # apply looser tolerances; holds that tight made CBC call the next stage infeasible.
 EPS_FILE = 1e-7
 DUAL_TOL = 1e-9
+# a reduced cost or dual above this (times the largest objective coefficient) fixes its
+# column or row when a stage's optimum is held by complementary slackness
+FACE_TOL = 1e-9
 
 Progress = Callable[[str, int, float], None]
 
@@ -88,6 +91,8 @@ class Engine:
         self.deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
         self.progress = progress or (lambda stage, k, value: None)
         t0 = time.perf_counter()
+        self.options = dict(options)
+        self.rescues = 0
         self.backend = solvers.get(solver, **options)
         self.eps = EPS_FILE if self.backend.name == "pulp" else EPS
         self.has_duals = "duals" in self.backend.features
@@ -117,12 +122,31 @@ class Engine:
         if self.deadline is not None:
             limit = max(self.deadline - time.perf_counter(), 1e-3)
         res = self.backend.solve(time_limit=limit)
+        if res.status == Status.ERROR:
+            res = self._rescue(limit, res)
         self.solves += 1
         self.iterations += int(res.iterations or 0)
         if res.status != Status.OPTIMAL:
             raise StageFailed(stage, res)
         self.last = res
         return res
+
+    def _rescue(self, limit, failed: Result) -> Result:
+        """A solve that ended without a verdict (HiGHS: "Unknown" on badly scaled stage
+        programmes): load the programme as it stands into a fresh model and solve it
+        with the interior point method; continue on that model if it succeeds."""
+        tries = [(self.backend.name, {**self.options, "method": "ipm"})]
+        if self.backend.name == "highs":
+            tries.append(("scipy", {}))  # linprog's own HiGHS set-up solved such cases
+        for name, options in tries:
+            fresh = solvers.get(name, **options)
+            fresh.load(self.backend.lp)
+            res = fresh.solve(time_limit=limit)
+            if res.status == Status.OPTIMAL:
+                self.backend = fresh
+                self.rescues += 1
+                return res
+        return failed
 
     def _objective(self, c: np.ndarray, sense: str) -> None:
         self.backend.set_objective(c, sense)
@@ -135,7 +159,18 @@ class Engine:
         self.backend.set_col_bounds(cols, lower, upper)
 
     def _hold_linear(self, c: np.ndarray, value: float, sense: str) -> None:
-        """Add ``c x >= value`` (max) or ``c x <= value`` (min), within the tolerance."""
+        """Hold ``c x`` at its optimum ``value`` for the stages that follow.
+
+        With tolerance 0 and duals, the optimal face itself is held, in place: by
+        complementary slackness every optimal solution keeps each column with a
+        non-zero reduced cost at its bound and each row with a non-zero dual at
+        its active bound, so those columns and rows are fixed there (bounds only,
+        no new row; the last solution stays feasible and the next solve starts
+        from it). Otherwise ``c x >= value`` (max) or ``c x <= value`` (min) is
+        added as a row, within the tolerance.
+        """
+        if self._hold_face(c):
+            return
         nz = np.flatnonzero(c)
         if len(nz) == 0:
             return
@@ -145,6 +180,34 @@ class Engine:
             self.backend.add_rows(row, np.array([value - slack]), np.array([np.inf]))
         else:
             self.backend.add_rows(row, np.array([-np.inf]), np.array([value + slack]))
+
+    def _hold_face(self, c: np.ndarray) -> bool:
+        """Fix the optimal face of the last solve (see ``_hold_linear``); False if it cannot."""
+        res = self.last
+        if self.tolerance > 0 or not self.has_duals or res is None:
+            return False
+        d, y = res.col_duals, res.row_duals
+        if d is None or y is None or np.isnan(d).any() or np.isnan(y).any():
+            return False
+        n = self.n
+        tol = FACE_TOL * max(1.0, float(np.abs(c).max(initial=0.0)))
+        x = res.x[:n]
+        cols = np.flatnonzero(np.abs(d[:n]) > tol)
+        lo, up = self.col_lower[cols], self.col_upper[cols]
+        at = np.where(np.abs(x[cols] - lo) <= np.abs(x[cols] - up), lo, up)
+        keep = np.isfinite(at) & (lo < up)
+        self._set_cols(cols[keep], at[keep], at[keep])
+        rows = np.flatnonzero(np.abs(y) > tol)
+        if len(rows):
+            lp = self.backend.lp
+            rlo, rup = lp.row_lower[rows], lp.row_upper[rows]
+            act = lp.A[rows] @ x
+            at = np.where(np.abs(act - rlo) <= np.abs(act - rup), rlo, rup)
+            keep = np.isfinite(at) & (rlo < rup)
+            if keep.any():
+                self.backend.set_row_bounds(rows[keep], at[keep], at[keep])
+        self.face_fixed = getattr(self, "face_fixed", 0) + int(len(cols) + len(rows))
+        return True
 
     def binding(self, stage: Stage, res: Result) -> pd.DataFrame:
         """Hard constraints of the scenario that hold with equality in ``res``."""
@@ -242,6 +305,7 @@ class Engine:
             res = self._solve(stage)
             value = float(c @ res.x[: self.n])
             self.prices = res.row_duals[: f.m].copy() if res.row_duals is not None else None
+            self._note_forced(res)
             self._hold_linear(c, value, "min")
             return value, self.binding(stage, res), [value]
         if stage.kind == "min_transport":
@@ -278,6 +342,16 @@ class Engine:
             lo, hi = np.full(k, -np.inf), np.zeros(k)
         return self.backend.add_rows(A, lo, hi)
 
+    def _t_bounds(self, lower: float, upper: float) -> None:
+        """Bounds of the floor column ``t``.
+
+        Between stages ``t`` is parked at 0 (its floor rows are all switched off by
+        then), so the floor rows the next max-min stage adds, ``w_j v_j - t >= 0``,
+        hold at the last solution and the warm solve starts feasible.
+        """
+        t = np.array([self.form.t_col])
+        self._set_cols(t, np.array([lower]), np.array([upper]))
+
     def _t_objective(self, sense: str) -> None:
         c = np.zeros(self.n)
         c[self.form.t_col] = 1.0
@@ -290,6 +364,7 @@ class Engine:
             return None, None, []
         w = self._weights(cols) if stage.kind == "equal_per_capita" else np.ones(len(cols))
         rows = self._floor_rows(cols, w, "max")
+        self._t_bounds(0.0, np.inf)
         self._t_objective("max")
         free = np.ones(len(cols), bool)
         levels: list[float] = []
@@ -321,6 +396,7 @@ class Engine:
             if not levels or abs(t - levels[-1]) > 1e-9 * max(1.0, t):
                 levels.append(t)
             self.progress(stage.name, len(levels), t)
+        self._t_bounds(0.0, 0.0)
         self._objective(np.zeros(self.n), "min")
         return (levels[0] if levels else None), first_binding, levels
 
@@ -398,13 +474,44 @@ class Engine:
         res = self._solve(stage)
         return 1.0, self.binding(stage, res), [1.0]
 
+    def _max_share(self) -> float:
+        """The highest labour share in the current solution."""
+        f = self.form
+        L = f.municipalities["labour_hours"].to_numpy(float)
+        if self.last is None or not (L > 0).any():
+            return 0.0
+        used = np.asarray(f.labour @ self.last.x[: self.n]).ravel()
+        return float((used[L > 0] / L[L > 0]).max())
+
+    def _note_forced(self, res: Result) -> None:
+        """Columns every least-labour plan shares: non-zero reduced cost in ``min_labour``.
+
+        By complementary slackness such a column sits at the same bound in every
+        optimal solution of that stage, and later stages only add restrictions. A
+        municipality whose labour columns are all forced has a fixed labour share, so
+        ``fair_burden`` need not spend a saturation round on it (leximin is separable:
+        agents whose values cannot change do not alter the order among the rest).
+        Only used with tolerance 0 (a looser hold lets those columns move).
+        """
+        if not self.has_duals or self.tolerance > 0 or res.col_duals is None:
+            self.forced = None
+            return
+        rc = np.abs(np.nan_to_num(res.col_duals[: self.n]))
+        fixed = self.col_lower >= self.col_upper
+        self.forced = (rc > 1e-7) | fixed
+
     def _fair_burden(self, stage: Stage):
         """Leximin of labour shares, most burdened first: min-max by saturation."""
         f = self.form
         L = f.municipalities["labour_hours"].to_numpy(float)
         muni = np.flatnonzero((L > 0) & (np.diff(f.labour.indptr) > 0))
+        forced = getattr(self, "forced", None)
+        if forced is not None and len(muni):
+            pattern = (f.labour[muni] != 0).astype(float)
+            movable = np.asarray(pattern @ (~forced).astype(float)).ravel() > 0
+            muni = muni[movable]
         if len(muni) == 0:
-            return 0.0, None, []
+            return self._max_share(), None, []
         Lab = f.labour[muni]
         k = len(muni)
         t = f.t_col
@@ -434,7 +541,9 @@ class Engine:
             if not blocked.any():  # pragma: no cover
                 blocked = free.copy()
             fix = np.flatnonzero(blocked)
-            hold = u * (1 + self.tolerance) + self.eps * max(1.0, u)
+            # shares are held to 1e-7 (an hour in ten million): tighter holds on rows whose
+            # right-hand sides reach 1e7 hours left HiGHS without a verdict
+            hold = u * (1 + self.tolerance) + max(self.eps, 1e-7) * max(1.0, u)
             self.backend.add_rows(Lab[fix], np.full(len(fix), -np.inf), hold * Lm[fix])
             self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
             free &= ~blocked
@@ -442,4 +551,4 @@ class Engine:
                 levels.append(u)
             self.progress(stage.name, len(levels), u)
         self._objective(np.zeros(self.n), "min")
-        return (levels[0] if levels else None), first_binding, levels
+        return self._max_share(), first_binding, levels

@@ -234,6 +234,19 @@ class HighsBackend(Backend):
             finally:
                 h.setOptionValue("presolve", "choose")
             status = h.getModelStatus()
+        if status.name == "kUnknown":
+            # badly scaled models (bounds 2e-5..2e6, entries 6e-4..7e6: a generated
+            # 30-town scenario's fair_burden stage) end "Unknown" in postsolve; the same
+            # model solves to optimality without presolve
+            # (and with HiGHS's default dual tolerance: 1e-9 cannot always be reached there)
+            h.setOptionValue("presolve", "off")
+            h.setOptionValue("dual_feasibility_tolerance", 1e-7)
+            try:
+                h.run()
+            finally:
+                h.setOptionValue("presolve", "choose")
+                h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+            status = h.getModelStatus()
         return status
 
     def _solve(self, time_limit, method) -> Result:

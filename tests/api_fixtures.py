@@ -32,6 +32,16 @@ from api.worker import run_pending
 ROOT = Path(__file__).resolve().parent.parent
 VALLEY = ROOT / "data" / "valley"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/"
+_VALLEY: list[models.Scenario] = []
+
+
+def valley() -> models.Scenario:
+    """data/valley, read once per test session (scenarios are immutable)."""
+    if not _VALLEY:
+        _VALLEY.append(models.load(VALLEY))
+    return _VALLEY[0]
+
+
 TOWNS = ("ashford", "birchwood", "cedar_falls", "dunmore", "elmstead", "fernhill")
 
 
@@ -68,7 +78,9 @@ def database(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
     if server is None:
         pytest.skip("no PostgreSQL server (set COMMUNE_TEST_POSTGRES_URL)")
     name = f"commune_test_{secrets.token_hex(4)}"
-    admin = make_engine(_with_db(server, "postgres")).execution_options(isolation_level="AUTOCOMMIT")
+    admin = make_engine(_with_db(server, "postgres")).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     url = _with_db(server, name)
@@ -145,7 +157,9 @@ class World:
         """Solve every queued job in-process (as a worker would)."""
         return run_pending(self.app.state.settings, self.app.state.engine)
 
-    def token(self, role: str, municipality: str | None = None, delegate_id: int | None = None) -> dict[str, str]:
+    def token(
+        self, role: str, municipality: str | None = None, delegate_id: int | None = None
+    ) -> dict[str, str]:
         """Headers of a fresh token."""
         with self.session() as s:
             _, secret = tokens.issue(s, Principal.system("test"), role, municipality, delegate_id)
@@ -164,9 +178,11 @@ def world(app, client) -> World:
     """The valley scenario stored; tokens: admin, analyst, assembly:<town>, coord:<conf>."""
     w = World(app, client)
     with w.session() as s:
-        scenarios.store(s, Principal.system("test"), models.load(VALLEY))
+        scenarios.store(s, Principal.system("test"), valley())
         for conf, town in (("valley", "ashford"), ("upper", "birchwood"), ("lower", "dunmore")):
-            w.delegate_ids[conf] = delegates.name(s, Principal.system("test"), town, f"delegate of {conf}", conf).id
+            w.delegate_ids[conf] = delegates.name(
+                s, Principal.system("test"), town, f"delegate of {conf}", conf
+            ).id
     w.h["admin"] = w.token("admin")
     w.h["analyst"] = w.token("analyst")
     for town in TOWNS:

@@ -61,24 +61,55 @@ ANY = "*"
 
 def _add_mandate(w):
     body = {"kind": "max_export", "target": "flour", "value": 5}
-    w.client.post("/municipalities/ashford/mandates", json=body, headers=w.h["admin"])
+    w.client.post("/municipalities/ashford/mandates", json=body, headers=w.h["assembly:ashford"])
 
 
 def _municipal(table: str, new: dict, change: dict, match: dict) -> list[Case]:
     hdr = {"If-Match": ANY}
     setup = _add_mandate if table == "mandates" else None
+    others = OTHER_TOWN + (
+        ("admin",) if table == "mandates" else ()
+    )  # mandates: the assembly alone
     return [
-        Case(f"create {table}", "post", lambda w, s: f"/municipalities/ashford/{table}", "assembly:ashford", OTHER_TOWN, new),
-        Case(f"replace {table}", "put", lambda w, s: f"/municipalities/ashford/{table}", "assembly:ashford", OTHER_TOWN, [], headers=hdr),
         Case(
-            f"update {table}", "patch",
-            lambda w, s: f"/municipalities/ashford/{table}/{first_id(w, f'/municipalities/ashford/{table}', **match)}",
-            "assembly:ashford", OTHER_TOWN, change, headers=hdr, setup=setup,
+            f"create {table}",
+            "post",
+            lambda w, s: f"/municipalities/ashford/{table}",
+            "assembly:ashford",
+            others,
+            new,
         ),
         Case(
-            f"delete {table}", "delete",
-            lambda w, s: f"/municipalities/ashford/{table}/{first_id(w, f'/municipalities/ashford/{table}', **match)}",
-            "assembly:ashford", OTHER_TOWN, headers=hdr, setup=setup,
+            f"replace {table}",
+            "put",
+            lambda w, s: f"/municipalities/ashford/{table}",
+            "assembly:ashford",
+            others,
+            [],
+            headers=hdr,
+        ),
+        Case(
+            f"update {table}",
+            "patch",
+            lambda w, s: (
+                f"/municipalities/ashford/{table}/{first_id(w, f'/municipalities/ashford/{table}', **match)}"
+            ),
+            "assembly:ashford",
+            others,
+            change,
+            headers=hdr,
+            setup=setup,
+        ),
+        Case(
+            f"delete {table}",
+            "delete",
+            lambda w, s: (
+                f"/municipalities/ashford/{table}/{first_id(w, f'/municipalities/ashford/{table}', **match)}"
+            ),
+            "assembly:ashford",
+            others,
+            headers=hdr,
+            setup=setup,
         ),
     ]
 
@@ -93,11 +124,15 @@ def _add_town(w):
 
 
 def _add_item(w):
-    w.client.post("/scenarios/valley/items", json={"id": "cheese", "kind": "good"}, headers=w.h["admin"])
+    w.client.post(
+        "/scenarios/valley/items", json={"id": "cheese", "kind": "good"}, headers=w.h["admin"]
+    )
 
 
 def _add_process(w):
-    w.client.post("/scenarios/valley/processes", json={"id": "dairy", "labour_hours": 1}, headers=w.h["admin"])
+    w.client.post(
+        "/scenarios/valley/processes", json={"id": "dairy", "labour_hours": 1}, headers=w.h["admin"]
+    )
 
 
 def _queued_plan(w):
@@ -106,84 +141,267 @@ def _queued_plan(w):
 
 
 def _extra_token(w):
-    return w.client.post("/tokens", json={"role": "assembly", "municipality": "cedar_falls"}, headers=w.h["admin"]).json()["id"]
+    return w.client.post(
+        "/tokens", json={"role": "assembly", "municipality": "cedar_falls"}, headers=w.h["admin"]
+    ).json()["id"]
 
 
 CASES = [
-    Case("import scenario", "post", lambda w, s: "/scenarios", "admin", ("coord:valley", "assembly:ashford", "analyst", None), "DOC"),
-    Case("replace scenario", "put", lambda w, s: "/scenarios/valley", "coord:valley", ROOT, "DOC"),
-    Case("update scenario", "patch", lambda w, s: "/scenarios/valley", "coord:valley", ROOT, {"period": "2030"}),
-    Case("delete scenario", "delete", lambda w, s: "/scenarios/valley", "admin", ("coord:valley", "assembly:ashford", "analyst", None)),
-    Case("create confederation", "post", lambda w, s: "/confederations", "coord:upper", UPPER, {"id": "hills", "parent": "upper"}),
-    Case("update confederation", "patch", lambda w, s: "/confederations/upper", "coord:upper", UPPER, {"name": "Up"}),
-    Case("delete confederation", "delete", lambda w, s: "/confederations/hills", "coord:upper", UPPER, setup=_add_conf),
     Case(
-        "create municipality", "post", lambda w, s: "/municipalities", "coord:upper", UPPER,
+        "import scenario",
+        "post",
+        lambda w, s: "/scenarios",
+        "admin",
+        ("coord:valley", "assembly:ashford", "analyst", None),
+        "DOC",
+    ),
+    Case("replace scenario", "put", lambda w, s: "/scenarios/valley", "coord:valley", ROOT, "DOC"),
+    Case(
+        "update scenario",
+        "patch",
+        lambda w, s: "/scenarios/valley",
+        "coord:valley",
+        ROOT,
+        {"period": "2030"},
+    ),
+    Case(
+        "delete scenario",
+        "delete",
+        lambda w, s: "/scenarios/valley",
+        "admin",
+        ("coord:valley", "assembly:ashford", "analyst", None),
+    ),
+    Case(
+        "create confederation",
+        "post",
+        lambda w, s: "/confederations",
+        "coord:upper",
+        UPPER,
+        {"id": "hills", "parent": "upper"},
+    ),
+    Case(
+        "update confederation",
+        "patch",
+        lambda w, s: "/confederations/upper",
+        "coord:upper",
+        UPPER,
+        {"name": "Up"},
+    ),
+    Case(
+        "delete confederation",
+        "delete",
+        lambda w, s: "/confederations/hills",
+        "coord:upper",
+        UPPER,
+        setup=_add_conf,
+    ),
+    Case(
+        "create municipality",
+        "post",
+        lambda w, s: "/municipalities",
+        "coord:upper",
+        UPPER,
         {"id": "glen", "confederation": "upper", "population": 10, "labour_hours": 100},
     ),
-    Case("update municipality", "patch", lambda w, s: "/municipalities/ashford", "coord:upper", UPPER + ("assembly:birchwood",), {"population": 1}),
-    Case("delete municipality", "delete", lambda w, s: "/municipalities/glen", "coord:upper", UPPER, setup=_add_town),
-    Case("create item", "post", lambda w, s: "/scenarios/valley/items", "coord:valley", ROOT, {"id": "cheese", "kind": "good"}),
-    Case("update item", "patch", lambda w, s: "/scenarios/valley/items/bread", "coord:valley", ROOT, {"name": "Loaf"}),
-    Case("delete item", "delete", lambda w, s: "/scenarios/valley/items/cheese", "coord:valley", ROOT, setup=_add_item),
-    Case("create process", "post", lambda w, s: "/scenarios/valley/processes", "coord:valley", ROOT, {"id": "dairy", "labour_hours": 1}),
-    Case("update process", "patch", lambda w, s: "/scenarios/valley/processes/bakery", "coord:valley", ROOT, {"labour_hours": 31}),
-    Case("delete process", "delete", lambda w, s: "/scenarios/valley/processes/dairy", "coord:valley", ROOT, setup=_add_process),
     Case(
-        "create link", "post", lambda w, s: "/scenarios/valley/links", "coord:valley",
+        "update municipality",
+        "patch",
+        lambda w, s: "/municipalities/ashford",
+        "coord:upper",
+        UPPER + ("assembly:birchwood",),
+        {"population": 1},
+    ),
+    Case(
+        "delete municipality",
+        "delete",
+        lambda w, s: "/municipalities/glen",
+        "coord:upper",
+        UPPER,
+        setup=_add_town,
+    ),
+    Case(
+        "create item",
+        "post",
+        lambda w, s: "/scenarios/valley/items",
+        "coord:valley",
+        ROOT,
+        {"id": "cheese", "kind": "good"},
+    ),
+    Case(
+        "update item",
+        "patch",
+        lambda w, s: "/scenarios/valley/items/bread",
+        "coord:valley",
+        ROOT,
+        {"name": "Loaf"},
+    ),
+    Case(
+        "delete item",
+        "delete",
+        lambda w, s: "/scenarios/valley/items/cheese",
+        "coord:valley",
+        ROOT,
+        setup=_add_item,
+    ),
+    Case(
+        "create process",
+        "post",
+        lambda w, s: "/scenarios/valley/processes",
+        "coord:valley",
+        ROOT,
+        {"id": "dairy", "labour_hours": 1},
+    ),
+    Case(
+        "update process",
+        "patch",
+        lambda w, s: "/scenarios/valley/processes/bakery",
+        "coord:valley",
+        ROOT,
+        {"labour_hours": 31},
+    ),
+    Case(
+        "delete process",
+        "delete",
+        lambda w, s: "/scenarios/valley/processes/dairy",
+        "coord:valley",
+        ROOT,
+        setup=_add_process,
+    ),
+    Case(
+        "create link",
+        "post",
+        lambda w, s: "/scenarios/valley/links",
+        "coord:valley",
         ("coord:upper", "coord:lower", "assembly:birchwood", "analyst", None),
         {"from": "birchwood", "to": "fernhill", "labour_per_unit": 1},
     ),
     Case(
-        "update link", "patch", lambda w, s: f"/scenarios/valley/links/{first_id(w, '/scenarios/valley/links', **{'from': 'ashford', 'to': 'birchwood'})}",
-        "coord:upper", UPPER, {"capacity": 10},
+        "update link",
+        "patch",
+        lambda w, s: (
+            f"/scenarios/valley/links/{first_id(w, '/scenarios/valley/links', **{'from': 'ashford', 'to': 'birchwood'})}"
+        ),
+        "coord:upper",
+        UPPER,
+        {"capacity": 10},
     ),
     Case(
-        "delete link", "delete", lambda w, s: f"/scenarios/valley/links/{first_id(w, '/scenarios/valley/links', **{'from': 'ashford', 'to': 'birchwood'})}",
-        "coord:upper", UPPER,
-    ),
-    Case("create limit", "post", lambda w, s: "/scenarios/valley/limits", "coord:upper", UPPER, {"item": "co2", "scope": "upper", "cap": 5}),
-    Case(
-        "update limit", "patch", lambda w, s: f"/scenarios/valley/limits/{first_id(w, '/scenarios/valley/limits', scope='lower')}",
-        "coord:lower", ("coord:upper", "assembly:dunmore", "analyst", None), {"cap": 6000},
-    ),
-    Case(
-        "delete limit", "delete", lambda w, s: f"/scenarios/valley/limits/{first_id(w, '/scenarios/valley/limits', scope='lower')}",
-        "coord:lower", ("coord:upper", "assembly:dunmore", "analyst", None),
-    ),
-    *_municipal("needs", {"item": "timber", "tier": 3, "quantity": 1}, {"quantity": 2}, {"item": "bread"}),
-    *_municipal("endowments", {"item": "timber", "quantity": 1}, {"quantity": 2}, {"item": "grain"}),
-    *_municipal("capacities", {"process": "fertiliser_plant", "max_level": 1}, {"max_level": 2}, {"process": "bakery"}),
-    *_municipal("mandates", {"kind": "max_export", "target": "bread", "value": 1}, {"value": 2}, {}),
-    Case("request plan", "post", lambda w, s: "/confederations/upper/plans", "coord:upper", UPPER, {}),
-    Case("cancel job", "post", lambda w, s: f"/jobs/{s}/cancel", "coord:upper", UPPER, setup=_queued_plan),
-    Case(
-        "request rule comparison", "post", lambda w, s: "/confederations/upper/comparisons", "analyst",
-        ("assembly:ashford", "coord:lower", None), {"rules": ["leximin"]},
+        "delete link",
+        "delete",
+        lambda w, s: (
+            f"/scenarios/valley/links/{first_id(w, '/scenarios/valley/links', **{'from': 'ashford', 'to': 'birchwood'})}"
+        ),
+        "coord:upper",
+        UPPER,
     ),
     Case(
-        "record tally", "put", lambda w, s: f"/plans/{s}/tallies/ashford", "assembly:ashford",
-        ("assembly:birchwood", "coord:valley", "analyst", None), {"yes": 1, "no": 1}, setup=solved_plan,
+        "create limit",
+        "post",
+        lambda w, s: "/scenarios/valley/limits",
+        "coord:upper",
+        UPPER,
+        {"item": "co2", "scope": "upper", "cap": 5},
     ),
     Case(
-        "name delegate", "post", lambda w, s: "/municipalities/ashford/delegates", "assembly:ashford",
-        ("assembly:birchwood", "coord:valley", "analyst", None), {"name": "Ann"},
+        "update limit",
+        "patch",
+        lambda w, s: (
+            f"/scenarios/valley/limits/{first_id(w, '/scenarios/valley/limits', scope='lower')}"
+        ),
+        "coord:lower",
+        ("coord:upper", "assembly:dunmore", "analyst", None),
+        {"cap": 6000},
     ),
     Case(
-        "recall delegate", "post", lambda w, s: f"/delegates/{w.delegate_ids['valley']}/recall", "assembly:ashford",
+        "delete limit",
+        "delete",
+        lambda w, s: (
+            f"/scenarios/valley/limits/{first_id(w, '/scenarios/valley/limits', scope='lower')}"
+        ),
+        "coord:lower",
+        ("coord:upper", "assembly:dunmore", "analyst", None),
+    ),
+    *_municipal(
+        "needs", {"item": "timber", "tier": 3, "quantity": 1}, {"quantity": 2}, {"item": "bread"}
+    ),
+    *_municipal(
+        "endowments", {"item": "timber", "quantity": 1}, {"quantity": 2}, {"item": "grain"}
+    ),
+    *_municipal(
+        "capacities",
+        {"process": "fertiliser_plant", "max_level": 1},
+        {"max_level": 2},
+        {"process": "bakery"},
+    ),
+    *_municipal(
+        "mandates", {"kind": "max_export", "target": "bread", "value": 1}, {"value": 2}, {}
+    ),
+    Case(
+        "request plan", "post", lambda w, s: "/confederations/upper/plans", "coord:upper", UPPER, {}
+    ),
+    Case(
+        "cancel job",
+        "post",
+        lambda w, s: f"/jobs/{s}/cancel",
+        "coord:upper",
+        UPPER,
+        setup=_queued_plan,
+    ),
+    Case(
+        "request rule comparison",
+        "post",
+        lambda w, s: "/confederations/upper/comparisons",
+        "analyst",
+        ("assembly:ashford", "coord:lower", None),
+        {"rules": ["leximin"]},
+    ),
+    Case(
+        "record tally",
+        "put",
+        lambda w, s: f"/plans/{s}/tallies/ashford",
+        "assembly:ashford",
+        ("assembly:birchwood", "coord:valley", "analyst", None),
+        {"yes": 1, "no": 1},
+        setup=solved_plan,
+    ),
+    Case(
+        "name delegate",
+        "post",
+        lambda w, s: "/municipalities/ashford/delegates",
+        "assembly:ashford",
+        ("assembly:birchwood", "coord:valley", "analyst", None),
+        {"name": "Ann"},
+    ),
+    Case(
+        "recall delegate",
+        "post",
+        lambda w, s: f"/delegates/{w.delegate_ids['valley']}/recall",
+        "assembly:ashford",
         ("assembly:birchwood", "coord:upper", "analyst", None),
     ),
     Case(
-        "delegate token", "post", lambda w, s: f"/delegates/{w.delegate_ids['valley']}/tokens", "assembly:ashford",
-        ("assembly:birchwood", "coord:valley", "analyst", None), {},
+        "delegate token",
+        "post",
+        lambda w, s: f"/delegates/{w.delegate_ids['valley']}/tokens",
+        "assembly:ashford",
+        ("assembly:birchwood", "coord:valley", "analyst", None),
+        {},
     ),
     Case(
-        "create token", "post", lambda w, s: "/tokens", "admin",
-        ("assembly:ashford", "coord:valley", "analyst", None), {"role": "analyst"},
+        "create token",
+        "post",
+        lambda w, s: "/tokens",
+        "admin",
+        ("assembly:ashford", "coord:valley", "analyst", None),
+        {"role": "analyst"},
     ),
     Case(
-        "revoke token", "delete", lambda w, s: f"/tokens/{s}", "admin",
-        ("assembly:birchwood", "coord:valley", "analyst", None), setup=_extra_token,
+        "revoke token",
+        "delete",
+        lambda w, s: f"/tokens/{s}",
+        "admin",
+        ("assembly:birchwood", "coord:valley", "analyst", None),
+        setup=_extra_token,
     ),
 ]
 
@@ -192,7 +410,11 @@ def _state(w) -> tuple:
     """The audit log's length (every write is audited) and every stored row."""
     with w.session() as s:
         n = s.scalar(select(func.count()).select_from(AuditEntry))
-        return n, repr(scenarios.stored_rows(s, "valley")), repr(s.scalars(select(Token.revoked_at)).all())
+        return (
+            n,
+            repr(scenarios.stored_rows(s, "valley")),
+            repr(s.scalars(select(Token.revoked_at)).all()),
+        )
 
 
 def _call(w, case: Case, url: str, who: str | None):
@@ -201,7 +423,12 @@ def _call(w, case: Case, url: str, who: str | None):
         headers.update(w.h[who])
     body = case.json
     if body == "DOC":
-        return w.client.request(case.method, url, content=_doc(), headers={**headers, "content-type": "application/json"})
+        return w.client.request(
+            case.method,
+            url,
+            content=_doc(),
+            headers={**headers, "content-type": "application/json"},
+        )
     return w.client.request(case.method, url, json=body, headers=headers)
 
 

@@ -43,7 +43,16 @@ def test_token_create(cli):
     assert r.exit_code == 2 and "municipality" in r.output
     r = cli("token", "create", "--role", "wizard")
     assert r.exit_code == 2
-    r = cli("token", "create", "--role", "coordinator", "--confederation", "valley", "--delegate", "Dana")
+    r = cli(
+        "token",
+        "create",
+        "--role",
+        "coordinator",
+        "--confederation",
+        "valley",
+        "--delegate",
+        "Dana",
+    )
     assert r.exit_code == 2 and "--municipality" in r.output
     assert "admin" in cli("token", "list").output
     assert "revoked token 1" in cli("token", "revoke", "1").output
@@ -53,10 +62,25 @@ def test_demo_prepares_loads_plans_and_prints_tokens(cli):
     r = cli("demo", "--no-serve", "--data", str(ROOT / "data" / "valley"))
     assert r.exit_code == 0, r.output
     assert "loaded" in r.output and "plan 1 of 'valley': shortfall" in r.output
-    assert "assembly ashford" in r.output and "coordinator valley" in r.output and "/docs" in r.output
+    assert (
+        "assembly ashford" in r.output and "coordinator valley" in r.output and "/docs" in r.output
+    )
     r = cli("demo", "--no-serve", "--data", str(ROOT / "data" / "valley"))
     assert r.exit_code == 0 and "loaded" not in r.output and "plan 2" in r.output
-    r = cli("token", "create", "--role", "coordinator", "--confederation", "upper", "--delegate", "Bo", "--municipality", "ashford")
+    r = cli(
+        "token",
+        "create",
+        "--role",
+        "coordinator",
+        "--confederation",
+        "upper",
+        "--delegate",
+        "Bo",
+        "--municipality",
+        "ashford",
+    )
     assert r.exit_code == 0 and r.output.startswith("cm_")
-    r = cli("token", "create", "--role", "coordinator", "--confederation", "upper", "--delegate", "Bo")
+    r = cli(
+        "token", "create", "--role", "coordinator", "--confederation", "upper", "--delegate", "Bo"
+    )
     assert r.exit_code == 0  # the same delegate, found by name

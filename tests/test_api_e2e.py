@@ -48,7 +48,9 @@ def env_for(db_url: str, **extra: str) -> dict[str, str]:
 
 def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
     out = log.open("w")
-    return subprocess.Popen(CLI + args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        CLI + args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -73,33 +75,69 @@ def wait_for(predicate, timeout: float, what: str):
 
 def test_whole_cycle_over_http(db_url, tmp_path):
     env = env_for(db_url)
-    admin = subprocess.run(CLI + ["token", "create", "--role", "admin"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    admin = subprocess.run(
+        CLI + ["token", "create", "--role", "admin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     port = free_port()
     server = start(["serve", "--port", str(port), "--workers", "1"], env, tmp_path / "serve.log")
     try:
         http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         wait_for(lambda: _up(http), 60, "the server")
         auth = {"Authorization": f"Bearer {admin}"}
-        r = http.post("/scenarios", content=models.dumps(models.load(VALLEY), "json"), headers={**auth, "content-type": "application/json"})
+        r = http.post(
+            "/scenarios",
+            content=models.dumps(models.load(VALLEY), "json"),
+            headers={**auth, "content-type": "application/json"},
+        )
         assert r.status_code == 201, r.text
         towns = [m["id"] for m in http.get("/municipalities", headers=auth).json()["data"]]
         assembly = {}
         for town in towns:
-            secret = http.post("/tokens", json={"role": "assembly", "municipality": town}, headers=auth).json()["token"]
+            secret = http.post(
+                "/tokens", json={"role": "assembly", "municipality": town}, headers=auth
+            ).json()["token"]
             assembly[town] = {"Authorization": f"Bearer {secret}"}
         # assemblies enter their needs: each raises its tier-2 needs by a tenth
         for town, h in assembly.items():
             listed = http.get(f"/municipalities/{town}/needs?limit=1000", headers=h)
-            rows = [{k: x[k] for k in ("item", "tier", "quantity", "per_capita")} for x in listed.json()["data"]]
+            rows = [
+                {k: x[k] for k in ("item", "tier", "quantity", "per_capita")}
+                for x in listed.json()["data"]
+            ]
             for x in rows:
                 if x["tier"] == 2:
-                    x["quantity"], x["per_capita"] = (x["quantity"] * 1.1, None) if x["quantity"] is not None else (None, x["per_capita"] * 1.1)
-            r = http.put(f"/municipalities/{town}/needs", json=rows, headers={**h, "If-Match": listed.headers["etag"]})
+                    x["quantity"], x["per_capita"] = (
+                        (x["quantity"] * 1.1, None)
+                        if x["quantity"] is not None
+                        else (None, x["per_capita"] * 1.1)
+                    )
+            r = http.put(
+                f"/municipalities/{town}/needs",
+                json=rows,
+                headers={**h, "If-Match": listed.headers["etag"]},
+            )
             assert r.status_code == 200, r.text
         # the first assembly names a delegate to the whole confederation; the delegate plans
-        delegate = http.post(f"/municipalities/{towns[0]}/delegates", json={"name": "Dana", "confederation": "valley"}, headers=assembly[towns[0]]).json()
-        coord = {"Authorization": "Bearer " + http.post(f"/delegates/{delegate['id']}/tokens", json={}, headers=assembly[towns[0]]).json()["token"]}
-        r = http.post("/confederations/valley/plans", json={"rule": "leximin", "time_limit": 60}, headers={**coord, "Idempotency-Key": "e2e"})
+        delegate = http.post(
+            f"/municipalities/{towns[0]}/delegates",
+            json={"name": "Dana", "confederation": "valley"},
+            headers=assembly[towns[0]],
+        ).json()
+        coord = {
+            "Authorization": "Bearer "
+            + http.post(
+                f"/delegates/{delegate['id']}/tokens", json={}, headers=assembly[towns[0]]
+            ).json()["token"]
+        }
+        r = http.post(
+            "/confederations/valley/plans",
+            json={"rule": "leximin", "time_limit": 60},
+            headers={**coord, "Idempotency-Key": "e2e"},
+        )
         assert r.status_code == 202
         plan_id = r.json()["plan"]["id"]
         got = wait_for(lambda: _final(http, plan_id, coord), 120, "the plan")
@@ -109,10 +147,26 @@ def test_whole_cycle_over_http(db_url, tmp_path):
         # assemblies ratify; all citizens' votes together adopt it
         for town, h in assembly.items():
             people = next(m["population"] for m in doc["municipalities"] if m["id"] == town)
-            r = http.put(f"/plans/{plan_id}/tallies/{town}", json={"yes": int(people * 0.5), "no": int(people * 0.2), "abstain": 5}, headers=h)
+            r = http.put(
+                f"/plans/{plan_id}/tallies/{town}",
+                json={"yes": int(people * 0.5), "no": int(people * 0.2), "abstain": 5},
+                headers=h,
+            )
             assert r.status_code == 200, r.text
         result = http.get(f"/plans/{plan_id}/ratification", headers=coord).json()
         assert result["state"] == "adopted" and result["towns"]["for"] == len(towns)
+        # a worker that dies is replaced by the server's supervisor
+        os.kill(int(got["job"]["worker"].rpartition(":")[2]), signal.SIGKILL)
+        again = http.post(
+            "/confederations/valley/plans", json={"rule": "utilitarian"}, headers=coord
+        ).json()
+        redone = wait_for(
+            lambda: _final(http, again["plan"]["id"], coord), 120, "a plan after a worker died"
+        )
+        assert (
+            redone["status"] in ("optimal", "shortfall")
+            and redone["job"]["worker"] != got["job"]["worker"]
+        )
         # the delegate is recalled: the token stops working at once
         http.post(f"/delegates/{delegate['id']}/recall", headers=assembly[towns[0]])
         assert http.get("/me", headers=coord).status_code == 401
@@ -140,7 +194,9 @@ def _queue_plan(db_url: str, time_limit: float | None = None) -> tuple:
     with sessions() as s:
         if scenarios.listing(s, 1, 0)[1] == 0:
             scenarios.store(s, Principal.system("test"), models.load(VALLEY))
-        plan, _ = plans.request(s, Principal.system("test"), settings, "valley", time_limit=time_limit)
+        plan, _ = plans.request(
+            s, Principal.system("test"), settings, "valley", time_limit=time_limit
+        )
     return engine, sessions, plan.id
 
 
@@ -155,7 +211,9 @@ def test_a_killed_worker_s_job_completes_after_restart(db_url, tmp_path):
     engine, sessions, plan_id = _queue_plan(db_url)
     first = start(["worker"], env_for(db_url, worker_delay="120"), tmp_path / "w1.log")
     try:
-        job = wait_for(lambda: _running_with_pid(sessions, plan_id), 60, "the first worker to start solving")
+        job = wait_for(
+            lambda: _running_with_pid(sessions, plan_id), 60, "the first worker to start solving"
+        )
         assert job.worker.endswith(f":{first.pid}")
         child = int(re.search(r"process (\d+)", job.progress).group(1))
         first.kill()  # SIGKILL to the worker alone, mid-solve: its child must go by itself
@@ -167,11 +225,20 @@ def test_a_killed_worker_s_job_completes_after_restart(db_url, tmp_path):
         stop(first)
     second = start(["worker"], env_for(db_url), tmp_path / "w2.log")
     try:
-        wait_for(lambda: _job(sessions, plan_id)[1].status not in ("queued", "running"), 90, "the job to complete after restart")
+        wait_for(
+            lambda: _job(sessions, plan_id)[1].status not in ("queued", "running"),
+            90,
+            "the job to complete after restart",
+        )
     finally:
         stop(second)
     job, plan = _job(sessions, plan_id)
-    assert job.state == "done" and job.attempts == 2 and plan.status == "shortfall" and plan.result["labour"]
+    assert (
+        job.state == "done"
+        and job.attempts == 2
+        and plan.status == "shortfall"
+        and plan.result["labour"]
+    )
     engine.dispose()
 
 
@@ -191,7 +258,9 @@ def _alive(pid: int) -> bool:
 
 def test_cancel_and_time_limit_in_a_real_worker(db_url, tmp_path):
     engine, sessions, plan_id = _queue_plan(db_url, time_limit=60)
-    worker = start(["worker"], env_for(db_url, worker_delay="30", job_grace_seconds="1"), tmp_path / "w.log")
+    worker = start(
+        ["worker"], env_for(db_url, worker_delay="30", job_grace_seconds="1"), tmp_path / "w.log"
+    )
     try:
         job = wait_for(lambda: _running_with_pid(sessions, plan_id), 60, "the worker to start")
         with sessions() as s:

@@ -13,12 +13,27 @@ from api.services import queue
 
 pytest_plugins = ["api_fixtures"]
 
-SPEC_KEYS = {"status", "scenario", "rule", "stages", "deliveries", "production", "flows", "labour", "limits", "prices", "binding", "metrics"}
+SPEC_KEYS = {
+    "status",
+    "scenario",
+    "rule",
+    "stages",
+    "deliveries",
+    "production",
+    "flows",
+    "labour",
+    "limits",
+    "prices",
+    "binding",
+    "metrics",
+}
 
 
 def test_plan_cycle(world):
     c, h = world.client, world.h["coord:valley"]
-    r = c.post("/confederations/valley/plans", json={"rule": "leximin", "time_limit": 60}, headers=h)
+    r = c.post(
+        "/confederations/valley/plans", json={"rule": "leximin", "time_limit": 60}, headers=h
+    )
     assert r.status_code == 202
     body = r.json()
     plan_id = body["plan"]["id"]
@@ -26,15 +41,26 @@ def test_plan_cycle(world):
     assert body["plan"]["status"] == "queued" and body["job"]["state"] == "queued"
     assert body["plan"]["input_hash"] == models.load("data/valley").content_hash
     assert body["plan"]["software_version"] and body["plan"]["solver"] == "highs"
-    assert c.get(f"/plans/{plan_id}", headers=h).json()["plan"] is None  # nothing solved in the request
+    assert (
+        c.get(f"/plans/{plan_id}", headers=h).json()["plan"] is None
+    )  # nothing solved in the request
     assert world.run_jobs() == 1
     got = c.get(f"/plans/{plan_id}", headers=world.h["analyst"]).json()
-    assert got["status"] == "shortfall" and got["job"]["state"] == "done" and got["job"]["attempts"] == 1
+    assert (
+        got["status"] == "shortfall"
+        and got["job"]["state"] == "done"
+        and got["job"]["attempts"] == 1
+    )
     assert SPEC_KEYS <= set(got["plan"]) and got["plan"]["scenario"]["hash"] == got["input_hash"]
     assert got["ratification"]["state"] == "open"
     assert c.get(f"/plans/{plan_id}/input", headers=h).json()["scenario"]["name"] == "valley"
     assert c.get("/plans?status=shortfall", headers=h).json()["count"] == 1
-    assert c.get("/confederations/valley/plans", headers=h).json()["data"][0]["metrics"]["total_labour"] > 0
+    assert (
+        c.get("/confederations/valley/plans", headers=h).json()["data"][0]["metrics"][
+            "total_labour"
+        ]
+        > 0
+    )
     assert c.get("/jobs?state=done", headers=h).json()["count"] == 1
     assert c.get(f"/jobs/{got['job']['id']}", headers=h).json()["plan_id"] == plan_id
 
@@ -59,11 +85,21 @@ def test_subtree_plan(world):
 def test_plan_request_errors(world):
     c, h = world.client, world.h["coord:valley"]
     assert c.post("/confederations/nope/plans", json={}, headers=h).status_code == 404
-    r = c.post("/confederations/valley/plans", json={"rule": "nonsense", "solver": "nope", "time_limit": 10**9}, headers=h)
+    r = c.post(
+        "/confederations/valley/plans",
+        json={"rule": "nonsense", "solver": "nope", "time_limit": 10**9},
+        headers=h,
+    )
     assert r.status_code == 422 and len(r.json()["problems"]) == 3
-    assert c.post("/confederations/valley/plans", json={"time_limit": -1}, headers=h).status_code == 422
+    assert (
+        c.post("/confederations/valley/plans", json={"time_limit": -1}, headers=h).status_code
+        == 422
+    )
     assert c.post("/confederations/valley/plans", json={"colour": 1}, headers=h).status_code == 422
-    assert c.post("/confederations/valley/plans", json={}, headers=world.h["coord:upper"]).status_code == 403
+    assert (
+        c.post("/confederations/valley/plans", json={}, headers=world.h["coord:upper"]).status_code
+        == 403
+    )
     assert c.post("/confederations/valley/plans", json={}).status_code == 401
     assert c.get("/plans/999", headers=h).status_code == 404
     assert c.get("/plans/999/input", headers=h).status_code == 404
@@ -73,15 +109,23 @@ def test_plan_request_errors(world):
 def test_idempotency_key(world):
     c, h = world.client, world.h["coord:valley"]
     key = {"Idempotency-Key": "plan-2026-a"}
-    first = c.post("/confederations/valley/plans", json={"rule": "utilitarian"}, headers={**h, **key})
-    again = c.post("/confederations/valley/plans", json={"rule": "utilitarian"}, headers={**h, **key})
+    first = c.post(
+        "/confederations/valley/plans", json={"rule": "utilitarian"}, headers={**h, **key}
+    )
+    again = c.post(
+        "/confederations/valley/plans", json={"rule": "utilitarian"}, headers={**h, **key}
+    )
     assert first.status_code == again.status_code == 202
     assert again.headers["idempotent-replayed"] == "true"
     assert first.json()["plan"]["id"] == again.json()["plan"]["id"]
     assert c.get("/jobs", headers=h).json()["count"] == 1
     other = c.post("/confederations/valley/plans", json={"rule": "leximin"}, headers={**h, **key})
     assert other.status_code == 422
-    mine = c.post("/confederations/valley/plans", json={"rule": "utilitarian"}, headers={**world.h["admin"], **key})
+    mine = c.post(
+        "/confederations/valley/plans",
+        json={"rule": "utilitarian"},
+        headers={**world.h["admin"], **key},
+    )
     assert mine.json()["plan"]["id"] != first.json()["plan"]["id"]  # keys are per token
 
 
@@ -101,12 +145,16 @@ def test_cancel(world):
     assert r.status_code == 202 and r.json()["cancel_requested"]
     with world.session() as s:
         assert queue.heartbeat(s, claim) == (True, True)
-    assert c.post(f"/jobs/{job['id']}/cancel", headers=world.h["assembly:ashford"]).status_code == 403
+    assert (
+        c.post(f"/jobs/{job['id']}/cancel", headers=world.h["assembly:ashford"]).status_code == 403
+    )
 
 
 def test_queue_claims_each_job_once_and_results_are_written_once(world):
     c, h = world.client, world.h["coord:valley"]
-    jobs = [c.post("/confederations/valley/plans", json={}, headers=h).json()["job"] for _ in range(2)]
+    jobs = [
+        c.post("/confederations/valley/plans", json={}, headers=h).json()["job"] for _ in range(2)
+    ]
     with world.session() as s:
         a, b, none = queue.claim(s, "w:1"), queue.claim(s, "w:2"), queue.claim(s, "w:3")
     assert {a.job_id, b.job_id} == {j["id"] for j in jobs} and none is None
@@ -131,7 +179,11 @@ def test_stale_jobs_are_queued_again_then_given_up(world):
             s.commit()
             assert queue.requeue_stale(s, stale_seconds=30, max_attempts=3) == [job["id"]]
     got = c.get(f"/plans/{job['plan_id']}", headers=h).json()
-    assert got["job"]["state"] == "failed" and got["status"] == "error" and "interrupted" in got["message"]
+    assert (
+        got["job"]["state"] == "failed"
+        and got["status"] == "error"
+        and "interrupted" in got["message"]
+    )
 
 
 def test_a_dead_local_worker_is_noticed_at_once(world):
@@ -157,14 +209,28 @@ def test_compare_plans(world):
     body = r.json()
     assert body["same_input"] and {m["name"] for m in body["metrics"]} >= {"gini", "total_labour"}
     assert all("labour_change" in t for t in body["municipalities"])
-    q = world.client.post("/confederations/valley/plans", json={}, headers=world.h["coord:valley"]).json()
-    assert world.client.get(f"/plans/{a['id']}/compare/{q['plan']['id']}", headers=world.h["analyst"]).status_code == 409
-    assert world.client.get(f"/plans/{a['id']}/compare/999", headers=world.h["analyst"]).status_code == 404
+    q = world.client.post(
+        "/confederations/valley/plans", json={}, headers=world.h["coord:valley"]
+    ).json()
+    assert (
+        world.client.get(
+            f"/plans/{a['id']}/compare/{q['plan']['id']}", headers=world.h["analyst"]
+        ).status_code
+        == 409
+    )
+    assert (
+        world.client.get(f"/plans/{a['id']}/compare/999", headers=world.h["analyst"]).status_code
+        == 404
+    )
 
 
 def test_rule_comparison(world):
     c, h = world.client, world.h["analyst"]
-    r = c.post("/confederations/valley/comparisons", json={"rules": ["leximin", "utilitarian", "min_labour_full"]}, headers=h)
+    r = c.post(
+        "/confederations/valley/comparisons",
+        json={"rules": ["leximin", "utilitarian", "min_labour_full"]},
+        headers=h,
+    )
     assert r.status_code == 202 and r.json()["state"] == "running"
     comp = r.json()["id"]
     assert r.headers["location"] == f"/comparisons/{comp}"
@@ -172,13 +238,30 @@ def test_rule_comparison(world):
     body = c.get(f"/comparisons/{comp}", headers=h).json()
     assert body["state"] == "done"
     assert {x["rule"]: x["status"] for x in body["rules"]} == {
-        "leximin": "shortfall", "utilitarian": "shortfall", "min_labour_full": "infeasible",
+        "leximin": "shortfall",
+        "utilitarian": "shortfall",
+        "min_labour_full": "infeasible",
     }
-    assert body["worst_ratio"] and set(body["worst_ratio"][0]["ratios"]) == {"leximin", "utilitarian"}
+    assert body["worst_ratio"] and set(body["worst_ratio"][0]["ratios"]) == {
+        "leximin",
+        "utilitarian",
+    }
     plan = c.get(f"/plans/{body['rules'][0]['plan_id']}", headers=h).json()
-    assert plan["purpose"] == "analysis" and "ratification" not in plan or plan["ratification"] is None
-    assert c.post("/confederations/valley/comparisons", json={"rules": ["magic"]}, headers=h).status_code == 422
-    assert c.post("/confederations/valley/comparisons", json={}, headers=world.h["assembly:ashford"]).status_code == 403
+    assert (
+        plan["purpose"] == "analysis" and "ratification" not in plan or plan["ratification"] is None
+    )
+    assert (
+        c.post(
+            "/confederations/valley/comparisons", json={"rules": ["magic"]}, headers=h
+        ).status_code
+        == 422
+    )
+    assert (
+        c.post(
+            "/confederations/valley/comparisons", json={}, headers=world.h["assembly:ashford"]
+        ).status_code
+        == 403
+    )
     assert c.post("/confederations/nope/comparisons", json={}, headers=h).status_code == 404
     assert c.get("/comparisons/999", headers=h).status_code == 404
 

@@ -35,7 +35,10 @@ def test_import_json_as_admin(world):
 def test_import_xlsx_and_zip_raw_and_multipart(world, form):
     c, admin = world.client, world.h["admin"]
     data = models.dumps(models.load("data/valley"), form)
-    ctype = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "zip": "application/zip"}[form]
+    ctype = {
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "zip": "application/zip",
+    }[form]
     assert c.delete("/scenarios/valley", headers=admin).status_code == 204
     r = c.post("/scenarios", content=data, headers={**admin, "content-type": ctype})
     assert r.status_code == 201, r.text
@@ -60,7 +63,9 @@ def test_import_lists_every_problem(client, world):
     assert len(problems) >= 4
     assert all(p.count(":") >= 3 for p in problems)
     text = "\n".join(problems)
-    assert "population" in text and "labour_hours" in text and "nowhere" in text and "emission" in text
+    assert (
+        "population" in text and "labour_hours" in text and "nowhere" in text and "emission" in text
+    )
 
 
 def test_import_errors(client, world):
@@ -68,8 +73,15 @@ def test_import_errors(client, world):
     assert client.post("/scenarios", content=VALLEY_DOC, headers=JSON).status_code == 401
     r = client.post("/scenarios", content=VALLEY_DOC, headers={**world.h["coord:valley"], **JSON})
     assert r.status_code == 403
-    assert client.post("/scenarios", content=VALLEY_DOC, headers={**admin, **JSON}).status_code == 409
-    assert client.post("/scenarios", content=b"x", headers={**admin, "content-type": "text/plain"}).status_code == 415
+    assert (
+        client.post("/scenarios", content=VALLEY_DOC, headers={**admin, **JSON}).status_code == 409
+    )
+    assert (
+        client.post(
+            "/scenarios", content=b"x", headers={**admin, "content-type": "text/plain"}
+        ).status_code
+        == 415
+    )
     r = client.post("/scenarios", files={"file": ("v.txt", b"x")}, headers=admin)
     assert r.status_code == 415
     r = client.post("/scenarios", files={"other": ("v.json", b"{}")}, headers=admin)
@@ -111,7 +123,9 @@ def test_export_round_trips(world, form):
 
 def test_export_errors(world):
     c = world.client
-    assert c.get("/scenarios/valley/export?format=csv", headers=world.h["analyst"]).status_code == 422
+    assert (
+        c.get("/scenarios/valley/export?format=csv", headers=world.h["analyst"]).status_code == 422
+    )
     assert c.get("/scenarios/nope/export", headers=world.h["analyst"]).status_code == 404
     assert c.get("/scenarios/valley/export").status_code == 401
 
@@ -128,6 +142,17 @@ def test_list_and_get(world):
     assert c.get("/scenarios?offset=-1", headers=h).status_code == 422
 
 
+def test_replace_may_not_change_what_assemblies_decide(world):
+    c = world.client
+    doc = json.loads(VALLEY_DOC)
+    doc["mandates"] = [m for m in doc["mandates"] if m["municipality"] != "birchwood"]
+    doc["needs"][0]["per_capita"] = 1.0
+    r = c.put("/scenarios/valley", json=doc, headers=world.h["coord:valley"])
+    assert r.status_code == 403
+    assert r.json()["problems"] == ["needs: ashford", "mandates: birchwood"]
+    assert c.put("/scenarios/valley", json=doc, headers=world.h["admin"]).status_code == 200
+
+
 def test_replace(world):
     c = world.client
     doc = json.loads(VALLEY_DOC)
@@ -136,9 +161,14 @@ def test_replace(world):
     assert r.status_code == 200, r.text
     assert c.get("/municipalities/ashford", headers=world.h["analyst"]).json()["population"] == 4000
     assert c.put("/scenarios/valley", json=doc, headers=world.h["coord:upper"]).status_code == 403
-    assert c.put("/scenarios/valley", json=doc, headers=world.h["assembly:ashford"]).status_code == 403
+    assert (
+        c.put("/scenarios/valley", json=doc, headers=world.h["assembly:ashford"]).status_code == 403
+    )
     assert c.put("/scenarios/other", json=doc, headers=world.h["admin"]).status_code == 422
-    bad = {**doc, "needs": [{"municipality": "ashford", "item": "nothing", "tier": 1, "quantity": 1}]}
+    bad = {
+        **doc,
+        "needs": [{"municipality": "ashford", "item": "nothing", "tier": 1, "quantity": 1}],
+    }
     r = c.put("/scenarios/valley", json=bad, headers=world.h["admin"])
     assert r.status_code == 422
     assert c.get("/scenarios/valley", headers=world.h["admin"]).json()["counts"]["needs"] == 96
@@ -146,14 +176,40 @@ def test_replace(world):
 
 def test_update_metadata(world):
     c = world.client
-    r = c.patch("/scenarios/valley", json={"period": "2027", "policy": {"rule": "utilitarian"}}, headers=world.h["coord:valley"])
-    assert r.status_code == 200 and r.json()["period"] == "2027" and r.json()["policy"]["rule"] == "utilitarian"
-    r = c.patch("/scenarios/valley", json={"policy": {"rule": "nonsense"}}, headers=world.h["admin"])
+    r = c.patch(
+        "/scenarios/valley",
+        json={"period": "2027", "policy": {"rule": "utilitarian"}},
+        headers=world.h["coord:valley"],
+    )
+    assert (
+        r.status_code == 200
+        and r.json()["period"] == "2027"
+        and r.json()["policy"]["rule"] == "utilitarian"
+    )
+    r = c.patch(
+        "/scenarios/valley", json={"policy": {"rule": "nonsense"}}, headers=world.h["admin"]
+    )
     assert r.status_code == 422 and r.json()["problems"]
-    assert c.patch("/scenarios/valley", json={"colour": "red"}, headers=world.h["admin"]).status_code == 422
-    assert c.patch("/scenarios/valley", json={"period": "x"}, headers=world.h["coord:lower"]).status_code == 403
-    assert c.patch("/scenarios/nope", json={"period": "x"}, headers=world.h["admin"]).status_code == 404
-    assert c.patch("/scenarios/nope", json={"period": "x"}, headers=world.h["coord:valley"]).status_code == 403
+    assert (
+        c.patch("/scenarios/valley", json={"colour": "red"}, headers=world.h["admin"]).status_code
+        == 422
+    )
+    assert (
+        c.patch(
+            "/scenarios/valley", json={"period": "x"}, headers=world.h["coord:lower"]
+        ).status_code
+        == 403
+    )
+    assert (
+        c.patch("/scenarios/nope", json={"period": "x"}, headers=world.h["admin"]).status_code
+        == 404
+    )
+    assert (
+        c.patch(
+            "/scenarios/nope", json={"period": "x"}, headers=world.h["coord:valley"]
+        ).status_code
+        == 403
+    )
 
 
 def test_delete(world):
@@ -175,7 +231,10 @@ def test_row_limit(world):
 
 def test_row_limit_counts_valid_rows(world):
     doc = json.loads(VALLEY_DOC)
-    doc["needs"] = [{"municipality": "ashford", "item": "bread", "tier": 1 + i % 3, "quantity": i} for i in range(3)]
+    doc["needs"] = [
+        {"municipality": "ashford", "item": "bread", "tier": 1 + i % 3, "quantity": i}
+        for i in range(3)
+    ]
     doc["process_io"] = doc["process_io"]
     big = [{"municipality": "ashford", "item": f"x{i}", "quantity": 1.0} for i in range(501)]
     doc["items"] += [{"id": f"x{i}", "kind": "good"} for i in range(501)]
@@ -207,5 +266,9 @@ def test_zip_of_csvs_from_folder(world):
                 z.write(p, f"valley/{p.name}")
     c = world.client
     c.delete("/scenarios/valley", headers=world.h["admin"])
-    r = c.post("/scenarios", content=buf.getvalue(), headers={**world.h["admin"], "content-type": "application/zip"})
+    r = c.post(
+        "/scenarios",
+        content=buf.getvalue(),
+        headers={**world.h["admin"], "content-type": "application/zip"},
+    )
     assert r.status_code == 201, r.text

@@ -15,13 +15,20 @@ pytest_plugins = ["api_fixtures"]
 def test_me_and_401s(world):
     c = world.client
     assert c.get("/me", headers=world.h["assembly:ashford"]).json()["municipality"] == "ashford"
-    for bad in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer"}):
+    for bad in (
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer"},
+    ):
         r = c.get("/me", headers=bad)
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
 
 
 def test_tokens_are_stored_hashed(world):
-    r = world.client.post("/tokens", json={"role": "analyst", "label": "x"}, headers=world.h["admin"])
+    r = world.client.post(
+        "/tokens", json={"role": "analyst", "label": "x"}, headers=world.h["admin"]
+    )
     secret = r.json()["token"]
     with world.session() as s:
         row = s.get(Token, r.json()["id"])
@@ -35,10 +42,19 @@ def test_token_routes(world):
     tid, secret = r.json()["id"], r.json()["token"]
     assert c.get("/me", headers={"Authorization": f"Bearer {secret}"}).json()["role"] == "assembly"
     assert c.post("/tokens", json={"role": "assembly"}, headers=admin).status_code == 422
-    assert c.post("/tokens", json={"role": "assembly", "municipality": "nope"}, headers=admin).status_code == 422
+    assert (
+        c.post(
+            "/tokens", json={"role": "assembly", "municipality": "nope"}, headers=admin
+        ).status_code
+        == 422
+    )
     assert c.post("/tokens", json={"role": "coordinator"}, headers=admin).status_code == 422
     assert c.post("/tokens", json={"role": "king"}, headers=admin).status_code == 422
-    r = c.post("/tokens", json={"role": "coordinator", "delegate_id": world.delegate_ids["lower"]}, headers=admin)
+    r = c.post(
+        "/tokens",
+        json={"role": "coordinator", "delegate_id": world.delegate_ids["lower"]},
+        headers=admin,
+    )
     assert r.status_code == 201 and r.json()["confederation"] == "lower"
     assert c.get("/tokens", headers=admin).json()["count"] == 13
     assert c.get("/tokens", headers=world.h["analyst"]).json()["count"] == 1
@@ -52,7 +68,11 @@ def test_token_routes(world):
 
 def test_an_assembly_revokes_its_delegates_tokens(world):
     c = world.client
-    tok = c.post(f"/delegates/{world.delegate_ids['lower']}/tokens", json={}, headers=world.h["assembly:dunmore"]).json()
+    tok = c.post(
+        f"/delegates/{world.delegate_ids['lower']}/tokens",
+        json={},
+        headers=world.h["assembly:dunmore"],
+    ).json()
     assert c.delete(f"/tokens/{tok['id']}", headers=world.h["assembly:fernhill"]).status_code == 403
     assert c.delete(f"/tokens/{tok['id']}", headers=world.h["assembly:dunmore"]).status_code == 200
 
@@ -60,7 +80,11 @@ def test_an_assembly_revokes_its_delegates_tokens(world):
 def test_audit_log(world):
     c, h = world.client, world.h["assembly:ashford"]
     row = c.get("/municipalities/ashford/needs?limit=1", headers=h).json()["data"][0]
-    c.patch(f"/municipalities/ashford/needs/{row['id']}", json={"quantity": 7}, headers={**h, "If-Match": "*"})
+    c.patch(
+        f"/municipalities/ashford/needs/{row['id']}",
+        json={"quantity": 7},
+        headers={**h, "If-Match": "*"},
+    )
     r = c.get("/audit?resource=needs&scenario=valley", headers=world.h["analyst"])
     entry = r.json()["data"][0]
     assert entry["action"] == "update" and entry["actor"].startswith("assembly:ashford")

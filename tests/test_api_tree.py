@@ -11,7 +11,11 @@ def test_list_and_read_confederations(world):
     assert r.json()["count"] == 3
     r = c.get("/confederations/upper", headers=h)
     body = r.json()
-    assert body["ancestors"] == ["valley"] and body["municipalities"] == ["ashford", "birchwood", "cedar_falls"]
+    assert body["ancestors"] == ["valley"] and body["municipalities"] == [
+        "ashford",
+        "birchwood",
+        "cedar_falls",
+    ]
     assert c.get("/confederations/valley", headers=h).json()["children"] == ["lower", "upper"]
     assert c.get("/confederations/nope", headers=h).status_code == 404
     assert c.get("/confederations?limit=1&offset=1", headers=h).json()["data"][0]["id"] == "upper"
@@ -19,7 +23,9 @@ def test_list_and_read_confederations(world):
 
 def test_create_update_delete_confederation(world):
     c, h = world.client, world.h["coord:upper"]
-    r = c.post("/confederations", json={"id": "hills", "name": "Hills", "parent": "upper"}, headers=h)
+    r = c.post(
+        "/confederations", json={"id": "hills", "name": "Hills", "parent": "upper"}, headers=h
+    )
     assert r.status_code == 201 and r.json()["ancestors"] == ["upper", "valley"]
     r = c.patch("/confederations/hills", json={"name": "High hills"}, headers=h)
     assert r.status_code == 200 and r.json()["name"] == "High hills"
@@ -33,8 +39,13 @@ def test_create_update_delete_confederation(world):
 
 def test_confederation_errors(world):
     c, h = world.client, world.h["coord:valley"]
-    assert c.post("/confederations", json={"id": "x", "parent": "nope"}, headers=h).status_code == 422
-    assert c.post("/confederations", json={"id": "bad id", "parent": "upper"}, headers=h).status_code == 422
+    assert (
+        c.post("/confederations", json={"id": "x", "parent": "nope"}, headers=h).status_code == 422
+    )
+    assert (
+        c.post("/confederations", json={"id": "bad id", "parent": "upper"}, headers=h).status_code
+        == 422
+    )
     assert c.post("/confederations", json={"id": "x"}, headers=h).status_code == 422
     r = c.post("/confederations", json={"id": "upper", "parent": "valley"}, headers=h)
     assert r.status_code == 409
@@ -49,24 +60,55 @@ def test_confederation_errors(world):
     assert r.status_code == 422 and any("upper" in p for p in r.json()["problems"])
     assert c.delete("/confederations/valley", headers=h).status_code == 403
     assert c.delete("/confederations/nope", headers=h).status_code == 404
-    assert c.post("/confederations", json={"id": "x", "parent": "upper"}, headers=world.h["analyst"]).status_code == 403
+    assert (
+        c.post(
+            "/confederations", json={"id": "x", "parent": "upper"}, headers=world.h["analyst"]
+        ).status_code
+        == 403
+    )
 
 
 def test_municipalities(world):
     c, h = world.client, world.h["coord:upper"]
     r = c.get("/municipalities?confederation=upper", headers=h)
     assert [m["id"] for m in r.json()["data"]] == ["ashford", "birchwood", "cedar_falls"]
-    body = {"id": "glen", "name": "Glen", "confederation": "upper", "population": 100, "labour_hours": 80000}
+    body = {
+        "id": "glen",
+        "name": "Glen",
+        "confederation": "upper",
+        "population": 100,
+        "labour_hours": 80000,
+    }
     r = c.post("/municipalities", json=body, headers=h)
     assert r.status_code == 201 and r.json()["scenario_id"] == "valley"
     assert c.post("/municipalities", json=body, headers=h).status_code == 409
-    assert c.post("/municipalities", json={**body, "id": "g2", "population": -1}, headers=h).status_code == 422
-    assert c.post("/municipalities", json={**body, "id": "g2", "confederation": "nope"}, headers=h).status_code == 422
-    assert c.post("/municipalities", json={**body, "id": "g2", "confederation": "lower"}, headers=h).status_code == 403
+    assert (
+        c.post(
+            "/municipalities", json={**body, "id": "g2", "population": -1}, headers=h
+        ).status_code
+        == 422
+    )
+    assert (
+        c.post(
+            "/municipalities", json={**body, "id": "g2", "confederation": "nope"}, headers=h
+        ).status_code
+        == 422
+    )
+    assert (
+        c.post(
+            "/municipalities", json={**body, "id": "g2", "confederation": "lower"}, headers=h
+        ).status_code
+        == 403
+    )
     r = c.patch("/municipalities/glen", json={"population": 150}, headers=h)
     assert r.status_code == 200 and r.json()["population"] == 150
-    assert c.patch("/municipalities/glen", json={"confederation": "lower"}, headers=h).status_code == 403
-    assert c.patch("/municipalities/glen", json={"labour_hours": None}, headers=h).status_code == 422
+    assert (
+        c.patch("/municipalities/glen", json={"confederation": "lower"}, headers=h).status_code
+        == 403
+    )
+    assert (
+        c.patch("/municipalities/glen", json={"labour_hours": None}, headers=h).status_code == 422
+    )
     assert c.patch("/municipalities/nope", json={"population": 1}, headers=h).status_code == 404
     assert c.get("/municipalities/glen", headers=h).json()["population"] == 150
     assert c.get("/municipalities/nope", headers=h).status_code == 404

@@ -311,3 +311,10 @@ def test_workbooks_from_other_tools_dates_rich_text_formulas_and_gaps():
 
 
 MINIMAL_NEEDS_HEADER = ("municipality", "item", "tier", "quantity", "per_capita")
+
+
+def test_yaml_dates_and_numbers_in_metadata_are_text(tmp_path):
+    files = {**MINIMAL_FILES, "scenario.yaml": "name: 2025\nperiod: 2025-01-01\n"}
+    s = models.load(write_folder(tmp_path / "d", files))
+    assert s.meta.name == "2025" and s.meta.period == "2025-01-01"
+    assert models.load(models.save(s, tmp_path / "again")) == s

@@ -12,7 +12,7 @@ import io
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
@@ -81,7 +81,6 @@ class Web:
     client: TestClient
     secrets: dict[str, str]
     app: object
-    pages: dict[str, str] = field(default_factory=dict)
 
     def as_(self, who: str) -> TestClient:
         self.client.cookies.clear()

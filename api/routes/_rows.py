@@ -9,9 +9,10 @@ need ``If-Match`` to change; their list sends the list's ETag, which a bulk
 name the factory's schema arguments, which FastAPI must see as classes.)
 """
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -42,11 +43,14 @@ def row_router(
 ) -> APIRouter:
     """The router of one row resource under ``prefix`` (which holds ``{scope}``)."""
     kind = KINDS[table]
+    name = re.search(r"\{(\w+)\}", prefix).group(1)
+    Scope = Annotated[str, Path(alias=name, description=f"the {name} id")]  # noqa: N806
+    Ident = Annotated[id_type, Path(alias="id", description="the row's id")]  # noqa: N806
     router = APIRouter(prefix=prefix, tags=[tag], responses={422: {"model": ErrorOut}})
     adapter = TypeAdapter(list[create_schema])
     label = table.replace("_", " ")
 
-    def data_of(scope: str, body) -> dict:
+    def data_of(scope: Scope, body) -> dict:
         data = body.model_dump(by_alias=True)
         if kind.scope == "municipality":
             data["municipality"] = scope
@@ -54,7 +58,7 @@ def row_router(
 
     @router.get("", response_model=Page[public_schema], summary=f"List {label}")
     def list_rows(
-        scope: str, session: SessionDep, _p: PrincipalDep, paging: PageDep, response: Response
+        scope: Scope, session: SessionDep, _p: PrincipalDep, paging: PageDep, response: Response
     ) -> dict:
         found, total = rows.listing(session, kind, scope, paging.limit, paging.offset)
         if bulk:
@@ -68,7 +72,7 @@ def row_router(
         summary=f"Add one of {label}",
     )
     def create_row(
-        scope: str,
+        scope: Scope,
         body: create_schema,
         session: SessionDep,
         principal: PrincipalDep,
@@ -79,19 +83,19 @@ def row_router(
         response.headers.update(_etag_headers(kind, obj))
         return rows.public(kind, obj)
 
-    @router.get("/{ident}", response_model=public_schema, summary=f"Read one of {label}")
+    @router.get("/{id}", response_model=public_schema, summary=f"Read one of {label}")
     def get_row(
-        scope: str, ident: id_type, session: SessionDep, _p: PrincipalDep, response: Response
+        scope: Scope, ident: Ident, session: SessionDep, _p: PrincipalDep, response: Response
     ) -> dict:
         rows.scenario_for(session, kind, scope)
         obj = rows.find(session, kind, scope, ident)
         response.headers.update(_etag_headers(kind, obj))
         return rows.public(kind, obj)
 
-    @router.patch("/{ident}", response_model=public_schema, summary=f"Change one of {label}")
+    @router.patch("/{id}", response_model=public_schema, summary=f"Change one of {label}")
     def update_row(
-        scope: str,
-        ident: id_type,
+        scope: Scope,
+        ident: Ident,
         body: update_schema,
         session: SessionDep,
         principal: PrincipalDep,
@@ -106,11 +110,11 @@ def row_router(
         return rows.public(kind, obj)
 
     @router.delete(
-        "/{ident}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete one of {label}"
+        "/{id}", status_code=status.HTTP_204_NO_CONTENT, summary=f"Delete one of {label}"
     )
     def delete_row(
-        scope: str,
-        ident: id_type,
+        scope: Scope,
+        ident: Ident,
         session: SessionDep,
         principal: PrincipalDep,
         if_match: IfMatch = None,
@@ -123,7 +127,7 @@ def row_router(
     if not bulk:
         return router
 
-    def parse(data: bytes, form: str, filename: str | None, scope: str) -> list[dict]:
+    def parse(data: bytes, form: str, filename: str | None, scope: Scope) -> list[dict]:
         if form == "json":
             try:
                 items = adapter.validate_json(data)
@@ -174,7 +178,7 @@ def row_router(
         },
     )
     async def replace_rows(
-        scope: str,
+        scope: Scope,
         request: Request,
         session: SessionDep,
         principal: PrincipalDep,

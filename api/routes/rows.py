@@ -5,7 +5,7 @@ from api.schemas import rows as s
 
 items = row_router(
     "items",
-    "/scenarios/{scope}/items",
+    "/scenarios/{scenario_id}/items",
     s.ItemCreate,
     s.ItemUpdate,
     s.ItemPublic,
@@ -14,7 +14,7 @@ items = row_router(
 )
 links = row_router(
     "links",
-    "/scenarios/{scope}/links",
+    "/scenarios/{scenario_id}/links",
     s.LinkCreate,
     s.LinkUpdate,
     s.LinkPublic,
@@ -22,7 +22,7 @@ links = row_router(
 )
 limits = row_router(
     "limits",
-    "/scenarios/{scope}/limits",
+    "/scenarios/{scenario_id}/limits",
     s.LimitCreate,
     s.LimitUpdate,
     s.LimitPublic,
@@ -30,7 +30,7 @@ limits = row_router(
 )
 needs = row_router(
     "needs",
-    "/municipalities/{scope}/needs",
+    "/municipalities/{municipality}/needs",
     s.NeedCreate,
     s.NeedUpdate,
     s.NeedPublic,
@@ -39,7 +39,7 @@ needs = row_router(
 )
 endowments = row_router(
     "endowments",
-    "/municipalities/{scope}/endowments",
+    "/municipalities/{municipality}/endowments",
     s.EndowmentCreate,
     s.EndowmentUpdate,
     s.EndowmentPublic,
@@ -48,7 +48,7 @@ endowments = row_router(
 )
 capacities = row_router(
     "capacities",
-    "/municipalities/{scope}/capacities",
+    "/municipalities/{municipality}/capacities",
     s.CapacityCreate,
     s.CapacityUpdate,
     s.CapacityPublic,
@@ -57,7 +57,7 @@ capacities = row_router(
 )
 mandates = row_router(
     "mandates",
-    "/municipalities/{scope}/mandates",
+    "/municipalities/{municipality}/mandates",
     s.MandateCreate,
     s.MandateUpdate,
     s.MandatePublic,

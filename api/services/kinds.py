@@ -30,6 +30,17 @@ def _assembly(
             authz.require_assembly(p, row["municipality"])
 
 
+def _own_assembly_only(
+    session: Session, p: Principal, sid: str, before: dict | None, after: dict | None
+) -> None:
+    """Mandates: the municipality's own assembly and nobody else, not even an admin."""
+    for row in (before, after):
+        if row is not None and (p.role != "assembly" or p.municipality != row["municipality"]):
+            raise authz.Forbidden(
+                f"only the assembly of {row['municipality']!r} may change its mandates"
+            )
+
+
 def _root(
     session: Session, p: Principal, sid: str, before: dict | None, after: dict | None
 ) -> None:
@@ -110,6 +121,6 @@ KINDS: dict[str, Kind] = {
     ),
     "endowments": Kind("endowments", "municipality", "pk", _assembly, versioned=True),
     "capacities": Kind("capacities", "municipality", "pk", _assembly),
-    "mandates": Kind("mandates", "municipality", "pk", _assembly),
+    "mandates": Kind("mandates", "municipality", "pk", _own_assembly_only),
 }
 """Every row resource by SPEC table name."""

@@ -202,6 +202,8 @@ def store(
         authz.require_root_coordinator(session, principal, replace)
         lock(session, sid)
         row = get(session, sid)
+        if not principal.is_admin:
+            _assemblies_unchanged(stored_rows(session, sid), scenario)
         for model in TABLE_CLASSES.values():
             session.execute(delete(model).where(model.scenario_id == sid))
         action = "replace"
@@ -232,6 +234,30 @@ def store(
     )
     session.commit()
     return row
+
+
+ASSEMBLY_TABLES = ("needs", "endowments", "capacities", "mandates")
+
+
+def _assemblies_unchanged(old: dict[str, list[tuple[int, dict]]], new: models.Scenario) -> None:
+    """403 when a replacement would change tables only assemblies may change."""
+    doc = models.to_json(new)
+    changed = []
+    for table in ASSEMBLY_TABLES:
+        diff = _rowset(r for _, r in old[table]) ^ _rowset(doc[table])
+        changed += [f"{table}: {t}" for t in sorted({dict(r)["municipality"] for r in diff})]
+    if changed:
+        raise authz.Forbidden(
+            "only each municipality's assembly may change its needs, endowments, capacities and mandates",
+            problems=changed,
+        )
+
+
+def _rowset(rows) -> set[tuple]:
+    def norm(v):
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+    return {tuple(sorted((k, norm(v)) for k, v in r.items())) for r in rows}
 
 
 def _check_ids_free(session: Session, scenario: models.Scenario, sid: str) -> None:

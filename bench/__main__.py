@@ -1,0 +1,160 @@
+"""`python -m bench [--sizes S,M,L,XL] [--budget SECONDS] [--out bench/RESULTS.md]`.
+
+Each scenario runs in a child process (its own memory figures, its own time
+budget); the parent collects the records, keeps the raw figures in
+``bench/results.json`` and rewrites RESULTS.md and the plot after every
+scenario, so a long run can be watched and a stopped one still reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import measure, report
+
+HERE = Path(__file__).resolve().parent
+
+SETTINGS_NOTES = [
+    "Chosen by the measurements below (HiGHS through highspy, `solvers/_highs.py`):",
+    "",
+    "- **cold solves** (the first solve of a plan, and any solve without a basis): HiGHS's serial dual simplex. On the stage-1 LPs of these models interior point was far slower (one interior-point iteration factorises a normal matrix that the labour rows, which touch every flow and process of a municipality, make dense), with or without crossover, on 1 or 2 threads; the parallel dual simplex gains nothing on 2 cores;",
+    "- **crossover**: only matters for interior point, which is not used; the simplex gives a basis and exact duals, which the saturation test and the prices need;",
+    "- **solves after in-place edits**: primal simplex from the previous basis. Every edit the engine makes keeps the last solution feasible (a stage's optimum is held by fixing, through complementary slackness, the columns and rows its duals name; a saturated need is fixed at its level; a floor row is switched off; the floor variable starts each stage at 0), so the primal simplex only improves it, where the dual simplex first has to repair dual feasibility after each objective change and freed row. A warm solve that ends without a verdict goes on with the dual simplex, and an infeasible or unbounded verdict is confirmed cold;",
+    "- **threads**: 1 (the default of the backend; HiGHS's simplex is serial, and the machine has 2 cores for the web server and the worker too);",
+    "- **options are set once** per backend and only passed to HiGHS again when they change.",
+]
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="S,M,L,XL", help="sizes (S, M, L, XL or MxG) and examples, comma-separated")
+    p.add_argument("--examples", default="valley,vermont", help="examples in data/ to include ('none' for none)")
+    p.add_argument("--budget", type=float, default=600.0, help="time budget per scenario, seconds")
+    p.add_argument("--out", default=str(HERE / "RESULTS.md"), help="where to write RESULTS.md")
+    p.add_argument("--plot", default=None, help="plot file (default: scaling.png next to --out)")
+    p.add_argument("--json", default=None, help="raw records (default: results.json next to --out)")
+    p.add_argument("--settings", default="M,L", help="scenarios to run the solver-setting sweeps on ('none')")
+    p.add_argument("--settings-limit", type=float, default=120.0, help="time limit per setting tried, seconds")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-references", action="store_true", help="skip the solver floor and the PuLP build")
+    p.add_argument("--pulp-solve-nnz", type=int, default=60_000, help="also solve the PuLP model up to this many non-zeros")
+    p.add_argument("--workdir", default=None, help="directory for the MPS files (default: a temporary one)")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--record", default=None, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def _names(args) -> list[str]:
+    names = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    ex = [] if args.examples.strip().lower() in ("", "none") else [s.strip() for s in args.examples.split(",")]
+    out = [n for n in ex if n not in names] + names
+    for n in out:
+        if measure.size_of(n) is None and n not in measure.EXAMPLES and not Path(n).is_dir():
+            raise SystemExit(f"unknown size or example {n!r}: use S, M, L, XL, MxG, valley, vermont or a folder")
+    return out
+
+
+def run_child(args) -> int:
+    settings = [s.strip() for s in args.settings.split(",")] if args.settings.lower() != "none" else []
+    measure.measure(
+        args.child,
+        args.budget,
+        Path(args.workdir),
+        Path(args.record) if args.record else None,
+        seed=args.seed,
+        pulp_solve_nnz=args.pulp_solve_nnz,
+        references=not args.no_references,
+        settings=args.child in settings,
+        settings_limit=args.settings_limit,
+    )
+    return 0
+
+
+def run_one(name: str, args, workdir: Path, log) -> dict:
+    """Measure one scenario in a child process, stopping it if it overruns its budget."""
+    rec_path = workdir / f"{measure._safe(name)}.json"
+    if rec_path.exists():
+        rec_path.unlink()
+    cmd = [
+        sys.executable, "-m", "bench", "--child", name, "--budget", str(args.budget),
+        "--record", str(rec_path), "--workdir", str(workdir), "--seed", str(args.seed),
+        "--settings", args.settings, "--settings-limit", str(args.settings_limit),
+        "--pulp-solve-nnz", str(args.pulp_solve_nnz),
+    ]
+    if args.no_references:
+        cmd.append("--no-references")
+    settings = name in [s.strip() for s in args.settings.split(",")]
+    # the planner and the floor each get the budget; PuLP and the sweeps come on top
+    hard = 3 * args.budget + 120 + (12 * args.settings_limit if settings else 0)
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=HERE.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    stopped = False
+    try:
+        import selectors
+
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while True:
+            if time.perf_counter() - t0 > hard:
+                proc.kill()
+                stopped = True
+                break
+            if sel.select(timeout=5):
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                log(line.rstrip())
+            elif proc.poll() is not None:
+                break
+    finally:
+        rest = proc.communicate()[0]
+        if rest:
+            for line in rest.splitlines():
+                log(line)
+    rec = json.loads(rec_path.read_text()) if rec_path.exists() else {"name": name, "phase": "start"}
+    if stopped:
+        rec.update(status="budget", error=f"stopped after {hard:.0f} s")
+    elif proc.returncode != 0 and rec.get("status") != "done":
+        rec.update(status="error", error=f"exit code {proc.returncode}")
+    rec["wall_s"] = time.perf_counter() - t0
+    return rec
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    if args.child:
+        return run_child(args)
+    out = Path(args.out)
+    plot_path = Path(args.plot) if args.plot else out.with_name("scaling.png")
+    json_path = Path(args.json) if args.json else out.with_name("results.json")
+    names = _names(args)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="commune-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv_text = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
+
+    def log(msg: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True)
+
+    records = []
+    log(f"bench: {', '.join(names)}; budget {args.budget:.0f}s per scenario; results to {out}")
+    for name in names:
+        log(f"== {name}")
+        rec = run_one(name, args, workdir, log)
+        records.append(rec)
+        json_path.write_text(json.dumps(records, indent=1, default=str))
+        report.write(records, out, argv_text.strip(), args.budget, plot_path, SETTINGS_NOTES)
+        log(f"== {name}: {report._state(rec)} in {rec['wall_s']:.0f}s; {out} updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

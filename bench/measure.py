@@ -1,0 +1,449 @@
+"""Measure one scenario: model size, assembly, transfer, every stage, the plan check, references.
+
+Runs in a child process (``python -m bench --child NAME``) so that its memory
+figures and its time budget are its own; the record is rewritten to a JSON file
+after every phase, so a child stopped at its budget still reports how far it got.
+
+Timings are wall-clock seconds (``time.perf_counter``); CPU seconds of the
+process (``time.process_time``) are kept beside them because the benchmark
+machine may be shared. Memory:
+
+- ``assembly_peak_bytes``: tracemalloc peak while ``planner.formulation.build``
+  runs (numpy, scipy and Python objects; pyarrow-backed pandas strings are not
+  traced), measured in a second build so that tracing does not slow the timed one;
+- ``assembly_kept_bytes``: what tracemalloc still holds once the build returns
+  (the Formulation that goes to the solver);
+- ``assembly_rss_bytes``: the rise of the process's peak resident set during the
+  build (Linux /proc, reset before; covers every allocator).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES: dict[str, tuple[int, int]] = {
+    "S": (10, 20),
+    "M": (60, 120),
+    "L": (150, 300),
+    "XL": (400, 800),
+}
+"""Named generated sizes: municipalities x goods (XL is about a million variables)."""
+EXAMPLES = {"valley": ROOT / "data" / "valley", "vermont": ROOT / "data" / "vermont"}
+
+
+class Record(dict):
+    """A dict written to ``path`` (atomically) at every ``save()``."""
+
+    def __init__(self, path: Path | None, **kw):
+        super().__init__(**kw)
+        self.path = path
+
+    def save(self, **kw) -> None:
+        self.update(kw)
+        if self.path is None:
+            return
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self, indent=1, default=_json_default))
+        os.replace(tmp, self.path)
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def size_of(name: str) -> tuple[int, int] | None:
+    """(municipalities, goods) of a generated size name ("M" or "60x120"), else None."""
+    if name in SIZES:
+        return SIZES[name]
+    m = re.fullmatch(r"(\d+)x(\d+)", name)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def load_scenario(name: str, seed: int = 0):
+    """The scenario for a size name, an example name, or a scenario folder."""
+    import models
+
+    shape = size_of(name)
+    if shape is not None:
+        from models.generator import generate
+
+        return generate(shape[0], shape[1], seed)
+    if name in EXAMPLES:
+        return models.load(EXAMPLES[name])
+    return models.load(name)
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def _proc_status() -> dict[str, int]:
+    out = {}
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    key, val = line.split(":")
+                    out[key] = int(val.split()[0]) * 1024
+    except OSError:
+        pass
+    return out
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class PeakRSS:
+    """Rise of the peak resident set size over a block (None where /proc is missing)."""
+
+    def __enter__(self):
+        gc.collect()
+        self.ok = _reset_peak_rss()
+        self.before = _proc_status().get("VmRSS")
+        return self
+
+    def __exit__(self, *exc):
+        st = _proc_status()
+        self.bytes = (st["VmHWM"] - self.before) if self.ok and self.before and "VmHWM" in st else None
+        return False
+
+
+class Timer:
+    """Wall and CPU seconds of a block."""
+
+    def __enter__(self):
+        self.w0, self.c0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.w0
+        self.cpu = time.process_time() - self.c0
+        return False
+
+
+# ----------------------------------------------------------------------------- phases
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def measure(
+    name: str,
+    budget: float,
+    workdir: Path,
+    out: Path | None = None,
+    seed: int = 0,
+    pulp_solve_nnz: int = 60_000,
+    references: bool = True,
+    settings: bool = False,
+    settings_limit: float = 120.0,
+    log=_log,
+) -> dict:
+    """Measure one scenario within ``budget`` seconds for the planner's own work.
+
+    The planner (assembly, transfer, every stage, extraction) gets the budget; the
+    solver-floor solve gets the same limit; the PuLP build is not limited (it
+    is only a build) but runs after everything else.
+    """
+    from planner.formulation import build
+    from planner.policy import stages_for
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    shape = size_of(name)
+    rec = Record(
+        out,
+        name=name,
+        kind="generated" if shape else "example",
+        municipalities=shape[0] if shape else None,
+        goods=shape[1] if shape else None,
+        seed=seed if shape else None,
+        budget=budget,
+        status="running",
+        phase="load",
+    )
+    rec.save()
+    start = time.perf_counter()
+    with Timer() as tm:
+        scenario = load_scenario(name, seed)
+    muni = scenario.municipalities
+    rec.save(
+        load_s=tm.wall,
+        municipalities=len(muni),
+        goods=int((scenario.items["kind"] == "good").sum()),
+        phase="assembly",
+    )
+    log(f"[{name}] scenario ready in {tm.wall:.2f}s: {len(muni)} municipalities")
+
+    # ---- assembly: timed builds (best of up to 3 while they are quick), then a traced one
+    walls, cpus = [], []
+    form = None
+    for _ in range(3):
+        form = None
+        gc.collect()
+        with Timer() as tb:
+            form = build(scenario)
+        walls.append(tb.wall)
+        cpus.append(tb.cpu)
+        if tb.wall > 1.0:
+            break
+    nnz = int(form.lp.A.nnz)
+    kinds = form.cols["kind"].value_counts().to_dict()
+    rkinds = form.rows["kind"].value_counts().to_dict()
+    rec.save(
+        variables=form.n,
+        rows=form.m,
+        nonzeros=nnz,
+        columns_by_kind={str(k): int(v) for k, v in kinds.items()},
+        rows_by_kind={str(k): int(v) for k, v in rkinds.items()},
+        assembly_s=min(walls),
+        assembly_cpu_s=min(cpus),
+        assembly_runs=walls,
+        pruning=pruning(scenario, form),
+        phase="memory",
+    )
+    log(f"[{name}] {form.n} variables, {form.m} rows, {nnz} non-zeros; assembly {min(walls):.3f}s")
+    del form
+    gc.collect()
+    with PeakRSS() as rss:
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        form = build(scenario)
+        kept, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    rec.save(
+        assembly_peak_bytes=peak - base,
+        assembly_kept_bytes=kept - base,
+        assembly_rss_bytes=rss.bytes,
+        lp_bytes=lp_bytes(form.lp),
+        phase="policy",
+    )
+    log(f"[{name}] assembly memory: peak {(peak - base) / nnz:.0f} B/nnz, kept {(kept - base) / nnz:.0f} B/nnz")
+
+    # ---- the policy, through the planner's own path (planner.core.solve_formulation)
+    policy = scenario.meta.policy
+    rule = policy.rule or "leximin"
+    stages = stages_for(rule, policy.stages)
+    mps = workdir / f"{_safe(name)}-stage1.mps"
+    left = budget - (time.perf_counter() - start)
+    run = run_policy(scenario, form, stages, rule, policy.tolerance, max(left, 1.0), mps, log, name)
+    rec.save(**run, phase="check")
+
+    # ---- the plan check
+    if run.get("plan_status") in ("optimal", "shortfall"):
+        from planner.check import check_plan
+
+        with Timer() as tc:
+            problems = check_plan(scenario, run.pop("_plan_dict"))
+        rec.save(check="pass" if not problems else f"fail ({len(problems)})", check_s=tc.wall, check_problems=problems[:10])
+    else:
+        run.pop("_plan_dict", None)
+        rec.save(check="not run (no plan)")
+    rec.pop("_plan_dict", None)
+    log(f"[{name}] plan {run.get('plan_status')}, check {rec['check']}")
+
+    # ---- references: the solver floor and PuLP
+    if references and mps.exists():
+        rec.save(phase="floor")
+        rec.save(floor=floor_solve(mps, budget))
+        fl = rec["floor"]
+        log(f"[{name}] solver floor (plain highspy, cold, defaults): {fl['status']} {fl['seconds']:.3f}s")
+        rec.save(phase="pulp")
+        rec.save(pulp=pulp_reference(mps, nnz, pulp_solve_nnz, budget))
+        log(f"[{name}] PuLP build {rec['pulp']['build_s']:.2f}s")
+    if settings and mps.exists():
+        from bench.settings import cold_sweep, warm_sweep
+
+        rec.save(phase="settings")
+        rec.save(settings_cold=cold_sweep(mps, settings_limit, log=log))
+        rec.save(settings_warm=warm_sweep(scenario, form, stages, policy.tolerance, settings_limit, log=log))
+    rec.save(status="done", phase="done", wall_s=time.perf_counter() - start)
+    if mps.exists() and not os.environ.get("BENCH_KEEP_MPS"):
+        mps.unlink()
+    return dict(rec)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def lp_bytes(lp) -> int:
+    """Bytes of the LinearProgram's arrays (matrix and vectors)."""
+    A = lp.A
+    vecs = (lp.c, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper)
+    return int(A.data.nbytes + A.indices.nbytes + A.indptr.nbytes + sum(v.nbytes for v in vecs))
+
+
+def pruning(scenario, form) -> dict:
+    """What the formulation did not create: needs, processes and flows it left out."""
+    needs = form.needs
+    reasons = needs["reason"].value_counts().to_dict()
+    items = scenario.items
+    goods_t = int((items["transportable"].astype(bool) & (items["kind"] == "good")).sum())
+    arcs = len(form.arcs)
+    return {
+        "needs": len(needs),
+        "need_columns": int((needs["col"] >= 0).sum()),
+        "needs_left_out": {str(k): int(v) for k, v in reasons.items() if k},
+        "capacity_rows": len(scenario.capacities),
+        "process_columns": int((form.cols["kind"] == "x").sum()),
+        "transportable_goods": goods_t,
+        "arcs": arcs,
+        "flow_columns": int((form.cols["kind"] == "f").sum()),
+        "flow_columns_if_unpruned": goods_t * arcs,
+    }
+
+
+def run_policy(scenario, form, stages, rule, tolerance, time_limit, mps, log, name) -> dict:
+    """The whole policy through planner.core.solve_formulation, exporting stage 1 as MPS."""
+    import planner.core as core
+    from planner.engine import Engine
+
+    held: dict = {}
+
+    class BenchEngine(Engine):
+        """The planner's engine, writing the first LP it solves to ``mps`` (timed apart)."""
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            held["engine"] = self
+            held["export_s"] = 0.0
+            held["run_s"] = 0.0
+            write = self.backend.write
+
+            def timed_write(path):
+                t = time.perf_counter()
+                write(path)
+                held["export_s"] += time.perf_counter() - t
+                held["export_stage"] = held.get("stage")
+
+            self.backend.write = timed_write
+
+        def _solve(self, stage):
+            held["stage"] = stage.name
+            if not held.get("exported"):
+                held["exported"] = True
+                self.export_before(stage.name, mps)
+            return super()._solve(stage)
+
+        def run(self, stages):
+            t = time.perf_counter()
+            try:
+                return super().run(stages)
+            finally:
+                held["run_s"] = time.perf_counter() - t
+
+    def progress(stage, k, value):
+        if k > 0 and (k <= 3 or k % 10 == 0):
+            log(f"[{name}]   {stage} level {k}: {value:.6g}")
+        elif k < 0:
+            log(f"[{name}]   {stage} done: {value:.6g}")
+
+    saved = core.Engine
+    core.Engine = BenchEngine
+    try:
+        with Timer() as tp:
+            plan = core.solve_formulation(
+                scenario, form, stages, rule, "highs", tolerance, time_limit, progress, 0.0
+            )
+    finally:
+        core.Engine = saved
+    eng = held["engine"]
+    export_s = held.get("export_s", 0.0)
+    out_stages = []
+    for st in plan.stages:
+        sec = float(st["seconds"])
+        if st["name"] == held.get("export_stage"):
+            sec -= export_s
+        out_stages.append(
+            {
+                "name": st["name"],
+                "solves": int(st["solves"]),
+                "levels": len(st.get("levels") or []),
+                "seconds": sec,
+                "iterations": int(st.get("iterations") or 0),
+                "value": st.get("value"),
+            }
+        )
+    first = next((s for s in out_stages if s["solves"] > 0), None)
+    run_s = held["run_s"] - export_s
+    total_policy = tp.wall - export_s
+    return {
+        "plan_status": plan.status,
+        "plan_message": plan.message,
+        "transfer_s": eng.load_seconds,
+        "stages": out_stages,
+        "policy_s": run_s,  # every stage: LP solves, edits, saturation tests, binding rows
+        "extract_s": total_policy - run_s - eng.load_seconds,
+        "planner_s": total_policy,  # transfer + stages + plan extraction (assembly apart)
+        "planner_cpu_s": tp.cpu,
+        "lp_solves": int(eng.solves),
+        "iterations": int(eng.iterations),
+        "export_s": export_s,
+        "first_stage": first["name"] if first else None,
+        "first_value": (first or {}).get("value"),
+        "_plan_dict": plan.to_dict() if plan.ok else None,
+    }
+
+
+def floor_solve(mps: Path, time_limit: float) -> dict:
+    """Reference (a): the stage-1 LP read from MPS and solved cold by plain highspy, defaults."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(mps))
+    h.setOptionValue("time_limit", float(time_limit))
+    with Timer() as t:
+        h.run()
+    info = h.getInfo()
+    return {
+        "status": h.getModelStatus().name.removeprefix("k"),
+        "seconds": t.wall,
+        "cpu_s": t.cpu,
+        "objective": float(info.objective_function_value),
+        "iterations": int(max(0, info.simplex_iteration_count) + max(0, info.ipm_iteration_count)),
+        "options": "highspy defaults (solver=choose: dual simplex), cold",
+    }
+
+
+def pulp_reference(mps: Path, nnz: int, solve_nnz: int, time_limit: float) -> dict:
+    """Reference (b): PuLP build of the stage-1 model, both idioms; solve it when small."""
+    from bench import pulpref
+
+    lp = pulpref.stage_lp_from_mps(mps)
+    out: dict = {"nonzeros": int(lp["A"].nnz)}
+    gc.collect()
+    with PeakRSS() as rss:
+        prob, secs = pulpref.build(lp, "lpsum")
+    out.update(build_s=secs, build_rss_bytes=rss.bytes)
+    if lp["A"].nnz <= solve_nnz:
+        status, obj, secs = pulpref.solve(prob, time_limit)
+        out.update(solve_status=status, solve_objective=obj, solve_s=secs)
+    del prob
+    gc.collect()
+    prob, secs = pulpref.build(lp, "affine")
+    out["build_affine_s"] = secs
+    del prob
+    gc.collect()
+    return out
