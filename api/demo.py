@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select, update
 import models
 from api.config import Settings
 from api.db import make_sessionmaker, utcnow
+from api.errors import ApiError
 from api.orm import Delegate, ScenarioRow, Token
 from api.security import Principal
 from api.services import delegates, plans, scenarios, tokens
@@ -22,11 +23,22 @@ def prepare(settings: Settings, engine: Engine, data: Path, url: str) -> None:
     """Load ``data`` unless its scenario is stored, renew the demo tokens, solve one plan."""
     sessions = make_sessionmaker(engine)
     system = Principal.system(DEMO)
-    scenario = models.load(data)
+    try:
+        scenario = models.load(data)
+    except models.ScenarioError as exc:
+        for p in exc.problems:
+            typer.echo(str(p), err=True)
+        raise typer.Exit(2) from None
     sid = scenarios.root_of(scenario)
     with sessions() as s:
         if s.get(ScenarioRow, sid) is None:
-            scenarios.store(s, system, scenario)
+            try:
+                scenarios.store(s, system, scenario)
+            except ApiError as exc:
+                typer.echo(f"cannot load {data}: {exc.detail}", err=True)
+                for p in exc.problems or []:
+                    typer.echo(f"  {p}", err=True)
+                raise typer.Exit(2) from None
             typer.echo(f"loaded {data} as scenario {sid!r}")
         s.execute(
             update(Token)

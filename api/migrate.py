@@ -24,6 +24,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (default the newest), inside one connection."""
     cfg = alembic_config()
     with engine.begin() as conn:
+        if (
+            conn.dialect.name == "postgresql"
+        ):  # one migrator at a time (server and workers start together)
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

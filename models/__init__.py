@@ -36,9 +36,17 @@ __all__ = [
     "dumps",
     "from_json",
     "from_tables",
+    "generate",
     "load",
     "loads",
     "read_table",
     "save",
     "to_json",
 ]
+
+
+def generate(municipalities: int, goods: int, seed: int = 0, **kwargs) -> Scenario:
+    """A feasible synthetic scenario (see models/generator.py); same seed, same content."""
+    from models.generator import generate as _generate
+
+    return _generate(municipalities, goods, seed, **kwargs)

@@ -28,7 +28,12 @@ from planner.formulation import Formulation
 from planner.policy import Stage
 from solvers import Result, Status
 
-EPS = 1e-9  # feasibility slack added to every hold, in the held quantity's own scale
+# feasibility slack added to every hold (a saturated need's level, a burden ceiling, a
+# held objective where the optimal face cannot be fixed), in the held quantity's own
+# scale. It matches the solver's own feasibility tolerance (1e-7): warm-started solves
+# return points feasible to that tolerance, and a need fixed at a level only 1e-9 below
+# such a point made a later round infeasible (generated 30 x 60, tier 3).
+EPS = 1e-7
 # Solvers reached through files (PuLP: CBC, GLPK) read numbers rounded to ~12 digits and
 # apply looser tolerances; holds that tight made CBC call the next stage infeasible.
 EPS_FILE = 1e-7
@@ -400,16 +405,22 @@ class Engine:
         self._objective(np.zeros(self.n), "min")
         return (levels[0] if levels else None), first_binding, levels
 
-    def _cannot_move(self, stage, target, w, cand: np.ndarray, level: float, sense: str) -> np.ndarray:
+    def _cannot_move(
+        self, stage, target, w, cand: np.ndarray, level: float, sense: str,
+        t_fix: float | None = None, t_sense: str | None = None, t_upper: float = np.inf,
+    ) -> np.ndarray:
         """Saturation test for backends without duals: one LP per candidate.
 
-        With the floor held at ``level`` (``t`` fixed), candidate j is blocked when
-        its own value cannot rise above (``max``) or fall below (``min``) the level.
-        ``target`` is either the floor columns (weights ``w``) or a matrix of rows.
+        With the floor held at ``level`` (``t`` fixed, at ``t_fix`` when the floor
+        column measures it otherwise), candidate j is blocked when its own value
+        cannot rise above (``max``) or fall below (``min``) the level. ``target`` is
+        either the floor columns (weights ``w``) or a matrix of rows. Afterwards ``t``
+        gets bounds [0, ``t_upper``] and the objective ``t_sense`` (default ``sense``) back.
         """
         t = self.form.t_col
         out = np.zeros(len(cand), bool)
-        self.backend.set_col_bounds(np.array([t]), np.array([level]), np.array([level]))
+        tv = level if t_fix is None else t_fix
+        self.backend.set_col_bounds(np.array([t]), np.array([tv]), np.array([tv]))
         try:
             for j in np.flatnonzero(cand):
                 if not sp.issparse(target):  # floor columns with weights w
@@ -423,8 +434,8 @@ class Engine:
                 gap = 1e-7 * max(1.0, abs(level))
                 out[j] = v <= level + gap if sense == "max" else v >= level - gap
         finally:
-            self.backend.set_col_bounds(np.array([t]), np.array([0.0]), np.array([np.inf]))
-            self._t_objective(sense)
+            self.backend.set_col_bounds(np.array([t]), np.array([0.0]), np.array([t_upper]))
+            self._t_objective(t_sense or sense)
         return out
 
     def _weights(self, cols: np.ndarray) -> np.ndarray:
@@ -458,12 +469,14 @@ class Engine:
         if len(cols) == 0:
             return None, None, []
         rows = self._floor_rows(cols, np.ones(len(cols)), "max", equality=True)
+        self._t_bounds(0.0, np.inf)
         self._t_objective("max")
         res = self._solve(stage)
         t = float(res.x[self.form.t_col])
         lo = np.full(len(cols), max(0.0, t * (1 - self.tolerance) - self.eps * max(1.0, t)))
         self._set_cols(cols, lo, np.full(len(cols), min(1.0, t + self.eps)))
         self.backend.set_row_bounds(rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
+        self._t_bounds(0.0, 0.0)
         self._objective(np.zeros(self.n), "min")
         return t, self.binding(stage, res), [t]
 
@@ -516,11 +529,24 @@ class Engine:
         k = len(muni)
         t = f.t_col
         Lm = L[muni]
-        # rows  sum(labour) - L_m u <= 0 : dividing by L_m instead would make entries like
-        # 0.05 h / 3.3e7 h = 1.5e-9, which HiGHS treats as zero (status "unknown" seen)
-        A = Lab + sp.csr_array((-Lm, (np.arange(k), np.full(k, t))), shape=(k, self.n))
-        rows = self.backend.add_rows(A, np.full(k, -np.inf), np.zeros(k))
-        self._t_objective("min")
+        # The floor t is the spare share 1 - u: rows  sum(labour) + L_m t <= L_m, maximise
+        # t. Unscaled (dividing by L_m would make entries like 0.05 h / 3.3e7 h = 1.5e-9,
+        # which HiGHS treats as zero: status "unknown" seen), and t = 0, where the last
+        # stage left it, satisfies every row (labour <= hours), so the warm solve starts
+        # feasible.
+        A = Lab + sp.csr_array((Lm, (np.arange(k), np.full(k, t))), shape=(k, self.n))
+        rows = self.backend.add_rows(A, np.full(k, -np.inf), Lm)
+        self._t_bounds(0.0, 1.0)
+        self._t_objective("max")
+        # a saturated municipality is held in place on its labour row: used <= hold * L_m
+        lab_rows = f.row_index("labour")
+        lab_muni = pd.Index(f.municipalities["id"]).get_indexer(f.rows["municipality"].to_numpy()[lab_rows])
+        row_of = np.full(len(L), -1)
+        row_of[lab_muni] = lab_rows
+        hold_row = row_of[muni]
+        cur = self.backend.lp  # the labour rows' bounds as earlier stages left them
+        hold_lo = np.where(hold_row >= 0, cur.row_lower[np.maximum(hold_row, 0)], -np.inf)
+        hold_up = np.where(hold_row >= 0, cur.row_upper[np.maximum(hold_row, 0)], np.inf)
         free = np.ones(k, bool)
         levels: list[float] = []
         first_binding = None
@@ -528,27 +554,35 @@ class Engine:
             res = self._solve(stage)
             if first_binding is None:
                 first_binding = self.binding(stage, res)
-            u = float(res.x[t])
+            u = 1.0 - float(res.x[t])
             share = np.asarray(Lab @ res.x[: self.n]).ravel() / Lm
             y = res.row_duals[rows] if res.row_duals is not None else np.zeros(k)
             on_top = share >= u - 1e-7 * max(1.0, u)
             if self.has_duals:
                 blocked = free & on_top & ((np.abs(y) > DUAL_TOL) | (u <= 1e-12))
             else:
-                blocked = free & on_top & ((u <= 1e-12) | self._cannot_move(stage, Lab, Lm, free & on_top, u, "min"))
+                cand = free & on_top
+                moves = self._cannot_move(stage, Lab, Lm, cand, u, "min", t_fix=1.0 - u, t_sense="max", t_upper=1.0)
+                blocked = free & on_top & ((u <= 1e-12) | moves)
             if not blocked.any():
                 blocked = free & on_top
             if not blocked.any():  # pragma: no cover
                 blocked = free.copy()
             fix = np.flatnonzero(blocked)
-            # shares are held to 1e-7 (an hour in ten million): tighter holds on rows whose
-            # right-hand sides reach 1e7 hours left HiGHS without a verdict
-            hold = u * (1 + self.tolerance) + max(self.eps, 1e-7) * max(1.0, u)
-            self.backend.add_rows(Lab[fix], np.full(len(fix), -np.inf), hold * Lm[fix])
+            hold = u * (1 + self.tolerance) + self.eps * max(1.0, u)
+            inplace = hold_row[fix] >= 0
+            if inplace.any():
+                j = fix[inplace]
+                hold_up[j] = np.maximum(hold_lo[j], np.minimum(hold_up[j], hold * Lm[j]))
+                self.backend.set_row_bounds(hold_row[j], hold_lo[j], hold_up[j])
+            if (~inplace).any():
+                out = fix[~inplace]
+                self.backend.add_rows(Lab[out], np.full(len(out), -np.inf), hold * Lm[out])
             self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
             free &= ~blocked
             if not levels or abs(u - levels[-1]) > 1e-9 * max(1.0, u):
                 levels.append(u)
             self.progress(stage.name, len(levels), u)
+        self._t_bounds(0.0, 0.0)
         self._objective(np.zeros(self.n), "min")
         return self._max_share(), first_binding, levels
