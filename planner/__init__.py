@@ -7,6 +7,8 @@ The notebook-facing API::
     plan = planner.solve(s, rule="leximin")    # a Plan: DataFrames + SPEC JSON
     plan.deliveries                             # pandas
     planner.check_plan(s, plan.to_dict())       # [] when every constraint holds
+    cmp = planner.compare(s, rules=["leximin", "proportional"])   # cmp.metrics: one row a rule
+    planner.run_sweep(...)                      # what-if grids (planner.sweep, docs/lab.md)
 
 Rules (SPEC section 4): ``leximin`` (default), ``utilitarian``,
 ``proportional``, ``equal_per_capita``, ``min_labour_full``.
@@ -19,7 +21,7 @@ from planner.formulation import Formulation, build
 from planner.lab import Comparison, compare
 from planner.plan import Plan, atkinson, gini
 from planner.policy import RULES, PolicyError, Stage, stages_for
-from planner.sweep import sweep
+from planner.sweep import sweep as run_sweep  # planner.sweep stays the module
 
 __all__ = [
     "RULES",
@@ -39,7 +41,7 @@ __all__ = [
     "load",
     "solve",
     "stages_for",
-    "sweep",
+    "run_sweep",
 ]
 
 
