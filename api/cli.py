@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -176,13 +179,31 @@ def _worker_process() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=os.environ.copy())
 
 
-def _supervise(procs: list[subprocess.Popen], stop: threading.Event) -> None:
+def _supervise(
+    procs: list[subprocess.Popen], stop: threading.Event, stopping: Callable[[], bool]
+) -> None:
     """Restart a worker that exits while the server runs (its job is queued again)."""
     while not stop.wait(2.0):
+        if stopping():
+            return
         for i, p in enumerate(procs):
             if p.poll() is not None:
                 typer.echo(f"worker {p.pid} exited ({p.returncode}); starting another", err=True)
                 procs[i] = _worker_process()
+
+
+def stop_workers(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
+    """SIGTERM every worker (each gives its job back), wait ``grace`` seconds, then kill."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    end = time.monotonic() + grace
+    for p in procs:
+        try:
+            p.wait(max(0.1, end - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
 
 
 @app.command()
@@ -191,27 +212,40 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes to start (0: none)")] = 1,
 ) -> None:
-    """Serve the HTTP API (docs at /docs) with its worker processes."""
+    """Serve the HTTP API (docs at /docs) with its worker processes.
+
+    SIGTERM or SIGINT (Ctrl-C) shuts the server down gracefully and then
+    stops the workers. (uvicorn re-raises the signal once it has shut down;
+    with the default SIGTERM action that would end this process before it
+    could stop its workers, so this command installs its own handlers,
+    which uvicorn calls after its own.)
+    """
     import uvicorn
 
     settings = get_settings()
     _engine(settings).dispose()
+    server = uvicorn.Server(
+        uvicorn.Config("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+    )
+
+    def _on_signal(signum: int, _frame: Any) -> None:
+        server.should_exit = True  # before uvicorn runs (or again after it re-raises): stop
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     procs = start_workers(workers)
     stop = threading.Event()
-    supervisor = threading.Thread(target=_supervise, args=(procs, stop), daemon=True)
+    supervisor = threading.Thread(
+        target=_supervise, args=(procs, stop, lambda: server.should_exit), daemon=True
+    )
     supervisor.start()
     try:
-        uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+        server.run()
     finally:
         stop.set()
         supervisor.join(5)
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_workers(procs)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command()

@@ -46,27 +46,49 @@ def prepare(settings: Settings, engine: Engine, data: Path, url: str) -> None:
             .values(revoked_at=utcnow())
         )
         s.commit()
-        issued = {"admin": tokens.issue(s, system, "admin", label=DEMO)[1]}
-        issued["analyst"] = tokens.issue(s, system, "analyst", label=DEMO)[1]
+        issued = [  # (role, for whom, secret)
+            ("admin", "everything (except mandates)", _issue(s, system, "admin")),
+            ("analyst", "reads everything", _issue(s, system, "analyst")),
+        ]
         towns = scenarios.stored_rows(s, sid)["municipalities"]
         for _, town in towns:
-            issued[f"assembly {town['id']}"] = tokens.issue(
-                s, system, "assembly", town["id"], label=DEMO
-            )[1]
+            issued.append(
+                (
+                    "assembly",
+                    f"{town['id']} ({town['name'] or town['id']})",
+                    _issue(s, system, "assembly", town["id"]),
+                )
+            )
         first = towns[0][1]["id"]
         d = s.scalars(
             select(Delegate).where(Delegate.confederation == sid, Delegate.recalled_at.is_(None))
         ).first()
         d = d or delegates.name(s, system, first, "Demo delegate", sid)
-        issued[f"coordinator {sid} (delegate {d.name} of {d.municipality})"] = tokens.issue(
-            s, system, "coordinator", delegate_id=d.id, label=DEMO
-        )[1]
+        issued.append(
+            (
+                "coordinator",
+                f"{sid} (delegate {d.name} of {d.municipality})",
+                _issue(s, system, "coordinator", delegate_id=d.id),
+            )
+        )
         plan, _ = plans.request(s, system, settings, sid)
     run_pending(settings, engine)
     with sessions() as s:
         plan = plans.get(s, plan.id)
         typer.echo(f"plan {plan.id} of {sid!r}: {plan.status} (input {plan.input_hash[:12]})")
-    typer.echo("\ndemo tokens (Authorization: Bearer <token>):")
-    for who, secret in issued.items():
-        typer.echo(f"  {who:<55} {secret}")
-    typer.echo(f"\nserving {url}  ·  interactive docs {url}/docs  ·  plan {url}/plans/{plan.id}")
+    width = max(len(who) for _, who, _ in issued)
+    typer.echo(
+        f"\ndemo tokens: sign in at {url}/web/ with one, or send it as"
+        " 'Authorization: Bearer <token>'"
+    )
+    typer.echo(f"  {'role':<12} {'for':<{width}}  token")
+    for role, who, secret in issued:
+        typer.echo(f"  {role:<12} {who:<{width}}  {secret}")
+    typer.echo(f"\nweb pages        {url}/web/")
+    typer.echo(f"interactive docs {url}/docs")
+    typer.echo(f"plan {plan.id:<11} {url}/web/plans/{plan.id}  (JSON: {url}/plans/{plan.id})")
+
+
+def _issue(s, system: Principal, role: str, municipality: str | None = None, **kw) -> str:
+    """A fresh demo token's secret (labelled, so the next demo run revokes it)."""
+    return tokens.issue(s, system, role, municipality, label=DEMO, **kw)[1]

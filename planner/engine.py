@@ -569,7 +569,7 @@ class Engine:
             if not blocked.any():  # pragma: no cover
                 blocked = free.copy()
             fix = np.flatnonzero(blocked)
-            hold = u * (1 + self.tolerance) + self.eps * max(1.0, u)
+            hold = u * (1 + self.tolerance + self.eps)  # relative: shares are compared as such
             inplace = hold_row[fix] >= 0
             if inplace.any():
                 j = fix[inplace]

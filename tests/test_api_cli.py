@@ -62,9 +62,18 @@ def test_demo_prepares_loads_plans_and_prints_tokens(cli):
     r = cli("demo", "--no-serve", "--data", str(ROOT / "data" / "valley"))
     assert r.exit_code == 0, r.output
     assert "loaded" in r.output and "plan 1 of 'valley': shortfall" in r.output
-    assert (
-        "assembly ashford" in r.output and "coordinator valley" in r.output and "/docs" in r.output
+    out = r.output
+    assert "http://127.0.0.1:8000/web/" in out and "http://127.0.0.1:8000/docs" in out
+    tokens = dict(  # role and whom it is for -> the token printed beside them
+        (" ".join(line.split()[:2]), line.split()[-1])
+        for line in out.splitlines()
+        if line.strip().startswith(("admin ", "analyst ", "assembly ", "coordinator "))
     )
+    assert all(t.startswith("cm_") for t in tokens.values())
+    assert {"admin everything", "analyst reads", "assembly ashford", "assembly fernhill"} <= set(
+        tokens
+    )
+    assert "coordinator valley" in tokens and len(tokens) == 2 + 6 + 1
     r = cli("demo", "--no-serve", "--data", str(ROOT / "data" / "valley"))
     assert r.exit_code == 0 and "loaded" not in r.output and "plan 2" in r.output
     r = cli(

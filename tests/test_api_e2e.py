@@ -273,3 +273,50 @@ def test_cancel_and_time_limit_in_a_real_worker(db_url, tmp_path):
     finally:
         stop(worker)
     engine.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_sigterm_stops_the_server_and_its_workers(tmp_path):
+    env = env_for(f"sqlite:///{tmp_path}/serve.db")
+    port = free_port()
+    server = start(["serve", "--port", str(port), "--workers", "2"], env, tmp_path / "serve.log")
+    try:
+        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
+        wait_for(lambda: _up(http), 60, "the server")
+        workers = wait_for(
+            lambda: (lambda found: found if len(found) == 2 else None)(_children(server.pid)),
+            30,
+            "two worker processes",
+        )
+        os.kill(server.pid, signal.SIGTERM)  # the server alone, as a service manager would
+        code = server.wait(10)
+        wait_for(lambda: not any(map(_running, workers)), 5, "the workers to stop")
+        assert code == 0, (tmp_path / "serve.log").read_text()[-2000:]  # a clean shutdown
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGKILL)  # whatever is left of the group
+        except ProcessLookupError:
+            pass
+        server.wait(5)

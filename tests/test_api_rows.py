@@ -442,3 +442,133 @@ def test_replace_other_tables(world):
             headers={**h, "If-Match": r.headers.get("etag", "*")},
         )
         assert r.status_code == 200, (table, r.text)
+
+
+def _bare(data: list[dict]) -> list[dict]:
+    return [
+        {k: v for k, v in x.items() if k not in ("id", "municipality", "version")} for x in data
+    ]
+
+
+@pytest.mark.parametrize(
+    "table,change,add",
+    [
+        ("capacities", "max_level", {"process": "fertiliser_plant", "max_level": 5.0}),
+        ("mandates", "value", {"kind": "max_export", "target": "bread", "value": 3.0}),
+    ],
+)
+def test_replace_capacities_and_mandates(world, table, change, add):
+    c, h = world.client, world.h["assembly:dunmore"]
+    url = f"/municipalities/dunmore/{table}"
+    r = c.get(f"{url}?limit=1000", headers=h)
+    tag, before = r.headers["etag"], r.json()["data"]
+    new = _bare(before)
+    new[0][change] = 0.25
+    new = new[:1] + new[2:] + [add]  # one changed, one dropped (if there were two), one added
+    assert c.put(url, json=new, headers=h).status_code == 428
+    r = c.put(url, json=new, headers={**h, "If-Match": tag})
+    assert r.status_code == 200, r.text
+    assert _bare(r.json()) == new and r.json()[0]["id"] == before[0]["id"]
+    listed = c.get(f"{url}?limit=1000", headers=h)
+    assert listed.headers["etag"] == r.headers["etag"] != tag
+    assert sorted(map(str, _bare(listed.json()["data"]))) == sorted(map(str, new))
+    stale = c.put(url, json=_bare(before), headers={**h, "If-Match": tag})
+    assert stale.status_code == 412
+    assert stale.json()["current"] == listed.json()["data"]  # nothing is lost
+    assert stale.headers["etag"] == listed.headers["etag"]
+    assert c.get(f"{url}?limit=1000", headers=h).json() == listed.json()
+    log = c.get(f"/audit?resource={table}", headers=h).json()["data"]
+    assert [e["action"] for e in log] == ["replace"]  # one audited change, not one per row
+
+
+def test_the_list_etag_changes_with_any_row_etag(world):
+    c, h = world.client, world.h["assembly:ashford"]
+    r = c.get("/municipalities/ashford/needs?limit=1000", headers=h)
+    tag, rows = r.headers["etag"], r.json()["data"]
+    row, row_tag = _first(c, "ashford", "needs", h)
+    url = f"/municipalities/ashford/needs/{row['id']}"
+    r = c.patch(url, json={"quantity": 1}, headers={**h, "If-Match": row_tag})
+    r = c.patch(
+        url,
+        json={"quantity": row["quantity"], "per_capita": row["per_capita"]},
+        headers={**h, "If-Match": r.headers["etag"]},
+    )
+    assert r.status_code == 200 and r.headers["etag"] != row_tag
+    # the same values again, but someone edited meanwhile: the list's ETag says so
+    r = c.get("/municipalities/ashford/needs?limit=1000", headers=h)
+    assert _bare(r.json()["data"]) == _bare(rows) and r.headers["etag"] != tag
+    r = c.put("/municipalities/ashford/needs", json=_bare(rows), headers={**h, "If-Match": tag})
+    assert r.status_code == 412
+
+
+def _needs_csv(c, h, town="ashford") -> list[str]:
+    """The town's needs as CSV lines in reverse key order (so file order is not sorted order)."""
+    data = c.get(f"/municipalities/{town}/needs?limit=1000", headers=h).json()["data"]
+    cell = lambda v: "" if v is None else f"{v:g}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = [
+        ",".join(cell(x[k]) for k in ("municipality", "item", "tier", "quantity", "per_capita"))
+        for x in data
+    ]
+    return sorted(lines, reverse=True)
+
+
+def test_upload_problems_name_the_file_and_its_own_rows(world):
+    c, h = world.client, world.h["assembly:ashford"]
+    header = "municipality,item,tier,quantity,per_capita"
+    lines = _needs_csv(c, h)
+    assert len(lines) == 16
+    url = "/municipalities/ashford/needs"
+    csv_h = {**h, "If-Match": "*", "content-type": "text/csv"}
+
+    def put(text: str, name: str | None = None):
+        if name:
+            return c.put(url, files={"file": (name, text.encode())}, headers={**h, "If-Match": "*"})
+        return c.put(url, content=text.encode(), headers=csv_h)
+
+    r = put("\n".join([header, *lines, "ashford,bread,3,-5,"]) + "\n")
+    assert r.status_code == 422
+    assert r.json()["problems"] == ["needs.csv:18: quantity: must not be negative (got -5)"]
+    # a row of another town, found after reading: its own row in the file, not its sorted place
+    r = put("\n".join([header, "ashford,timber,3,1,", "birchwood,bread,1,3,", *lines]))
+    assert r.json()["problems"] == [
+        "needs.csv:3: municipality: 'birchwood' is not 'ashford'"
+        " (only ashford's own rows can be saved here)"
+    ]
+    # problems found against the whole scenario name the file's rows, not database ids
+    sheet = "\n".join([header, "ashford,zzz_unknown,3,1,", *lines, "ashford,co2,3,4,"])
+    for name, label in ((None, "needs.csv"), ("our needs.csv", "our needs.csv")):
+        r = put(sheet, name)
+        assert r.status_code == 422
+        assert sorted(r.json()["problems"]) == [
+            f"{label}:19: item: a need for an emission (emissions are capped by limits, not needed)",
+            f"{label}:2: item: unknown item 'zzz_unknown'",
+        ]
+    assert len(c.get(f"{url}?limit=1000", headers=h).json()["data"]) == 16  # nothing changed
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "needs"
+    ws.append(header.split(","))
+    ws.append(["ashford", "vegetables", 1, 3, None])
+    ws.append(["ashford", "breadd", 2, 4, None])
+    buf = io.BytesIO()
+    book.save(buf)
+    r = c.put(url, files={"file": ("ours.xlsx", buf.getvalue())}, headers={**h, "If-Match": "*"})
+    assert r.json()["problems"] == [
+        "ours.xlsx[needs]:3: item: unknown item 'breadd' (did you mean 'bread'?)"
+    ]
+
+
+def test_json_problems_name_the_rows_of_the_array(world):
+    c, h = world.client, world.h["assembly:ashford"]
+    url, hh = "/municipalities/ashford/needs", {**h, "If-Match": "*"}
+    ok = {"item": "vegetables", "tier": 1, "quantity": 3}
+    r = c.put(url, json=[ok, {"item": "bread"}], headers=hh)
+    assert r.status_code == 422 and r.json()["problems"] == ["needs.json:2: tier: Field required"]
+    r = c.put(url, json=[ok, {"item": "co2", "tier": 2, "quantity": 1}], headers=hh)
+    assert r.json()["problems"] == [
+        "needs.json:2: item: a need for an emission (emissions are capped by limits, not needed)"
+    ]
+    r = c.put(url, json=[ok, {"item": "bread", "tier": 1, "quantity": 1}, ok], headers=hh)
+    assert r.json()["problems"] == [
+        "needs.json:3: -: duplicate of needs.json:1 (ashford/vegetables/1)"
+    ]

@@ -298,7 +298,7 @@ def test_problems_found_against_the_scenario_name_the_file_row(web):
     )
     assert r.status_code == 422
     assert problems(r.text) == [
-        "needs.csv:5: municipality: 'birchwood' is not 'ashford' (this page keeps ashford's rows only)"
+        "needs.csv:5: municipality: 'birchwood' is not 'ashford' (only ashford's own rows can be saved here)"
     ]
     sheet = NEEDS_HEADER + "ashford,bread,1,,0.045\nashford,co2,2,4,\nashford,breadd,2,4,\n"
     r = client.post(
@@ -410,6 +410,78 @@ def test_capacities_and_mandates_are_edited_too(web):
     )
     assert r.status_code == 422
     assert problems(r.text) == ["row 1: process: unknown process 'no_such'"]
+
+
+def test_capacities_are_saved_as_one_audited_replace_and_guarded_by_their_etag(web):
+    client = web.as_("assembly:elmstead")
+    page = client.get("/web/municipalities/elmstead").text
+    etag = etag_of(page, "elmstead", "capacities")
+    lines = client.get("/web/municipalities/elmstead/capacities.csv").text.splitlines()
+    form = {"etag": etag}
+    for n, line in enumerate(lines[1:], start=1):
+        _, process, max_level = line.split(",")
+        form |= {f"row-{n}-process": process, f"row-{n}-max_level": max_level}
+    form["row-1-max_level"] = "123"
+    form["row-2-remove"] = "1"
+    r = client.post("/web/municipalities/elmstead/capacities", data=form, follow_redirects=False)
+    assert r.status_code == 303, problems(r.text)
+    admin = {"Authorization": f"Bearer {web.secrets['admin']}"}
+    log = client.get("/audit?resource=capacities", headers=admin).json()["data"]
+    assert [(e["action"], e["key"]) for e in log] == [("replace", "elmstead")]
+    api = client.get("/municipalities/elmstead/capacities?limit=1000", headers=admin)
+    page = client.get("/web/municipalities/elmstead").text
+    assert etag_of(page, "elmstead", "capacities") == api.headers["etag"] != etag
+    assert len(api.json()["data"]) == len(lines) - 2
+    form["row-1-max_level"] = "456"  # the page was loaded before the save: stale
+    r = client.post("/web/municipalities/elmstead/capacities", data=form)
+    assert r.status_code == 412 and "someone changed this table" in r.text
+    saved = client.get("/web/municipalities/elmstead/capacities.csv").text
+    assert ",123\n" in saved and ",456" not in saved  # the first save stands, nothing mixed in
+
+
+def test_the_pages_and_the_api_name_the_same_file_rows(web):
+    sheet = (
+        NEEDS_HEADER
+        + "ashford,vegetables,1,3,\nashford,co2,2,4,\nashford,breadd,2,4,\nashford,bread,1,-1,\n"
+    )
+    fixed = sheet.replace("ashford,bread,1,-1,", "ashford,bread,1,1,")
+    book = openpyxl.Workbook()
+    book.active.title = "needs"
+    for line in fixed.splitlines():
+        book.active.append(line.split(","))
+    buf = io.BytesIO()
+    book.save(buf)
+    cases = [
+        ("needs.csv", sheet.encode(), ["needs.csv:5: quantity: must not be negative (got -1)"]),
+        (
+            "needs.csv",
+            fixed.encode(),
+            [
+                "needs.csv:3: item: a need for an emission (emissions are capped by limits, not needed)",
+                "needs.csv:4: item: unknown item 'breadd' (did you mean 'bread'?)",
+            ],
+        ),
+        (
+            "ours.xlsx",
+            buf.getvalue(),
+            [
+                "ours.xlsx[needs]:3: item: a need for an emission (emissions are capped by limits, not needed)",
+                "ours.xlsx[needs]:4: item: unknown item 'breadd' (did you mean 'bread'?)",
+            ],
+        ),
+    ]
+    client = web.as_("assembly:ashford")
+    api = {"Authorization": f"Bearer {web.secrets['assembly:ashford']}", "If-Match": "*"}
+    for name, data, expected in cases:
+        page = client.get("/web/municipalities/ashford").text
+        r = client.post(
+            "/web/municipalities/ashford/needs/upload",
+            files={"file": (name, data, "application/octet-stream")},
+            data={"etag": etag_of(page, "ashford", "needs")},
+        )
+        assert r.status_code == 422 and sorted(problems(r.text)) == expected, problems(r.text)
+        r = client.put("/municipalities/ashford/needs", files={"file": (name, data)}, headers=api)
+        assert r.status_code == 422 and sorted(r.json()["problems"]) == expected
 
 
 # -- plans, votes, the confederation, comparisons -------------------------------------------------

@@ -16,12 +16,11 @@ from fastapi import APIRouter, Header, Path, Request, Response, status
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-import models
 from api.deps import PageDep, PrincipalDep, SessionDep, SettingsDep, page
-from api.errors import Invalid, problem_lines
+from api.errors import Invalid
 from api.routes._upload import read_upload
 from api.schemas.common import ErrorOut, Page
-from api.services import rows
+from api.services import rows, uploads
 from api.services.kinds import KINDS
 
 IfMatch = Annotated[str | None, Header(description="the ETag from GET (or *)")]
@@ -29,6 +28,16 @@ IfMatch = Annotated[str | None, Header(description="the ETag from GET (or *)")]
 
 def _etag_headers(kind, obj) -> dict[str, str]:
     return {"ETag": rows.etag(kind, obj)} if kind.versioned else {}
+
+
+def _json_problems(exc: ValidationError, label: str) -> list[str]:
+    """Pydantic errors of a JSON array of rows as ``label:n: column: message`` (rows from 1)."""
+    out = []
+    for e in exc.errors():
+        loc = list(e.get("loc", ()))
+        row = loc.pop(0) + 1 if loc and isinstance(loc[0], int) else 0
+        out.append(f"{label}:{row}: {'.'.join(map(str, loc)) or '-'}: {e.get('msg', 'invalid')}")
+    return out
 
 
 def row_router(
@@ -127,30 +136,21 @@ def row_router(
     if not bulk:
         return router
 
-    def parse(data: bytes, form: str, filename: str | None, scope: Scope) -> list[dict]:
+    def parse(data: bytes, form: str, filename: str | None, scope: Scope) -> uploads.Sent:
+        """The rows sent, each with where it came from (``needs.csv:18``, ``needs.json:3``)."""
+        label = filename or f"{table}.{form}"
         if form == "json":
             try:
                 items = adapter.validate_json(data)
             except ValidationError as exc:
                 raise Invalid(
-                    "invalid rows: nothing was changed", problems=problem_lines(exc.errors())
+                    "invalid rows: nothing was changed", problems=_json_problems(exc, label)
                 ) from None
-            return [data_of(scope, r) for r in items]
-        try:
-            found = models.read_table(table, data, filename or f"{table}.{form}")
-        except models.ScenarioError as exc:
-            raise Invalid(
-                "invalid table: nothing was changed",
-                problems=[str(p) for p in exc.problems if p.is_error],
-            ) from None
-        wrong = [
-            f"{filename}:{i + 2}: municipality: {r['municipality']!r} is not {scope!r}"
-            for i, r in enumerate(found)
-            if r["municipality"] != scope
-        ]
-        if wrong:
-            raise Invalid(f"every row must belong to {scope!r}", problems=wrong)
-        return [{k: (v if v == v else None) for k, v in r.items()} for r in found]
+            return uploads.Sent(
+                [data_of(scope, r) for r in items],
+                [f"{label}:{i}" for i in range(1, len(items) + 1)],
+            )
+        return uploads.read_file(table, scope, data, label)
 
     @router.put(
         "",
@@ -189,13 +189,24 @@ def row_router(
         """The whole list at once: a JSON array, a CSV (``text/csv``) or an uploaded .csv/.xlsx file.
 
         Rows are matched by key, so unchanged rows keep their ETag. Needs ``If-Match``
-        with the list's ETag (from GET) or ``*``.
+        with the list's ETag (from GET) or ``*``; 412 with the current rows when stale.
+        Problems name the sent rows: ``needs.csv:18: quantity: ...`` (the file's own
+        row, header = row 1) or ``needs.json:3: item: ...`` (a JSON array's n-th row).
         """
         data, form, filename = await read_upload(request, "json")
         new = parse(data, form, filename, scope)
 
         def run() -> list[dict]:
-            out = rows.replace(session, principal, kind, scope, new, if_match, settings.max_rows)
+            out = rows.replace(
+                session,
+                principal,
+                kind,
+                scope,
+                new.rows,
+                if_match,
+                settings.max_rows,
+                origins=new.origins,
+            )
             response.headers["ETag"] = rows.collection_etag(session, kind, scope)
             return [rows.public(kind, o) for o in out]
 

@@ -256,9 +256,16 @@ def remove(
 
 
 def collection_etag(session: Session, kind: Kind, scope: str) -> str:
-    """The ETag of all of a scope's rows of one kind (changes with any edit of them)."""
+    """The ETag of all of a scope's rows of one kind.
+
+    A digest of every row's id and columns (and, for versioned kinds, its
+    version), so it changes with any edit of the list, and for needs and
+    endowments whenever one of its rows' own ETags does.
+    """
     m = kind.model
     cols = [m.pk] + [getattr(m, attr(c)) for c in kind.columns]
+    if kind.versioned:
+        cols.append(m.version)
     rows = session.execute(select(*cols).where(_scope_clause(kind, scope)).order_by(m.pk)).all()
     digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]
     return f'"{kind.table}-{scope}-{digest}"'
@@ -272,29 +279,43 @@ def replace(
     rows: list[dict],
     if_match: str | None,
     max_rows: int,
+    origins: list[str] | None = None,
 ) -> list[Any]:
-    """Make a municipality's rows of one kind exactly ``rows`` (matched by key, so unchanged rows keep their ETag)."""
+    """Make a municipality's rows of one kind exactly ``rows`` (matched by key, so unchanged rows keep their ETag).
+
+    Works for every table kept per municipality (needs, endowments,
+    capacities, mandates). ``If-Match`` must carry the list's ETag (or
+    ``*``): 428 without, 412 when stale, with the current rows in the body
+    so nothing is lost. ``origins`` names where each row was sent from
+    (``needs.csv:18``): problems about a sent row name it so, not by row id.
+    """
     scenarios.check_rows({kind.table: len(rows)}, max_rows)
     sid = scenario_for(session, kind, scope)
     rows = [{**r, "municipality": scope} for r in rows]
+    if origins is None or len(origins) != len(rows):
+        origins = [f"{kind.table}:{i}" for i in range(1, len(rows) + 1)]
     for r in rows or [{"municipality": scope}]:
         kind.check(session, principal, sid, None, r)
     seen: dict[str, int] = {}
     dupes = []
-    for i, r in enumerate(rows, 1):
+    for i, r in enumerate(rows):
         k = kind.key_of(r)
         if k in seen:
-            dupes.append(f"{kind.table}:{i}: -: duplicate of row {seen[k]} ({k})")
+            dupes.append(f"{origins[i]}: -: duplicate of {origins[seen[k]]} ({k})")
         seen.setdefault(k, i)
     if dupes:
         raise Invalid("duplicate keys: nothing was changed", problems=dupes)
     scenarios.lock(session, sid)
-    current = collection_etag(session, kind, scope)
     if if_match is None:
         raise PreconditionRequired(f"send If-Match with the ETag of the {kind.table} list, or *")
+    current = collection_etag(session, kind, scope)
     if not matches(if_match, current):
+        found = session.scalars(
+            select(kind.model).where(_scope_clause(kind, scope)).order_by(kind.model.pk)
+        )
         raise PreconditionFailed(
             f"{scope}'s {kind.table} changed since you read them; nothing was changed",
+            extra={"current": [public(kind, o) for o in found]},
             headers={"ETag": current},
         )
     old = {
@@ -315,7 +336,8 @@ def replace(
     for obj in old.values():
         session.delete(obj)
     _flush(session, kind, {k: scope for k in kind.key})
-    scenarios.validate(session, sid)
+    labels = {(kind.table, obj.pk): where for obj, where in zip(out, origins, strict=True)}
+    scenarios.validate(session, sid, labels)
     audit.record(
         session,
         principal,

@@ -97,27 +97,40 @@ def build(session: Session, scenario_id: str, confederation: str | None = None) 
     return _validated(meta_of(row), rows)
 
 
-def validate(session: Session, scenario_id: str) -> models.Scenario:
-    """Validate the scenario as it stands in this transaction (call after a flush)."""
-    return build(session, scenario_id)
+Labels = dict[tuple[str, int], str]
+"""(table, row id) -> where the row came from, e.g. ``("needs", 97) -> "needs.csv:18"``."""
 
 
-def _validated(meta: dict, rows: dict[str, list[tuple[int, dict]]]) -> models.Scenario:
+def validate(session: Session, scenario_id: str, labels: Labels | None = None) -> models.Scenario:
+    """Validate the scenario as it stands in this transaction (call after a flush).
+
+    Problems name stored rows ``table:<row id>``, or as ``labels`` says for
+    rows that were just sent (so they name the sender's file and row).
+    """
+    row = get(session, scenario_id)
+    return _validated(meta_of(row), stored_rows(session, scenario_id), labels)
+
+
+def _validated(
+    meta: dict, rows: dict[str, list[tuple[int, dict]]], labels: Labels | None = None
+) -> models.Scenario:
     tables = {t: [r for _, r in rs] for t, rs in rows.items()}
     try:
         return models.from_tables(meta, tables, source=SOURCE)
     except models.ScenarioError as exc:
-        problems = [_relabel(p, rows) for p in exc.problems if p.is_error]
+        problems = [_relabel(p, rows, labels or {}) for p in exc.problems if p.is_error]
         raise Invalid(
             "the scenario would not be valid: nothing was changed", problems=problems
         ) from None
 
 
-def _relabel(p: models.Problem, rows: dict[str, list[tuple[int, dict]]]) -> str:
-    """Row positions -> row ids, so a problem names the row a client can fetch."""
+def _relabel(p: models.Problem, rows: dict[str, list[tuple[int, dict]]], labels: Labels) -> str:
+    """Row positions -> row ids (or the sent row's label), so a problem names a row one can find."""
     table = rows.get(p.file)
     if table and 1 <= p.row <= len(table):
-        return f"{p.file}:{table[p.row - 1][0]}: {p.column}: {p.message}"
+        pk = table[p.row - 1][0]
+        where = labels.get((p.file, pk)) or f"{p.file}:{pk}"
+        return f"{where}: {p.column}: {p.message}"
     return str(p)
 
 
