@@ -22,30 +22,58 @@ from bench import measure, report
 HERE = Path(__file__).resolve().parent
 
 SETTINGS_NOTES = [
-    "Chosen by the measurements below (HiGHS through highspy, `solvers/_highs.py`):",
+    "Chosen by the measurements below (HiGHS through highspy; `solvers/_highs.py`, `planner/engine.py`):",
     "",
-    "- **cold solves** (the first solve of a plan, and any solve without a basis): HiGHS's serial dual simplex. On the stage-1 LPs of these models interior point was far slower (one interior-point iteration factorises a normal matrix that the labour rows, which touch every flow and process of a municipality, make dense), with or without crossover, on 1 or 2 threads; the parallel dual simplex gains nothing on 2 cores;",
+    "- **cold solves** (the first solve of a plan, and any solve without a usable basis): HiGHS's serial dual simplex with presolve. On the stage-1 LPs of these models interior point was far slower, with or without crossover, on 1 or 2 threads (its normal equations fill in: a municipality's labour row touches every flow and process there); the parallel dual simplex gains nothing on 2 cores;",
     "- **crossover**: only matters for interior point, which is not used; the simplex gives a basis and exact duals, which the saturation test and the prices need;",
-    "- **solves after in-place edits**: primal simplex from the previous basis. Every edit the engine makes keeps the last solution feasible (a stage's optimum is held by fixing, through complementary slackness, the columns and rows its duals name; a saturated need is fixed at its level; a floor row is switched off; the floor variable starts each stage at 0), so the primal simplex only improves it, where the dual simplex first has to repair dual feasibility after each objective change and freed row. A warm solve that ends without a verdict goes on with the dual simplex, and an infeasible or unbounded verdict is confirmed cold;",
-    "- **threads**: 1 (the default of the backend; HiGHS's simplex is serial, and the machine has 2 cores for the web server and the worker too);",
-    "- **options are set once** per backend and only passed to HiGHS again when they change.",
+    "- **re-solves after in-place edits**: primal simplex from the last basis. Every edit the engine makes keeps the last solution feasible: a stage's optimum is held by fixing, through complementary slackness, the columns and rows its duals name (no dense hold row), a saturated need is fixed at its level, a floor row is switched off, a burden ceiling goes on the municipality's own labour row, and the floor variable is parked at 0 between stages so new floor rows hold at once; so the primal simplex only has to improve the point. It is capped at a fifth of the iterations of the largest cold solve so far (at least 1,000): a primal iteration costs several dual ones and a degenerate start can stall it; the dual simplex then carries on from where it stopped, and a solve ending without a verdict, infeasible or unbounded is repeated cold;",
+    "- **threads**: 1 (HiGHS's simplex is serial; the machine has 2 cores, shared with the web server and the worker);",
+    "- **options are set once** per backend and passed to HiGHS again only when they change.",
 ]
 
 
 def parse(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="S,M,L,XL", help="sizes (S, M, L, XL or MxG) and examples, comma-separated")
-    p.add_argument("--examples", default="valley,vermont", help="examples in data/ to include ('none' for none)")
-    p.add_argument("--budget", type=float, default=600.0, help="time budget per scenario, seconds")
+    p.add_argument(
+        "--sizes",
+        default="S,M,L,XL",
+        help="sizes (S, M, L, XL or MxG) and examples, comma-separated",
+    )
+    p.add_argument(
+        "--examples",
+        default="valley,vermont",
+        help="examples in data/ to include ('none' for none)",
+    )
+    p.add_argument("--budget", type=float, default=900.0, help="time budget per scenario, seconds")
     p.add_argument("--out", default=str(HERE / "RESULTS.md"), help="where to write RESULTS.md")
     p.add_argument("--plot", default=None, help="plot file (default: scaling.png next to --out)")
     p.add_argument("--json", default=None, help="raw records (default: results.json next to --out)")
-    p.add_argument("--settings", default="M,L", help="scenarios to run the solver-setting sweeps on ('none')")
-    p.add_argument("--settings-limit", type=float, default=120.0, help="time limit per setting tried, seconds")
+    p.add_argument(
+        "--settings",
+        default="M,L",
+        help="scenarios whose stage-1 LP is solved cold with each setting ('none')",
+    )
+    p.add_argument(
+        "--warm-settings",
+        default="M",
+        help="scenarios whose whole policy is run with each re-solve mode ('none')",
+    )
+    p.add_argument(
+        "--settings-limit", type=float, default=120.0, help="time limit per setting tried, seconds"
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-references", action="store_true", help="skip the solver floor and the PuLP build")
-    p.add_argument("--pulp-solve-nnz", type=int, default=60_000, help="also solve the PuLP model up to this many non-zeros")
-    p.add_argument("--workdir", default=None, help="directory for the MPS files (default: a temporary one)")
+    p.add_argument(
+        "--no-references", action="store_true", help="skip the solver floor and the PuLP build"
+    )
+    p.add_argument(
+        "--pulp-solve-nnz",
+        type=int,
+        default=60_000,
+        help="also solve the PuLP model up to this many non-zeros",
+    )
+    p.add_argument(
+        "--workdir", default=None, help="directory for the MPS files (default: a temporary one)"
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--record", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -53,16 +81,26 @@ def parse(argv=None):
 
 def _names(args) -> list[str]:
     names = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    ex = [] if args.examples.strip().lower() in ("", "none") else [s.strip() for s in args.examples.split(",")]
+    ex = (
+        []
+        if args.examples.strip().lower() in ("", "none")
+        else [s.strip() for s in args.examples.split(",")]
+    )
     out = [n for n in ex if n not in names] + names
     for n in out:
         if measure.size_of(n) is None and n not in measure.EXAMPLES and not Path(n).is_dir():
-            raise SystemExit(f"unknown size or example {n!r}: use S, M, L, XL, MxG, valley, vermont or a folder")
+            raise SystemExit(
+                f"unknown size or example {n!r}: use S, M, L, XL, MxG, valley, vermont or a folder"
+            )
     return out
 
 
+def _list(text: str) -> list[str]:
+    return [] if text.strip().lower() in ("", "none") else [s.strip() for s in text.split(",")]
+
+
 def run_child(args) -> int:
-    settings = [s.strip() for s in args.settings.split(",")] if args.settings.lower() != "none" else []
+    settings = _list(args.settings)
     measure.measure(
         args.child,
         args.budget,
@@ -72,6 +110,7 @@ def run_child(args) -> int:
         pulp_solve_nnz=args.pulp_solve_nnz,
         references=not args.no_references,
         settings=args.child in settings,
+        warm_settings=args.child in _list(args.warm_settings),
         settings_limit=args.settings_limit,
     )
     return 0
@@ -83,19 +122,40 @@ def run_one(name: str, args, workdir: Path, log) -> dict:
     if rec_path.exists():
         rec_path.unlink()
     cmd = [
-        sys.executable, "-m", "bench", "--child", name, "--budget", str(args.budget),
-        "--record", str(rec_path), "--workdir", str(workdir), "--seed", str(args.seed),
-        "--settings", args.settings, "--settings-limit", str(args.settings_limit),
-        "--pulp-solve-nnz", str(args.pulp_solve_nnz),
+        sys.executable,
+        "-m",
+        "bench",
+        "--child",
+        name,
+        "--budget",
+        str(args.budget),
+        "--record",
+        str(rec_path),
+        "--workdir",
+        str(workdir),
+        "--seed",
+        str(args.seed),
+        "--settings",
+        args.settings,
+        "--warm-settings",
+        args.warm_settings,
+        "--settings-limit",
+        str(args.settings_limit),
+        "--pulp-solve-nnz",
+        str(args.pulp_solve_nnz),
     ]
     if args.no_references:
         cmd.append("--no-references")
-    settings = name in [s.strip() for s in args.settings.split(",")]
+    sweeps = 7 * (name in _list(args.settings)) + 3 * (name in _list(args.warm_settings))
     # the planner and the floor each get the budget; PuLP and the sweeps come on top
-    hard = 3 * args.budget + 120 + (12 * args.settings_limit if settings else 0)
-    env = dict(os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    hard = 3 * args.budget + 300 + sweeps * (args.settings_limit + 30)
+    env = dict(
+        os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=HERE.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=HERE.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     stopped = False
     try:
         import selectors
@@ -119,7 +179,9 @@ def run_one(name: str, args, workdir: Path, log) -> dict:
         if rest:
             for line in rest.splitlines():
                 log(line)
-    rec = json.loads(rec_path.read_text()) if rec_path.exists() else {"name": name, "phase": "start"}
+    rec = (
+        json.loads(rec_path.read_text()) if rec_path.exists() else {"name": name, "phase": "start"}
+    )
     if stopped:
         rec.update(status="budget", error=f"stopped after {hard:.0f} s")
     elif proc.returncode != 0 and rec.get("status") != "done":
@@ -137,7 +199,9 @@ def main(argv=None) -> int:
     json_path = Path(args.json) if args.json else out.with_name("results.json")
     names = _names(args)
     out.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="commune-bench-"))
+    workdir = (
+        Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="commune-bench-"))
+    )
     workdir.mkdir(parents=True, exist_ok=True)
     argv_text = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
 

@@ -124,7 +124,9 @@ class PeakRSS:
 
     def __exit__(self, *exc):
         st = _proc_status()
-        self.bytes = (st["VmHWM"] - self.before) if self.ok and self.before and "VmHWM" in st else None
+        self.bytes = (
+            (st["VmHWM"] - self.before) if self.ok and self.before and "VmHWM" in st else None
+        )
         return False
 
 
@@ -157,6 +159,7 @@ def measure(
     pulp_solve_nnz: int = 60_000,
     references: bool = True,
     settings: bool = False,
+    warm_settings: bool = False,
     settings_limit: float = 120.0,
     log=_log,
 ) -> dict:
@@ -238,7 +241,9 @@ def measure(
         lp_bytes=lp_bytes(form.lp),
         phase="policy",
     )
-    log(f"[{name}] assembly memory: peak {(peak - base) / nnz:.0f} B/nnz, kept {(kept - base) / nnz:.0f} B/nnz")
+    log(
+        f"[{name}] assembly memory: peak {(peak - base) / nnz:.0f} B/nnz, kept {(kept - base) / nnz:.0f} B/nnz"
+    )
 
     # ---- the policy, through the planner's own path (planner.core.solve_formulation)
     policy = scenario.meta.policy
@@ -255,7 +260,11 @@ def measure(
 
         with Timer() as tc:
             problems = check_plan(scenario, run.pop("_plan_dict"))
-        rec.save(check="pass" if not problems else f"fail ({len(problems)})", check_s=tc.wall, check_problems=problems[:10])
+        rec.save(
+            check="pass" if not problems else f"fail ({len(problems)})",
+            check_s=tc.wall,
+            check_problems=problems[:10],
+        )
     else:
         run.pop("_plan_dict", None)
         rec.save(check="not run (no plan)")
@@ -267,16 +276,26 @@ def measure(
         rec.save(phase="floor")
         rec.save(floor=floor_solve(mps, budget))
         fl = rec["floor"]
-        log(f"[{name}] solver floor (plain highspy, cold, defaults): {fl['status']} {fl['seconds']:.3f}s")
+        log(
+            f"[{name}] solver floor (plain highspy, cold, defaults): {fl['status']} {fl['seconds']:.3f}s"
+        )
         rec.save(phase="pulp")
         rec.save(pulp=pulp_reference(mps, nnz, pulp_solve_nnz, budget))
         log(f"[{name}] PuLP build {rec['pulp']['build_s']:.2f}s")
     if settings and mps.exists():
-        from bench.settings import cold_sweep, warm_sweep
+        from bench.settings import cold_sweep
 
         rec.save(phase="settings")
         rec.save(settings_cold=cold_sweep(mps, settings_limit, log=log))
-        rec.save(settings_warm=warm_sweep(scenario, form, stages, policy.tolerance, settings_limit, log=log))
+    if warm_settings:
+        from bench.settings import warm_sweep
+
+        rec.save(phase="settings")
+        rec.save(
+            settings_warm=warm_sweep(
+                scenario, form, stages, policy.tolerance, settings_limit, log=log
+            )
+        )
     rec.save(status="done", phase="done", wall_s=time.perf_counter() - start)
     if mps.exists() and not os.environ.get("BENCH_KEEP_MPS"):
         mps.unlink()

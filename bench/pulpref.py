@@ -66,7 +66,14 @@ def build(lp: dict, idiom: str = "lpsum"):
     cost = c.tolist()
     t0 = time.perf_counter()
     prob = pulp.LpProblem("stage1", pulp.LpMaximize if lp["sense"] == "max" else pulp.LpMinimize)
-    x = [pulp.LpVariable(f"x{j}", _bound(col_lower[j]), _bound(col_upper[j])) for j in range(n)]
+    if hasattr(
+        prob, "add_variable"
+    ):  # PuLP >= 3.3: the documented way (LpVariable() is deprecated)
+        x = [
+            prob.add_variable(f"x{j}", _bound(col_lower[j]), _bound(col_upper[j])) for j in range(n)
+        ]
+    else:
+        x = [pulp.LpVariable(f"x{j}", _bound(col_lower[j]), _bound(col_upper[j])) for j in range(n)]
     for i in range(m):
         s, e = indptr[i], indptr[i + 1]
         if idiom == "lpsum":
@@ -95,4 +102,8 @@ def solve(prob, time_limit: float | None = None) -> tuple[str, float, float]:
     solver = pulp.HiGHS(msg=False, timeLimit=time_limit)
     t0 = time.perf_counter()
     prob.solve(solver)
-    return pulp.LpStatus[prob.status], float(pulp.value(prob.objective) or 0.0), time.perf_counter() - t0
+    return (
+        pulp.LpStatus[prob.status],
+        float(pulp.value(prob.objective) or 0.0),
+        time.perf_counter() - t0,
+    )

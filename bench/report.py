@@ -43,7 +43,11 @@ def ratios(r: dict) -> dict:
     transfer = r.get("transfer_s")
     at = None if asm is None or transfer is None else asm + transfer
     solve = r.get("policy_s")
-    floor = (r.get("floor") or {}).get("seconds") if (r.get("floor") or {}).get("status") == "Optimal" else None
+    floor = (
+        (r.get("floor") or {}).get("seconds")
+        if (r.get("floor") or {}).get("status") == "Optimal"
+        else None
+    )
     total = None
     if r.get("planner_s") is not None and asm is not None:
         total = asm + r["planner_s"]
@@ -62,7 +66,9 @@ def ratios(r: dict) -> dict:
         "kept_b_per_nnz": _div(r.get("assembly_kept_bytes"), nnz),
         "rss_b_per_nnz": _div(r.get("assembly_rss_bytes"), nnz),
         "lp_b_per_nnz": _div(r.get("lp_bytes"), nnz),
-        "pulp_b_per_nnz": _div((r.get("pulp") or {}).get("build_rss_bytes"), (r.get("pulp") or {}).get("nonzeros")),
+        "pulp_b_per_nnz": _div(
+            (r.get("pulp") or {}).get("build_rss_bytes"), (r.get("pulp") or {}).get("nonzeros")
+        ),
         "floor_s": floor,
     }
 
@@ -81,7 +87,10 @@ def _state(r: dict) -> str:
         if ps in ("optimal", "shortfall"):
             return ps
         if ps == "time_limit":
-            failed = next((s["name"] for s in r.get("stages", []) if s.get("value") is None and s["solves"]), "?")
+            failed = next(
+                (s["name"] for s in r.get("stages", []) if s.get("value") is None and s["solves"]),
+                "?",
+            )
             return f"**budget exceeded** in {failed}"
         return f"{ps}: {r.get('plan_message', '')}"
     if st == "budget":
@@ -93,10 +102,26 @@ def _state(r: dict) -> str:
 
 def main_table(records: list[dict]) -> list[str]:
     head = [
-        "scenario", "variables", "rows", "non-zeros", "assembly s", "transfer s",
-        "µs/nnz (asm+transfer)", "peak B/nnz", "kept B/nnz", "LP solves", "iterations",
-        "policy s", "total s", "floor s", "total / floor", "(asm+transfer) / solve",
-        "PuLP build s", "PuLP / ours", "check", "outcome",
+        "scenario",
+        "variables",
+        "rows",
+        "non-zeros",
+        "assembly s",
+        "transfer s",
+        "µs/nnz (asm+transfer)",
+        "peak B/nnz",
+        "kept B/nnz",
+        "LP solves",
+        "iterations",
+        "policy s",
+        "total s",
+        "floor s",
+        "total / floor",
+        "(asm+transfer) / solve",
+        "PuLP build s",
+        "PuLP / ours",
+        "check",
+        "outcome",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in records:
@@ -143,7 +168,12 @@ def stage_tables(records: list[dict]) -> list[str]:
     for r in records:
         if not r.get("stages"):
             continue
-        out += [f"**{_label(r)}**", "", "| stage | LP solves | saturation levels | seconds | iterations | value |", "|---|---|---|---|---|---|"]
+        out += [
+            f"**{_label(r)}**",
+            "",
+            "| stage | LP solves | saturation levels | seconds | iterations | value |",
+            "|---|---|---|---|---|---|",
+        ]
         for s in r["stages"]:
             out.append(
                 f"| {s['name']} | {s['solves']} | {s['levels']} | {_f(s['seconds'])} | {_f(s['iterations'])} | {_f(s['value'], 6)} |"
@@ -163,25 +193,61 @@ def targets(records: list[dict]) -> list[str]:
         q = ratios(r)
         big = (r.get("variables") or 0) >= 10_000
         if big and q["us_per_nnz"] is not None:
-            add("assembly + transfer ≤ 0.5 µs per non-zero (≥ 10k variables)", r, f"{q['us_per_nnz']:.3g} µs", q["us_per_nnz"] <= TARGET_US_PER_NNZ)
+            add(
+                "assembly + transfer ≤ 0.5 µs per non-zero (≥ 10k variables)",
+                r,
+                f"{q['us_per_nnz']:.3g} µs",
+                q["us_per_nnz"] <= TARGET_US_PER_NNZ,
+            )
         if big and q["asm_share"] is not None:
-            add("assembly + transfer ≤ 2% of solve time (≥ 10k variables)", r, _pct(q["asm_share"]), q["asm_share"] <= TARGET_SHARE)
+            add(
+                "assembly + transfer ≤ 2% of solve time (≥ 10k variables)",
+                r,
+                _pct(q["asm_share"]),
+                q["asm_share"] <= TARGET_SHARE,
+            )
         if q["pulp_over_ours"] is not None:
-            add("≥ 15× faster than the PuLP term-by-term build", r, f"{q['pulp_over_ours']:.0f}×", q["pulp_over_ours"] >= TARGET_PULP)
+            add(
+                "≥ 15× faster than the PuLP term-by-term build",
+                r,
+                f"{q['pulp_over_ours']:.0f}×",
+                q["pulp_over_ours"] >= TARGET_PULP,
+            )
         if q["peak_b_per_nnz"] is not None:
-            add("≤ 100 bytes per non-zero before the solver (tracemalloc peak of the build)", r, f"{q['peak_b_per_nnz']:.0f} B", q["peak_b_per_nnz"] <= TARGET_BYTES)
+            add(
+                "≤ 100 bytes per non-zero before the solver (tracemalloc peak of the build)",
+                r,
+                f"{q['peak_b_per_nnz']:.0f} B",
+                q["peak_b_per_nnz"] <= TARGET_BYTES,
+            )
         if r.get("name") in ("M", "L") and q["total_over_floor"] is not None:
-            add("whole default policy ≤ 3× the cold solve of stage 1 (sizes M and L)", r, f"{q['total_over_floor']:.1f}×", q["total_over_floor"] <= TARGET_POLICY)
+            add(
+                "whole default policy ≤ 3× the cold solve of stage 1 (sizes M and L)",
+                r,
+                f"{q['total_over_floor']:.1f}×",
+                q["total_over_floor"] <= TARGET_POLICY,
+            )
         if r.get("stages"):
             extra = [s for s in r["stages"] if s["levels"] and s["solves"] > s["levels"]]
-            meas = ", ".join(f"{s['name']} {s['solves']}/{s['levels']}" for s in extra) or "every saturation stage"
-            add("saturation rounds = distinct saturation levels (solves/levels)", r, meas if extra else "equal in " + meas, not extra)
+            meas = (
+                ", ".join(f"{s['name']} {s['solves']}/{s['levels']}" for s in extra)
+                or "every saturation stage"
+            )
+            add(
+                "saturation rounds = distinct saturation levels (solves/levels)",
+                r,
+                meas if extra else "equal in " + meas,
+                not extra,
+            )
     head = ["| target | scenario | measured | met |", "|---|---|---|---|"]
     return head + rows
 
 
 def pruning_table(records: list[dict]) -> list[str]:
-    out = ["| scenario | needs | need columns | needs left out | capacity rows | process columns | flow columns | goods×arcs |", "|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| scenario | needs | need columns | needs left out | capacity rows | process columns | flow columns | goods×arcs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in records:
         p = r.get("pruning")
         if not p:
@@ -213,7 +279,10 @@ def _mb(b):
 
 
 def pulp_table(records: list[dict]) -> list[str]:
-    out = ["| scenario | stage-1 non-zeros | our assembly s | PuLP lpSum build s | × | PuLP LpAffineExpression build s | × | PuLP+HiGHS solve s | objective (ours / PuLP) |", "|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| scenario | stage-1 non-zeros | our assembly s | PuLP lpSum build s | × | PuLP LpAffineExpression build s | × | PuLP+HiGHS solve s | objective (ours / PuLP) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in records:
         p = r.get("pulp")
         if not p:
@@ -230,7 +299,10 @@ def pulp_table(records: list[dict]) -> list[str]:
 
 
 def floor_table(records: list[dict]) -> list[str]:
-    out = ["| scenario | floor: plain highspy, cold | status | iterations | objective (floor / our stage 1) | our whole planner s | planner / floor |", "|---|---|---|---|---|---|---|"]
+    out = [
+        "| scenario | floor: plain highspy, cold | status | iterations | objective (floor / our stage 1) | our whole planner s | planner / floor |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in records:
         fl = r.get("floor")
         if not fl:
@@ -246,29 +318,41 @@ def settings_tables(records: list[dict]) -> list[str]:
     out = []
     for r in records:
         if r.get("settings_cold"):
-            out += [f"Cold solve of the stage-1 LP of **{_label(r)}** ({_f(r.get('variables'))} variables), HiGHS {_highs_version()}:", "",
-                    "| configuration | status | seconds | simplex it. | ipm it. | crossover it. |", "|---|---|---|---|---|---|"]
+            out += [
+                f"Cold solve of the stage-1 LP of **{_label(r)}** ({_f(r.get('variables'))} variables), HiGHS {_highs_version()}:",
+                "",
+                "| configuration | status | seconds | simplex it. | ipm it. | crossover it. |",
+                "|---|---|---|---|---|---|",
+            ]
             for c in r["settings_cold"]:
                 secs = _f(c["seconds"]) if c["status"] != "TimeLimit" else f"> {_f(c['limit'])}"
-                out.append(f"| {c['config']} | {c['status']} | {secs} | {_f(c['simplex_iterations'])} | {_f(c['ipm_iterations'])} | {_f(c['crossover_iterations'])} |")
+                out.append(
+                    f"| {c['config']} | {c['status']} | {secs} | {_f(c['simplex_iterations'])} | {_f(c['ipm_iterations'])} | {_f(c['crossover_iterations'])} |"
+                )
             out.append("")
         if r.get("settings_warm"):
-            out += [f"Whole default policy on **{_label(r)}** by re-solve mode (engine only, no assembly or extraction):", "",
-                    "| re-solve after edits | status | seconds | LP solves | iterations |", "|---|---|---|---|---|"]
+            out += [
+                f"Whole default policy on **{_label(r)}** by re-solve mode (engine only, no assembly or extraction):",
+                "",
+                "| re-solve after edits | status | seconds | LP solves | iterations |",
+                "|---|---|---|---|---|",
+            ]
             for c in r["settings_warm"]:
                 secs = _f(c["seconds"])
                 if c["status"] == "time_limit":
                     secs = f"> {_f(c['limit'])} (limit, in {c['failed_stage']})"
-                out.append(f"| {_warm_label(c['warm'])} | {c['status']} | {secs} | {_f(c['lp_solves'])} | {_f(c['iterations'])} |")
+                out.append(
+                    f"| {_warm_label(c['warm'])} | {c['status']} | {secs} | {_f(c['lp_solves'])} | {_f(c['iterations'])} |"
+                )
             out.append("")
     return out
 
 
 def _warm_label(mode: str) -> str:
     return {
-        "primal": "primal simplex from the last basis (chosen)",
-        "dual": "dual simplex from the last basis",
-        "off": "cold every time (dual simplex)",
+        "primal": "primal simplex from the last basis, capped, then dual (chosen)",
+        "dual": "dual simplex from the last basis (the engine's setting before)",
+        "off": "cold every time (dual simplex with presolve)",
     }.get(mode, mode)
 
 
@@ -300,7 +384,7 @@ def machine() -> str:
         pass
     load = ""
     try:
-        load = ", load average at the end %.1f" % os.getloadavg()[0]
+        load = f", load average at the end {os.getloadavg()[0]:.1f}"
     except OSError:
         pass
     return f"{cpu}, {os.cpu_count()} cores{mem}{load}; Python {platform.python_version()}"
@@ -320,8 +404,20 @@ def versions() -> str:
 
 def git_state(root: Path) -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return f"{head}{' + uncommitted changes' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return "?"
@@ -341,7 +437,9 @@ def plot(records: list[dict], path: Path) -> bool:
         "assembly + transfer (ours)": lambda r: ratios(r)["asm_transfer_s"],
         "PuLP term-by-term build": lambda r: (r.get("pulp") or {}).get("build_s"),
         "solver floor: stage 1 cold, plain highspy": lambda r: ratios(r)["floor_s"],
-        "whole default policy (ours, total)": lambda r: ratios(r)["total_s"] if r.get("plan_status") in ("optimal", "shortfall") else None,
+        "whole default policy (ours, total)": lambda r: (
+            ratios(r)["total_s"] if r.get("plan_status") in ("optimal", "shortfall") else None
+        ),
     }
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for (label, fn), mark in zip(series.items(), "osD^", strict=True):
@@ -352,9 +450,24 @@ def plot(records: list[dict], path: Path) -> bool:
     over = [r for r in gen if r.get("plan_status") == "time_limit" or r.get("status") == "budget"]
     for r in over:
         ax.axvline(r["nonzeros"], color="grey", ls=":", lw=1)
-        ax.annotate(f"{r['name']}: budget exceeded", (r["nonzeros"], ax.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=8, color="grey")
+        ax.annotate(
+            f"{r['name']}: budget exceeded",
+            (r["nonzeros"], ax.get_ylim()[1]),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=8,
+            color="grey",
+        )
     for r in gen:
-        ax.annotate(r["name"], (r["nonzeros"], ax.get_ylim()[0]), fontsize=8, ha="center", va="bottom", color="dimgrey")
+        ax.annotate(
+            r["name"],
+            (r["nonzeros"], ax.get_ylim()[0]),
+            fontsize=8,
+            ha="center",
+            va="bottom",
+            color="dimgrey",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("non-zeros of the assembled LP")
@@ -368,7 +481,14 @@ def plot(records: list[dict], path: Path) -> bool:
     return True
 
 
-def write(records: list[dict], path: Path, argv: str, budget: float, plot_path: Path | None, notes: list[str] | None = None) -> None:
+def write(
+    records: list[dict],
+    path: Path,
+    argv: str,
+    budget: float,
+    plot_path: Path | None,
+    notes: list[str] | None = None,
+) -> None:
     """Write RESULTS.md (and the plot next to it)."""
     root = Path(__file__).resolve().parent.parent
     has_plot = plot(records, plot_path) if plot_path else False
@@ -402,12 +522,30 @@ def write(records: list[dict], path: Path, argv: str, budget: float, plot_path: 
         lines += ["## Time against size", "", f"![time against size]({plot_path.name})", ""]
     lines += ["## Stages", "", *stage_tables(records)]
     lines += ["## Solver floor", "", *floor_table(records), ""]
-    lines += ["## PuLP reference", "", *pulp_table(records), "",
-              "The PuLP model is built from the rows of the very matrix the planner assembled (the least work PuLP can be given); code written from the scenario's tables would also spend time on look-ups and joins, so the ratios are lower bounds.", ""]
-    lines += ["## Memory", "", *memory_table(records), "",
-              "tracemalloc sees numpy, scipy and Python allocations (not pyarrow's pool, which pandas uses for string columns); the RSS rise covers everything but is coarse (pages, allocator caches).", ""]
-    lines += ["## Variables not created", "", *pruning_table(records), "",
-              "Needs left out: zero needs and needs nothing can reach (no endowment, no process and no route brings the item there). Process columns exist only where a capacity row exists and the process can run (labour available when it needs labour); flow columns only for transportable goods that can be at the link's origin and are used somewhere reachable past its destination.", ""]
+    lines += [
+        "## PuLP reference",
+        "",
+        *pulp_table(records),
+        "",
+        "The PuLP model is built from the rows of the very matrix the planner assembled (the least work PuLP can be given); code written from the scenario's tables would also spend time on look-ups and joins, so the ratios are lower bounds.",
+        "",
+    ]
+    lines += [
+        "## Memory",
+        "",
+        *memory_table(records),
+        "",
+        "tracemalloc sees numpy, scipy and Python allocations (not pyarrow's pool, which pandas uses for string columns); the RSS rise covers everything but is coarse (pages, allocator caches).",
+        "",
+    ]
+    lines += [
+        "## Variables not created",
+        "",
+        *pruning_table(records),
+        "",
+        "Needs left out: zero needs and needs nothing can reach (no endowment, no process and no route brings the item there). Process columns exist only where a capacity row exists and the process can run (labour available when it needs labour); flow columns only for transportable goods that can be at the link's origin and are used somewhere reachable past its destination.",
+        "",
+    ]
     sett = settings_tables(records)
     lines += ["## Solver settings", "", *(notes or []), "", *sett]
     path.write_text("\n".join(lines).rstrip() + "\n")

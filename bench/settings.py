@@ -22,7 +22,12 @@ COLD = [
     ("ipm + crossover, 2 threads", {"solver": "ipm", "run_crossover": "on", "threads": 2}),
     ("ipm, no crossover, 2 threads", {"solver": "ipm", "run_crossover": "off", "threads": 2}),
 ]
-WARM = ["primal", "dual", "off"]
+WARM = [
+    # label, backend options
+    ("primal", {}),  # the default: warm primal (capped), then dual, then cold
+    ("dual", {"warm": "dual", "restart": "dual"}),  # dual simplex from the last basis (as before)
+    ("off", {"warm": "off"}),  # every solve cold
+]
 
 
 def cold_sweep(mps, limit: float, configs=None, log=print) -> list[dict]:
@@ -59,14 +64,16 @@ def cold_sweep(mps, limit: float, configs=None, log=print) -> list[dict]:
     return out
 
 
-def warm_sweep(scenario, form, stages, tolerance, limit: float, modes=None, log=print) -> list[dict]:
+def warm_sweep(
+    scenario, form, stages, tolerance, limit: float, modes=None, log=print
+) -> list[dict]:
     """The whole policy with each re-solve mode of the HiGHS backend (engine only)."""
     from planner.engine import Engine
 
     out = []
-    for mode in modes or WARM:
+    for mode, options in modes or WARM:
         t0 = time.perf_counter()
-        eng = Engine(form, "highs", tolerance, limit, warm=mode)
+        eng = Engine(form, "highs", tolerance, limit, **options)
         res = eng.run(stages)
         secs = time.perf_counter() - t0
         row = {

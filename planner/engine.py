@@ -28,19 +28,15 @@ from planner.formulation import Formulation
 from planner.policy import Stage
 from solvers import Result, Status
 
-# feasibility slack added to every hold (a saturated need's level, a burden ceiling, a
-# held objective where the optimal face cannot be fixed), in the held quantity's own
-# scale. It matches the solver's own feasibility tolerance (1e-7): warm-started solves
-# return points feasible to that tolerance, and a need fixed at a level only 1e-9 below
-# such a point made a later round infeasible (generated 30 x 60, tier 3).
-EPS = 1e-7
+EPS = 1e-9  # feasibility slack added to every hold, in the held quantity's own scale
 # Solvers reached through files (PuLP: CBC, GLPK) read numbers rounded to ~12 digits and
 # apply looser tolerances; holds that tight made CBC call the next stage infeasible.
 EPS_FILE = 1e-7
 DUAL_TOL = 1e-9
+REPAIR = 1e-7  # how far held lower bounds are loosened when holds turn a stage infeasible
 # a reduced cost or dual above this (times the largest objective coefficient) fixes its
 # column or row when a stage's optimum is held by complementary slackness
-FACE_TOL = 1e-9
+FACE_TOL = 1e-7
 
 Progress = Callable[[str, int, float], None]
 
@@ -129,12 +125,34 @@ class Engine:
         res = self.backend.solve(time_limit=limit)
         if res.status == Status.ERROR:
             res = self._rescue(limit, res)
+        if res.status == Status.INFEASIBLE and self.last is not None and self._relax_holds():
+            res = self.backend.solve(time_limit=limit)
         self.solves += 1
         self.iterations += int(res.iterations or 0)
         if res.status != Status.OPTIMAL:
             raise StageFailed(stage, res)
         self.last = res
         return res
+
+    def _relax_holds(self) -> bool:
+        """Loosen the raised lower bounds of earlier holds by REPAIR (relative); up to 3 times.
+
+        Each hold keeps the last solution feasible, but solutions are only feasible to
+        the solver's tolerance, and many needs held at their levels to 1e-9 can add up
+        to a programme that misses feasibility by about that much (seen: a generated
+        30 x 60 scenario, tier 3, infeasible by 4e-10). Re-solved after this.
+        """
+        if getattr(self, "repaired", 0) >= 3:
+            return False
+        base = self.form.lp.col_lower
+        cols = np.flatnonzero(self.col_lower > base)
+        if len(cols) == 0:
+            return False
+        lo = self.col_lower[cols]
+        new = np.maximum(base[cols], lo - REPAIR * np.maximum(1.0, np.abs(lo)))
+        self._set_cols(cols, new, self.col_upper[cols])
+        self.repaired = getattr(self, "repaired", 0) + 1
+        return True
 
     def _rescue(self, limit, failed: Result) -> Result:
         """A solve that ended without a verdict (HiGHS: "Unknown" on badly scaled stage
@@ -187,7 +205,11 @@ class Engine:
             self.backend.add_rows(row, np.array([-np.inf]), np.array([value + slack]))
 
     def _hold_face(self, c: np.ndarray) -> bool:
-        """Fix the optimal face of the last solve (see ``_hold_linear``); False if it cannot."""
+        """Fix the optimal face of the last solve (see ``_hold_linear``); False if it cannot.
+
+        ``c``: the objective just optimised (its scale sets the tolerance). The floor
+        column ``t`` is never fixed (it is parked between stages).
+        """
         res = self.last
         if self.tolerance > 0 or not self.has_duals or res is None:
             return False
@@ -198,6 +220,7 @@ class Engine:
         tol = FACE_TOL * max(1.0, float(np.abs(c).max(initial=0.0)))
         x = res.x[:n]
         cols = np.flatnonzero(np.abs(d[:n]) > tol)
+        cols = cols[cols != self.form.t_col]
         lo, up = self.col_lower[cols], self.col_upper[cols]
         at = np.where(np.abs(x[cols] - lo) <= np.abs(x[cols] - up), lo, up)
         keep = np.isfinite(at) & (lo < up)
@@ -231,7 +254,7 @@ class Engine:
             {
                 "stage": stage.name,
                 "kind": kinds[rsel],
-                "where": f.rows["description"].to_numpy()[rsel],
+                "where": f.describe_rows(rsel),
                 "municipality": f.rows["municipality"].to_numpy()[rsel],
                 "item": f.rows["item"].to_numpy()[rsel],
                 "dual": duals[rsel],
@@ -247,7 +270,7 @@ class Engine:
             {
                 "stage": stage.name,
                 "kind": np.where(forb, "mandate", "capacity"),
-                "where": f.cols["description"].to_numpy()[cs],
+                "where": f.describe_cols(cs),
                 "municipality": f.cols["municipality"].to_numpy()[cs],
                 "item": f.cols["process"].to_numpy()[cs],
                 "dual": cduals,
@@ -393,7 +416,11 @@ class Engine:
             if not blocked.any():  # pragma: no cover - numerical safety net
                 blocked = free.copy()
             fix = np.flatnonzero(blocked)
-            lower = np.maximum(0.0, (t * (1 - self.tolerance) - self.eps * max(1.0, t)) / w[fix])
+            # held at the level, or at the need's own value where the solution (feasible
+            # to the solver's tolerance) has it a hair below the floor: the last point
+            # stays feasible and the warm start with it
+            level = np.minimum(t, w[fix] * r[fix])
+            lower = np.maximum(0.0, (level * (1 - self.tolerance) - self.eps * max(1.0, t)) / w[fix])
             lower = np.minimum(lower, self.col_upper[cols[fix]])
             self._set_cols(cols[fix], lower, self.col_upper[cols[fix]])
             self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))

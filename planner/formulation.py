@@ -67,11 +67,19 @@ class Formulation:
 
     def col_index(self, kind: str) -> np.ndarray:
         """Indices of the columns of one kind."""
-        return np.flatnonzero(self.cols["kind"].to_numpy() == kind)
+        return _kind_index(self.cols["kind"], kind)
 
     def row_index(self, kind: str) -> np.ndarray:
         """Indices of the rows of one kind."""
-        return np.flatnonzero(self.rows["kind"].to_numpy() == kind)
+        return _kind_index(self.rows["kind"], kind)
+
+    def describe_rows(self, idx) -> np.ndarray:
+        """The rows at ``idx`` in the scenario's own words (``rows["description"]`` makes all)."""
+        return self.rows.describe_at(idx) if isinstance(self.rows, LabelFrame) else self.rows["description"].to_numpy()[idx]
+
+    def describe_cols(self, idx) -> np.ndarray:
+        """The columns at ``idx`` in the scenario's own words."""
+        return self.cols.describe_at(idx) if isinstance(self.cols, LabelFrame) else self.cols["description"].to_numpy()[idx]
 
     @property
     def resource_rows(self) -> np.ndarray:
@@ -96,9 +104,67 @@ class Formulation:
 # --------------------------------------------------------------------------- helpers
 
 
+def _kind_index(kinds: pd.Series, kind: str) -> np.ndarray:
+    if isinstance(kinds.dtype, pd.CategoricalDtype):
+        cats = kinds.cat.categories
+        if kind not in cats:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(kinds.cat.codes.to_numpy() == cats.get_loc(kind))
+    return np.flatnonzero(kinds.to_numpy() == kind)
+
+
 def _codes(values: pd.Series | np.ndarray, index: pd.Index) -> np.ndarray:
     """Integer position of each value in ``index`` (-1 where absent)."""
     return index.get_indexer(pd.Index(values))
+
+
+COL_KINDS = pd.Index(["x", "f", "r", "t"], dtype=object)
+ROW_KINDS = pd.Index(["balance", "labour", "link", "limit", "mandate"], dtype=object)
+
+
+def _categories(values) -> pd.Index:
+    """Category labels: ``values`` (distinct, non-empty strings) followed by ``""``."""
+    return pd.Index(np.append(np.asarray(values, dtype=object), ""), dtype=object)
+
+
+def _cat(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """A categorical column from integer codes into ``categories`` (no string per row)."""
+    k = len(categories)
+    dtype = np.int8 if k < 127 else np.int16 if k < 32_767 else np.int32
+    return pd.Categorical.from_codes(np.asarray(codes).astype(dtype), dtype=pd.CategoricalDtype(categories))
+
+
+class LabelFrame(pd.DataFrame):
+    """A label table whose ``description`` column is made on first use.
+
+    Descriptions ("balance grain of ashford", "flow grain a -> b") are one string per
+    row or column: at a million columns they would cost more time and memory than the
+    whole programme, and only binding rows and conflicts ever show them. Reading
+    ``frame["description"]`` makes them all (once); ``describe(idx)`` makes a few.
+    Frames derived from this one are plain DataFrames.
+    """
+
+    _metadata = ["_describe"]
+
+    def __init__(self, data=None, *args, describe=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self._describe = describe
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def __getitem__(self, key):
+        if isinstance(key, str) and key == "description" and key not in self.columns and self._describe:
+            self[key] = self.describe_at(None)
+        return super().__getitem__(key)
+
+    def describe_at(self, idx) -> np.ndarray:
+        """Descriptions of the rows at positions ``idx`` (all when None), as an object array."""
+        if "description" in self.columns:
+            d = super().__getitem__("description").to_numpy()
+            return d if idx is None else d[idx]
+        return self._describe(self, idx)
 
 
 def directed_arcs(scenario: Scenario) -> pd.DataFrame:
@@ -141,14 +207,37 @@ def ancestors(scenario: Scenario) -> pd.DataFrame:
 
 
 def scope_matrix(scenario: Scenario, scopes: pd.Series) -> sp.csr_array:
-    """0/1 matrix (len(scopes) x municipalities): municipality m lies in scope s."""
+    """0/1 matrix (len(scopes) x municipalities): municipality m lies in scope s.
+
+    The same membership as :func:`ancestors`, on integer codes: one pass per level
+    of the confederation tree.
+    """
     muni = pd.Index(scenario.municipalities["id"])
-    want = pd.DataFrame({"scope": np.asarray(scopes, dtype=object), "k": np.arange(len(scopes))})
-    hit = want.merge(ancestors(scenario), on="scope")
-    return sp.csr_array(
-        (np.ones(len(hit)), (hit["k"].to_numpy(), muni.get_indexer(hit["municipality"]))),
-        shape=(len(scopes), len(muni)),
-    )
+    conf = scenario.confederations
+    cids = pd.Index(conf["id"])
+    par = cids.get_indexer(conf["parent"])  # -1 at the root
+    nM, nC = len(muni), len(cids)
+    m = np.arange(nM)
+    lvl = cids.get_indexer(scenario.municipalities["confederation"])
+    r, c = [m], [m]  # scope codes: municipalities 0..nM-1, confederations nM..
+    for _ in range(nC + 1):
+        alive = lvl >= 0
+        if not alive.any():
+            break
+        r.append(nM + lvl[alive])
+        c.append(m[alive])
+        lvl = np.where(alive, par[np.maximum(lvl, 0)], -1)
+    r, c = np.concatenate(r), np.concatenate(c)
+    member = sp.csr_array((np.ones(len(r)), (r, c)), shape=(nM + nC, nM))
+    s = np.asarray(scopes, dtype=object)
+    k = np.arange(len(s))
+    as_m, as_c = muni.get_indexer(s), cids.get_indexer(s)
+    pr = np.concatenate([k[as_m >= 0], k[as_c >= 0]])
+    pc = np.concatenate([as_m[as_m >= 0], nM + as_c[as_c >= 0]])
+    pick = sp.csr_array((np.ones(len(pr)), (pr, pc)), shape=(len(s), nM + nC))
+    S = sp.csr_array(pick @ member)
+    S.data = np.minimum(S.data, 1.0)
+    return S
 
 
 def _reachability(n: int, origin: np.ndarray, dest: np.ndarray) -> sp.csr_array:
@@ -191,8 +280,8 @@ def build(scenario: Scenario) -> Formulation:
     x_ub = np.where(np.isnan(x_ub), INF, x_ub)
     mand = scenario.mandates
     forb = mand[mand["kind"] == "forbid_process"]
-    forb_key = set(zip(_codes(forb["municipality"], M_ids), _codes(forb["target"], P_ids), strict=True))
-    x_forbidden = np.fromiter(((m, p) in forb_key for m, p in zip(xm, xp, strict=True)), bool, len(xm))
+    forb_key = _codes(forb["municipality"], M_ids).astype(np.int64) * len(P_ids) + _codes(forb["target"], P_ids)
+    x_forbidden = np.isin(xm.astype(np.int64) * len(P_ids) + xp, forb_key)
     x_ub = np.where(x_forbidden, 0.0, x_ub)
     nx = len(xm)
 
@@ -231,30 +320,49 @@ def build(scenario: Scenario) -> Formulation:
     en_m = _codes(endw["municipality"], M_ids)
     en_i = _codes(endw["item"], I_ids)
     en_q = endw["quantity"].to_numpy(float)
-    src = sp.csr_array(
-        (
-            np.ones(int((en_q > 0).sum()) + int((e_q > 0).sum())),
-            (
-                np.concatenate([en_i[en_q > 0], e_i[e_q > 0]]),
-                np.concatenate([en_m[en_q > 0], e_m[e_q > 0]]),
-            ),
-        ),
-        shape=(nI, nM),
-    )
-    src = (src > 0).astype(float)
-    use = sp.csr_array(
-        (
-            np.ones(len(need_q) + int((e_q < 0).sum())),
-            (np.concatenate([nd_i, e_i[e_q < 0]]), np.concatenate([nd_m, e_m[e_q < 0]])),
-        ),
-        shape=(nI, nM),
-    )
-    use = (use > 0).astype(float)
     Rf = R.astype(float)
-    have = (src @ Rf).toarray() > 0  # item can be at municipality (by transport if transportable)
-    have_local = src.toarray() > 0
-    have = np.where(transportable[:, None], have, have_local)
-    forward = (use @ Rf.T).toarray() > 0  # from municipality, some user of the item is reachable
+    wanted = need_q > 0
+
+    def availability(e_m, e_i, e_q):
+        src = sp.csr_array(
+            (
+                np.ones(int((en_q > 0).sum()) + int((e_q > 0).sum())),
+                (
+                    np.concatenate([en_i[en_q > 0], e_i[e_q > 0]]),
+                    np.concatenate([en_m[en_q > 0], e_m[e_q > 0]]),
+                ),
+            ),
+            shape=(nI, nM),
+        )
+        src = (src > 0).astype(float)
+        use = sp.csr_array(
+            (
+                np.ones(int(wanted.sum()) + int((e_q < 0).sum())),
+                (np.concatenate([nd_i[wanted], e_i[e_q < 0]]), np.concatenate([nd_m[wanted], e_m[e_q < 0]])),
+            ),
+            shape=(nI, nM),
+        )
+        use = (use > 0).astype(float)
+        have = (src @ Rf).toarray() > 0  # item can be at municipality (by transport if transportable)
+        have = np.where(transportable[:, None], have, src.toarray() > 0)
+        forward = (use @ Rf.T).toarray() > 0  # from municipality, some user of the item is reachable
+        return have, forward
+
+    # processes that can never run where they are (an input that cannot be had there)
+    # get no column; their outputs then count as sources no more, so repeat until stable
+    for _ in range(len(P_ids) + 1):
+        have, forward = availability(e_m, e_i, e_q)
+        short = (e_q < 0) & ~is_emission[e_i] & ~have[e_i, e_m]
+        if not short.any():
+            break
+        keepx = np.ones(nx, bool)
+        keepx[e_col[short]] = False
+        xm, xp, x_ub, x_forbidden = xm[keepx], xp[keepx], x_ub[keepx], x_forbidden[keepx]
+        nx = len(xm)
+        per_x = stop[xp] - start[xp]
+        e_col = np.repeat(np.arange(nx), per_x)
+        e_io = _ranges(start[xp], per_x)
+        e_m, e_i, e_q = xm[e_col], io_i[e_io], io_q[e_io]
 
     reachable = have[nd_i, nd_m] & (need_q > 0)
     needs["col"] = -1
@@ -296,6 +404,7 @@ def build(scenario: Scenario) -> Formulation:
     row_of = np.searchsorted(takes, key)
     inrow = (row_of < len(takes)) & (takes[np.minimum(row_of, len(takes) - 1)] == key) if len(takes) else np.zeros(len(key), bool)
     A_bal = sp.csr_array((bv[inrow], (row_of[inrow], bc[inrow])), shape=(len(takes), n))
+    del bm, bi, bc, bv, key, row_of, inrow  # the largest temporaries: free them before the rest
     bal_m, bal_i = takes // nI, takes % nI
     endow = np.zeros(len(takes))
     if len(en_q):
@@ -380,6 +489,7 @@ def build(scenario: Scenario) -> Formulation:
     man_hi = np.concatenate([mval[me], np.full(len(ms), INF), mval[ml] * L[mm[ml]]])
 
     A = sp.vstack([A_bal, A_lab, A_link, A_lim, A_man], format="csr")
+    del A_bal, A_link, A_lim, A_man
     A.sum_duplicates()
     row_lower = np.concatenate([bal_lo, lab_lo, link_lo, lim_lo, man_lo])
     row_upper = np.concatenate([bal_hi, lab_hi, link_hi, lim_hi, man_hi])
@@ -387,59 +497,64 @@ def build(scenario: Scenario) -> Formulation:
     col_lower = np.zeros(n)
     col_upper = np.concatenate([x_ub, np.full(nf, INF), np.ones(nr), [INF]])
 
-    # ---- labels
+    # ---- labels: categorical columns (codes into the id arrays, "" for none), so no
+    # string is made per column; descriptions are made on demand (LabelFrame)
     Mi, Ii, Pi = M_ids.to_numpy(), I_ids.to_numpy(), P_ids.to_numpy()
-    empty = lambda k: np.full(k, "", dtype=object)  # noqa: E731
-    cols = pd.DataFrame(
+    cM, cI, cP = _categories(Mi), _categories(Ii), _categories(Pi)
+    eM, eI, eP = nM, nI, len(Pi)  # the code of ""
+    full = lambda k, v: np.full(k, v, dtype=np.int64)  # noqa: E731
+    nrow_bal, nrow_lab, nrow_link, nrow_lim, nrow_man = len(takes), len(lab_used), len(capped), len(lim), len(mand_rows)
+    cols = LabelFrame(
         {
-            "kind": np.concatenate([np.full(nx, "x"), np.full(nf, "f"), np.full(nr, "r"), ["t"]]),
-            "municipality": np.concatenate([Mi[xm], Mi[a_o[f_arc]], Mi[nd_m[r_need]], [""]]),
-            "process": np.concatenate([Pi[xp], empty(nf), empty(nr), [""]]),
-            "item": np.concatenate([empty(nx), Ii[f_item], Ii[nd_i[r_need]], [""]]),
-            "dest": np.concatenate([empty(nx), Mi[a_d[f_arc]], empty(nr), [""]]),
-            "arc": np.concatenate([np.full(nx, -1), f_arc, np.full(nr, -1), [-1]]),
-            "need": np.concatenate([np.full(nx + nf, -1), r_need, [-1]]),
+            "kind": _cat(np.repeat(np.arange(4), [nx, nf, nr, 1]), COL_KINDS),
+            "municipality": _cat(np.concatenate([xm, a_o[f_arc], nd_m[r_need], [eM]]), cM),
+            "process": _cat(np.concatenate([xp, full(nf + nr + 1, eP)]), cP),
+            "item": _cat(np.concatenate([full(nx, eI), f_item, nd_i[r_need], [eI]]), cI),
+            "dest": _cat(np.concatenate([full(nx, eM), a_d[f_arc], full(nr + 1, eM)]), cM),
+            "arc": np.concatenate([np.full(nx, -1), f_arc, np.full(nr + 1, -1)]).astype(np.int32),
+            "need": np.concatenate([np.full(nx + nf, -1), r_need, [-1]]).astype(np.int32),
             "forbidden": np.concatenate([x_forbidden, np.zeros(nf + nr + 1, bool)]),
-        }
+            "tier": np.concatenate([np.full(nx + nf, -1), needs["tier"].to_numpy()[r_need], [-1]]).astype(np.int8),
+        },
+        describe=describe_cols,
     )
-    cols["tier"] = -1
-    cols.loc[r0 : r0 + nr - 1, "tier"] = needs["tier"].to_numpy()[r_need]
     links_arr = arcs["link"].to_numpy()
-    rows = pd.DataFrame(
+    mcode = lambda c: np.where(c < 0, eM, c)  # noqa: E731
+    icode = lambda c: np.where(c < 0, eI, c)  # noqa: E731
+    scopes = _categories(pd.unique(np.asarray(lim["scope"].to_numpy(), dtype=object)))
+    mkinds = _categories(pd.unique(np.asarray(mk, dtype=object)))
+    rows = LabelFrame(
         {
-            "kind": np.concatenate(
-                [
-                    np.full(len(takes), "balance"),
-                    np.full(len(lab_used), "labour"),
-                    np.full(len(capped), "link"),
-                    np.full(len(lim), "limit"),
-                    np.full(len(mand_rows), "mandate"),
-                ]
+            "kind": _cat(np.repeat(np.arange(5), [nrow_bal, nrow_lab, nrow_link, nrow_lim, nrow_man]), ROW_KINDS),
+            "municipality": _cat(
+                np.concatenate([bal_m, lab_used, a_o[capped], full(nrow_lim, eM), mcode(mm[mand_rows])]), cM
             ),
-            "municipality": np.concatenate(
-                [Mi[bal_m], Mi[lab_used], Mi[a_o[capped]], empty(len(lim)), Mi[mm[mand_rows]]]
+            "item": _cat(
+                np.concatenate(
+                    [bal_i, full(nrow_lab + nrow_link, eI), icode(lim_i), icode(_codes(mand["target"].to_numpy()[mand_rows], I_ids))]
+                ),
+                cI,
             ),
-            "item": np.concatenate(
-                [Ii[bal_i], empty(len(lab_used)), empty(len(capped)), Ii[lim_i], mand["target"].to_numpy()[mand_rows]]
+            "dest": _cat(np.concatenate([full(nrow_bal + nrow_lab, eM), a_d[capped], full(nrow_lim + nrow_man, eM)]), cM),
+            "scope": _cat(
+                np.concatenate(
+                    [full(nrow_bal + nrow_lab + nrow_link, len(scopes) - 1), _codes(lim["scope"], scopes[:-1]), full(nrow_man, len(scopes) - 1)]
+                ),
+                scopes,
             ),
-            "dest": np.concatenate(
-                [empty(len(takes)), empty(len(lab_used)), Mi[a_d[capped]], empty(len(lim)), empty(len(mand_rows))]
-            ),
-            "scope": np.concatenate(
-                [empty(len(takes)), empty(len(lab_used)), empty(len(capped)), lim["scope"].to_numpy(), empty(len(mand_rows))]
-            ),
-            "mandate": np.concatenate(
-                [empty(len(takes)), empty(len(lab_used)), empty(len(capped)), empty(len(lim)), mk[mand_rows]]
+            "mandate": _cat(
+                np.concatenate([full(nrow_bal + nrow_lab + nrow_link + nrow_lim, len(mkinds) - 1), _codes(pd.Series(mk[mand_rows]), mkinds[:-1])]),
+                mkinds,
             ),
             "source_row": np.concatenate(
-                [np.full(len(takes), -1), np.full(len(lab_used), -1), links_arr[capped], np.arange(len(lim)), mand_rows]
+                [np.full(nrow_bal + nrow_lab, -1), links_arr[capped], np.arange(nrow_lim), mand_rows]
             ),
-        }
+            "is_resource": np.concatenate(
+                [kind[bal_i] == "resource", np.zeros(nrow_lab + nrow_link + nrow_lim + nrow_man, bool)]
+            ),
+        },
+        describe=describe_rows,
     )
-    rows["is_resource"] = False
-    rows.loc[: len(takes) - 1, "is_resource"] = kind[bal_i] == "resource"
-    rows["description"] = describe_rows(rows)
-    cols["description"] = describe_cols(cols)
     lp = LinearProgram(
         c=np.zeros(n),
         A=A,
@@ -492,37 +607,47 @@ def _select_rows(keys_rows, keys_entries, cols, vals, n) -> sp.csr_array:
     return sp.csr_array((vals_out, (rows_out, cols_out)), shape=(k, n))
 
 
-def describe_rows(rows: pd.DataFrame) -> pd.Series:
-    """Each row in the scenario's own words, e.g. ``mandate max_export grain of ashford``."""
-    k, m, i = rows["kind"], rows["municipality"], rows["item"]
-    out = pd.Series("", index=rows.index, dtype=object)
+def _at(frame: pd.DataFrame, col: str, idx) -> np.ndarray:
+    v = pd.DataFrame.__getitem__(frame, col).to_numpy()
+    return v if idx is None else v[idx]
+
+
+def describe_rows(rows: pd.DataFrame, idx=None) -> np.ndarray:
+    """Rows in the scenario's own words, e.g. ``mandate max_export grain of ashford``.
+
+    ``idx``: positions to describe (all when None). Returns an object array.
+    """
+    k, m, i = _at(rows, "kind", idx), _at(rows, "municipality", idx), _at(rows, "item", idx)
+    out = np.full(len(k), "", dtype=object)
     sel = k == "balance"
     out[sel] = "balance " + i[sel] + " of " + m[sel]
     sel = k == "labour"
     out[sel] = "labour of " + m[sel]
     sel = k == "link"
-    out[sel] = "link " + m[sel] + " -> " + rows["dest"][sel]
+    out[sel] = "link " + m[sel] + " -> " + _at(rows, "dest", idx)[sel]
     sel = k == "limit"
-    out[sel] = "limit " + i[sel] + " in " + rows["scope"][sel]
+    out[sel] = "limit " + i[sel] + " in " + _at(rows, "scope", idx)[sel]
     sel = k == "mandate"
-    tgt = i[sel].where(i[sel] == "", " " + i[sel])
-    out[sel] = "mandate " + rows["mandate"][sel] + tgt + " of " + m[sel]
+    tgt = np.where(i[sel] == "", "", " " + i[sel])
+    out[sel] = "mandate " + _at(rows, "mandate", idx)[sel] + tgt + " of " + m[sel]
     return out
 
 
-def describe_cols(cols: pd.DataFrame) -> pd.Series:
-    """Each column's bound in the scenario's own words (capacity, forbidden process, need)."""
-    k = cols["kind"]
-    out = pd.Series("", index=cols.index, dtype=object)
-    sel = (k == "x") & ~cols["forbidden"]
-    out[sel] = "capacity " + cols["process"][sel] + " of " + cols["municipality"][sel]
-    sel = (k == "x") & cols["forbidden"]
-    out[sel] = "mandate forbid_process " + cols["process"][sel] + " of " + cols["municipality"][sel]
+def describe_cols(cols: pd.DataFrame, idx=None) -> np.ndarray:
+    """Columns' bounds in the scenario's own words (capacity, forbidden process, need)."""
+    k = _at(cols, "kind", idx)
+    m, forb = _at(cols, "municipality", idx), _at(cols, "forbidden", idx)
+    out = np.full(len(k), "", dtype=object)
+    proc = _at(cols, "process", idx)
+    sel = (k == "x") & ~forb
+    out[sel] = "capacity " + proc[sel] + " of " + m[sel]
+    sel = (k == "x") & forb
+    out[sel] = "mandate forbid_process " + proc[sel] + " of " + m[sel]
+    item = _at(cols, "item", idx)
     sel = k == "f"
-    out[sel] = "flow " + cols["item"][sel] + " " + cols["municipality"][sel] + " -> " + cols["dest"][sel]
+    out[sel] = "flow " + item[sel] + " " + m[sel] + " -> " + _at(cols, "dest", idx)[sel]
     sel = k == "r"
-    out[sel] = (
-        "need " + cols["item"][sel] + " tier " + cols["tier"][sel].astype(str) + " of " + cols["municipality"][sel]
-    )
+    tier = _at(cols, "tier", idx)[sel].astype(str).astype(object)
+    out[sel] = "need " + item[sel] + " tier " + tier + " of " + m[sel]
     out[k == "t"] = "floor"
     return out

@@ -30,7 +30,11 @@ _VERDICT = frozenset(
 # planning models a warm primal simplex has called feasible stages infeasible
 _FINAL = frozenset({"kOptimal", "kModelEmpty", "kTimeLimit", "kInterrupt"})
 _DUAL, _PRIMAL = 1, 4  # HiGHS simplex_strategy: serial dual simplex, primal simplex
-WARM = ("primal", "dual", "off")
+_NO_LIMIT = 2_147_483_647
+WARM = ("primal", "dual", "off")  # re-solve after bound and row edits
+RESTART = ("primal", "dual", "cold")  # re-solve after a new objective
+RESTART_DEFAULT = "primal"
+WARM_MIN_ITERATIONS = 1000
 _IIS_IRREDUCIBLE = 4  # highspy.IisStrategy.kIisStrategyIrreducible
 # IisBoundStatus lower, upper, boxed; free, null and dropped bounds are not part of the IIS
 _IIS_BOUNDS = (2, 3, 4)
@@ -103,7 +107,7 @@ class HighsBackend(Backend):
     features = frozenset(
         {"edit", "warm_start", "iis", "duals", "time_limit", "write_mps", "write_lp"}
     )
-    option_names = COMMON_OPTIONS | {"warm"}
+    option_names = COMMON_OPTIONS | {"warm", "restart"}
 
     @classmethod
     def _probe(cls) -> bool:
@@ -126,12 +130,21 @@ class HighsBackend(Backend):
         # below the optimum a cold solve finds (tests/test_conformance.py); 1e-9
         # closes the gap.
         self._h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+        # plans must meet every constraint to 1e-6 relative (SPEC section 5); with the
+        # default 1e-7 on HiGHS's scaled rows a proportional plan of a generated 20-town
+        # scenario missed a balance by 1.9e-5 units (tests/test_robustness.py)
+        self._h.setOptionValue("primal_feasibility_tolerance", 1e-9)
         self.warm = options.get("warm") or "primal"
         if self.warm not in WARM:
             raise ValueError(f"warm must be one of {WARM}, not {self.warm!r}")
+        self.restart = options.get("restart") or RESTART_DEFAULT
+        if self.restart not in RESTART:
+            raise ValueError(f"restart must be one of {RESTART}, not {self.restart!r}")
         self._h.setOptionValue("run_crossover", "on")  # so ipm also gives a basis and duals
         self._set = {}  # options as last set, so each is passed to HiGHS only when it changes
         self._basis = False
+        self._new_objective = False
+        self._cold_iterations = 0
 
     @staticmethod
     def _sense(sense: str):
@@ -163,6 +176,7 @@ class HighsBackend(Backend):
         )
 
     def _set_objective(self, c, sense, offset) -> None:
+        self._new_objective = True
         _check(self._h.changeColsCost(c.size, _i32(np.arange(c.size)), c), "changeColsCost")
         _check(self._h.changeObjectiveSense(self._sense(sense)), "changeObjectiveSense")
         _check(self._h.changeObjectiveOffset(offset), "changeObjectiveOffset")
@@ -181,8 +195,13 @@ class HighsBackend(Backend):
     def _run(self, time_limit: float | None, method: str):
         """One solve: warm (from the basis the last solve left) when there is one, else cold.
 
-        A warm solve that ends without a verdict is continued by the dual simplex; one
-        that ends infeasible or unbounded, or fails again, is repeated cold, which decides.
+        After bound and row edits alone the warm solve is a primal simplex (``warm``),
+        after a new objective it follows ``restart``. A warm primal solve gets an
+        iteration cap (a fifth of the most iterations a cold solve took, at least
+        WARM_MIN_ITERATIONS: a primal iteration costs several dual ones, and a stalled
+        primal simplex on a degenerate start would otherwise run for minutes); the dual
+        simplex carries on from where it stopped. A warm solve that ends without a
+        verdict, or infeasible or unbounded, is repeated cold, which decides.
         """
         import time
 
@@ -190,29 +209,41 @@ class HighsBackend(Backend):
         deadline = None if time_limit is None else time.perf_counter() + time_limit
         # HiGHS keeps its basis through in-place edits (they reset its info, so the
         # flag is ours: set when a solve leaves a valid basis, cleared by load)
+        mode = self.warm
+        if self._new_objective and self.warm != "off":
+            mode = {"primal": "primal", "dual": "dual", "cold": "off"}[self.restart]
+        self._new_objective = False
         steps = []
-        if self.warm != "off" and self._basis:
-            steps.append(_PRIMAL if self.warm == "primal" else _DUAL)
-            if self.warm == "primal":
-                steps.append(_DUAL)
+        if mode != "off" and self._basis:
+            steps.append(_PRIMAL if mode == "primal" else _DUAL)
+            if mode == "primal":
+                steps.append(_DUAL)  # carries on from where a capped primal stopped
         steps.append(None)  # cold
+        self._spent = 0  # iterations of attempts before the last one
         for k, strategy in enumerate(steps):
             left = np.inf if deadline is None else max(deadline - time.perf_counter(), 1e-3)
             self._option("time_limit", left)
             if strategy is None:
-                if k or self.warm == "off":
+                if k or mode == "off":
                     h.clearSolver()
                 self._option("solver", "simplex" if method == "choose" else method)
                 self._option("simplex_strategy", _DUAL)
+                self._option("simplex_iteration_limit", _NO_LIMIT)
             else:
                 self._option("solver", "simplex")
                 self._option("simplex_strategy", strategy)
+                cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
+                self._option("simplex_iteration_limit", cap if strategy == _PRIMAL else _NO_LIMIT)
             status = self._run_once()
-            self._basis = h.getInfo().basis_validity == 1
+            info = h.getInfo()
+            self._basis = info.basis_validity == 1
+            if strategy is None:
+                self._cold_iterations = max(self._cold_iterations, int(info.simplex_iteration_count))
             if status.name in _FINAL or (strategy is None and status.name in _VERDICT):
                 break
-            if status.name in _CONFIRM and strategy is not None:
-                steps[k + 1 : -1] = []  # straight to the cold confirmation
+            if status.name in _CONFIRM:
+                steps[k + 1 : -1] = []  # an infeasible verdict is confirmed cold at once
+            self._spent += max(0, int(info.simplex_iteration_count))
         return status
 
     def _run_once(self):
@@ -268,7 +299,7 @@ class HighsBackend(Backend):
             info.crossover_iteration_count,
         )
         extra = {
-            "iterations": int(sum(max(0, k) for k in counts)),
+            "iterations": int(sum(max(0, k) for k in counts)) + getattr(self, "_spent", 0),
             "message": h.modelStatusToString(ms),
         }
         m, n = self._shape()

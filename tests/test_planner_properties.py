@@ -118,7 +118,9 @@ def _leximin_violations(s, plan, tier):
     mine = np.flatnonzero(tiers == tier)
     for j in mine:
         lo_j = lo.copy()
-        held = mine[star[mine] <= star[j] + 1e-12]
+        # "lower or equal" up to the engine's hold slack (ratios equal in exact arithmetic
+        # may differ by ~1e-9 in the plan)
+        held = mine[star[mine] <= star[j] + 1e-7]
         held = held[held != j]
         lo_j[r[held]] = np.maximum(0, star[held] - 1e-9)
         c = np.zeros(form.n)

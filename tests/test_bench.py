@@ -1,0 +1,152 @@
+"""The benchmark code works (on a tiny size); it never asserts anything about speed."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from bench import measure, report
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory):
+    work = tmp_path_factory.mktemp("bench")
+    return measure.measure(
+        "4x5",
+        budget=120,
+        workdir=work,
+        out=work / "rec.json",
+        settings=True,
+        warm_settings=True,
+        settings_limit=30,
+        log=lambda msg: None,
+    )
+
+
+def test_record_has_every_measurement(record):
+    for key in (
+        "variables",
+        "rows",
+        "nonzeros",
+        "assembly_s",
+        "assembly_peak_bytes",
+        "assembly_kept_bytes",
+        "transfer_s",
+        "stages",
+        "policy_s",
+        "planner_s",
+        "lp_solves",
+        "iterations",
+        "check",
+        "floor",
+        "pulp",
+        "pruning",
+        "settings_cold",
+        "settings_warm",
+    ):
+        assert key in record, key
+    assert record["status"] == "done"
+    assert record["plan_status"] in ("optimal", "shortfall")
+    assert record["check"] == "pass"
+    assert record["floor"]["status"] == "Optimal"
+    # the floor solves the very LP of our first solve: the same optimum
+    assert record["floor"]["objective"] == pytest.approx(record["first_value"], rel=1e-6, abs=1e-9)
+    assert record["pulp"]["build_s"] > 0 and record["pulp"]["build_affine_s"] > 0
+    assert record["pulp"]["solve_objective"] == pytest.approx(
+        record["first_value"], rel=1e-6, abs=1e-9
+    )
+    names = [s["name"] for s in record["stages"]]
+    assert names[:3] == ["needs:tier1", "needs:tier2", "needs:tier3"]
+    for s in record["stages"]:
+        assert {"solves", "levels", "seconds", "iterations"} <= set(s)
+
+
+def test_results_markdown_has_every_column(record, tmp_path):
+    out = tmp_path / "RESULTS.md"
+    report.write(
+        [record], out, "python -m bench --sizes 4x5", 120, tmp_path / "scaling.png", ["notes"]
+    )
+    text = out.read_text()
+    for header in (
+        "variables",
+        "rows",
+        "non-zeros",
+        "assembly s",
+        "transfer s",
+        "µs/nnz",
+        "peak B/nnz",
+        "LP solves",
+        "iterations",
+        "policy s",
+        "total s",
+        "floor s",
+        "total / floor",
+        "(asm+transfer) / solve",
+        "PuLP build s",
+        "PuLP / ours",
+        "check",
+    ):
+        assert f"| {header}" in text or f" {header} |" in text, header
+    for section in (
+        "## Targets",
+        "## Stages",
+        "## Solver floor",
+        "## PuLP reference",
+        "## Memory",
+        "## Solver settings",
+    ):
+        assert section in text, section
+    assert "4x5" in text
+    assert (tmp_path / "scaling.png").exists()
+
+
+def test_command_line_writes_results(tmp_path):
+    """`python -m bench` end to end on a tiny size, in its child processes."""
+    import subprocess
+
+    out = tmp_path / "RESULTS.md"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--sizes",
+            "3x4",
+            "--examples",
+            "none",
+            "--budget",
+            "60",
+            "--settings",
+            "none",
+            "--out",
+            str(out),
+            "--workdir",
+            str(tmp_path / "w"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    records = json.loads((tmp_path / "results.json").read_text())
+    assert [r["name"] for r in records] == ["3x4"]
+    assert records[0]["status"] == "done"
+    assert "| 3x4 (3×4)" in out.read_text()
+
+
+def test_budget_exceeded_is_reported(tmp_path):
+    """A scenario that overruns its budget is reported as such, not left out."""
+    rec = {
+        "name": "XL",
+        "kind": "generated",
+        "municipalities": 400,
+        "goods": 800,
+        "status": "budget",
+        "phase": "policy",
+        "nonzeros": 10,
+    }
+    out = tmp_path / "RESULTS.md"
+    report.write([rec], out, "python -m bench", 1, None)
+    assert "budget exceeded" in out.read_text()
