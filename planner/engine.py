@@ -319,6 +319,14 @@ class Engine:
 
     def _run_stage(self, stage: Stage):
         f = self.form
+        if hasattr(self.backend, "after_cap"):
+            # HiGHS: a warm primal solve that runs out of iterations goes on with the
+            # dual simplex in max-min rounds (their cold solves degenerate badly), and
+            # is solved afresh after a new linear objective (a cold dual simplex took
+            # min_labour of a 25k-column plan in 1.9 s where the continued warm solve
+            # took 17 s); see bench/RESULTS.md
+            linear = stage.kind in ("min_labour", "min_transport", "utilitarian", "full")
+            self.backend.after_cap = "cold" if linear else "dual"
         if stage.kind in ("leximin", "equal_per_capita"):
             return self._maxmin_needs(stage)
         if stage.kind == "utilitarian":

@@ -145,6 +145,9 @@ class HighsBackend(Backend):
         self._basis = False
         self._new_objective = False
         self._cold_iterations = 0
+        # where a capped warm primal solve goes on: "dual" (the dual simplex from its
+        # basis) or "cold"; the planner's engine sets it per stage (see there)
+        self.after_cap = "dual"
 
     @staticmethod
     def _sense(sense: str):
@@ -216,13 +219,15 @@ class HighsBackend(Backend):
         steps = []
         if mode != "off" and self._basis:
             steps.append(_PRIMAL if mode == "primal" else _DUAL)
-            if mode == "primal":
+            if mode == "primal" and self.after_cap == "dual":
                 steps.append(_DUAL)  # carries on from where a capped primal stopped
         steps.append(None)  # cold
         self._spent = 0  # iterations of attempts before the last one
         for k, strategy in enumerate(steps):
             left = np.inf if deadline is None else max(deadline - time.perf_counter(), 1e-3)
-            self._option("time_limit", left)
+            # HiGHS compares time_limit with its run clock, which adds up every run of
+            # this instance: the limit of this run is what the clock reads now + left
+            self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
             if strategy is None:
                 if k or mode == "off":
                     h.clearSolver()

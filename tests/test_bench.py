@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -128,6 +129,7 @@ def test_command_line_writes_results(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     records = json.loads((tmp_path / "results.json").read_text())
