@@ -72,6 +72,12 @@ def parse(argv=None):
         help="also solve the PuLP model up to this many non-zeros",
     )
     p.add_argument(
+        "--stage-floor-nnz",
+        type=int,
+        default=200_000,
+        help="up to this many non-zeros, also solve every stage's first LP cold (0: never)",
+    )
+    p.add_argument(
         "--workdir", default=None, help="directory for the MPS files (default: a temporary one)"
     )
     p.add_argument(
@@ -113,6 +119,7 @@ def run_child(args) -> int:
         Path(args.record) if args.record else None,
         seed=args.seed,
         pulp_solve_nnz=args.pulp_solve_nnz,
+        stage_floor_nnz=args.stage_floor_nnz,
         references=not args.no_references,
         settings=args.child in settings,
         warm_settings=args.child in _list(args.warm_settings),
@@ -148,6 +155,8 @@ def run_one(name: str, args, workdir: Path, log) -> dict:
         str(args.settings_limit),
         "--pulp-solve-nnz",
         str(args.pulp_solve_nnz),
+        "--stage-floor-nnz",
+        str(args.stage_floor_nnz),
     ]
     if args.no_references:
         cmd.append("--no-references")
@@ -203,6 +212,7 @@ def main(argv=None) -> int:
     plot_path = Path(args.plot) if args.plot else out.with_name("scaling.png")
     json_path = Path(args.json) if args.json else out.with_name("results.json")
     if args.render_only:
+        out.parent.mkdir(parents=True, exist_ok=True)
         records = json.loads(json_path.read_text())
         argv_text = records[0].get("argv", "python -m bench") if records else "python -m bench"
         budget = records[0].get("budget", args.budget) if records else args.budget

@@ -161,6 +161,7 @@ def measure(
     settings: bool = False,
     warm_settings: bool = False,
     settings_limit: float = 120.0,
+    stage_floor_nnz: int = 200_000,
     log=_log,
 ) -> dict:
     """Measure one scenario within ``budget`` seconds for the planner's own work.
@@ -251,7 +252,14 @@ def measure(
     stages = stages_for(rule, policy.stages)
     mps = workdir / f"{_safe(name)}-stage1.mps"
     left = budget - (time.perf_counter() - start)
-    run = run_policy(scenario, form, stages, rule, policy.tolerance, max(left, 1.0), mps, log, name)
+    stage_dir = None
+    if stage_floor_nnz and nnz <= stage_floor_nnz and references:
+        stage_dir = workdir / f"{_safe(name)}-stages"
+        stage_dir.mkdir(parents=True, exist_ok=True)
+    run = run_policy(
+        scenario, form, stages, rule, policy.tolerance, max(left, 1.0), mps, log, name, stage_dir
+    )
+    stage_mps = run.pop("stage_mps", {})
     rec.save(**run, phase="check")
 
     # ---- the plan check
@@ -279,6 +287,9 @@ def measure(
         log(
             f"[{name}] solver floor (plain highspy, cold, defaults): {fl['status']} {fl['seconds']:.3f}s"
         )
+        if stage_mps:
+            rec.save(phase="stage floors")
+            rec.save(stage_floors=stage_floors(stage_mps, budget, log, name))
         rec.save(phase="pulp")
         rec.save(pulp=pulp_reference(mps, nnz, pulp_solve_nnz, budget))
         log(f"[{name}] PuLP build {rec['pulp']['build_s']:.2f}s")
@@ -333,8 +344,14 @@ def pruning(scenario, form) -> dict:
     }
 
 
-def run_policy(scenario, form, stages, rule, tolerance, time_limit, mps, log, name) -> dict:
-    """The whole policy through planner.core.solve_formulation, exporting stage 1 as MPS."""
+def run_policy(
+    scenario, form, stages, rule, tolerance, time_limit, mps, log, name, stage_dir=None
+) -> dict:
+    """The whole policy through planner.core.solve_formulation, exporting stage 1 as MPS.
+
+    With ``stage_dir``, the first LP of every stage is written there too (as
+    ``<stage>.mps``, timed apart like stage 1's), for :func:`stage_floors`.
+    """
     import planner.core as core
     from planner.engine import Engine
 
@@ -353,8 +370,10 @@ def run_policy(scenario, form, stages, rule, tolerance, time_limit, mps, log, na
             def timed_write(path):
                 t = time.perf_counter()
                 write(path)
-                held["export_s"] += time.perf_counter() - t
-                held["export_stage"] = held.get("stage")
+                dt = time.perf_counter() - t
+                held["export_s"] += dt
+                by = held.setdefault("export_by_stage", {})
+                by[held.get("stage")] = by.get(held.get("stage"), 0.0) + dt
 
             self.backend.write = timed_write
 
@@ -363,6 +382,11 @@ def run_policy(scenario, form, stages, rule, tolerance, time_limit, mps, log, na
             if not held.get("exported"):
                 held["exported"] = True
                 self.export_before(stage.name, mps)
+            seen = held.setdefault("stage_mps", {})
+            if stage_dir is not None and stage.name not in seen:
+                path = Path(stage_dir) / f"{_safe(stage.name)}.mps"
+                self.backend.write(path)
+                seen[stage.name] = str(path)
             return super()._solve(stage)
 
         def run(self, stages):
@@ -391,9 +415,7 @@ def run_policy(scenario, form, stages, rule, tolerance, time_limit, mps, log, na
     export_s = held.get("export_s", 0.0)
     out_stages = []
     for st in plan.stages:
-        sec = float(st["seconds"])
-        if st["name"] == held.get("export_stage"):
-            sec -= export_s
+        sec = float(st["seconds"]) - held.get("export_by_stage", {}).get(st["name"], 0.0)
         out_stages.append(
             {
                 "name": st["name"],
@@ -419,10 +441,24 @@ def run_policy(scenario, form, stages, rule, tolerance, time_limit, mps, log, na
         "lp_solves": int(eng.solves),
         "iterations": int(eng.iterations),
         "export_s": export_s,
+        "stage_mps": held.get("stage_mps", {}),
         "first_stage": first["name"] if first else None,
         "first_value": (first or {}).get("value"),
         "_plan_dict": plan.to_dict() if plan.ok else None,
     }
+
+
+def stage_floors(stage_mps: dict, time_limit: float, log=_log, name: str = "") -> dict:
+    """Each stage's first LP (as the engine had it, holds of earlier stages included),
+    solved cold by plain highspy with its defaults: what that stage costs at the least,
+    without warm starts. The sum is a floor for the whole policy's first rounds."""
+    out = {}
+    for stage, path in stage_mps.items():
+        out[stage] = floor_solve(Path(path), time_limit)
+        log(f"[{name}]   cold {stage}: {out[stage]['status']} {out[stage]['seconds']:.3f}s")
+        if not os.environ.get("BENCH_KEEP_MPS"):
+            Path(path).unlink(missing_ok=True)
+    return out
 
 
 def floor_solve(mps: Path, time_limit: float) -> dict:

@@ -79,6 +79,7 @@ def solve_formulation(
         "nonzeros": int(form.lp.A.nnz),
         "lp_solves": engine.solves,
         "iterations": engine.iterations,
+        "polish": engine.polish_seconds,
     }
     stages = [
         {

@@ -106,6 +106,8 @@ class Engine:
         self.prices: np.ndarray | None = None
         self.solves = 0
         self.iterations = 0
+        self.polish_seconds = 0.0
+        self.polish_iterations = 0
 
     # ------------------------------------------------------------------ plumbing
 
@@ -314,8 +316,31 @@ class Engine:
             status = failed.result.status
         else:
             status = Status.OPTIMAL
+            self._polish(outcomes)
         x = self.last.x[: self.n] if self.last is not None else np.zeros(self.n)
         return EngineResult(x, outcomes, self.prices, status, failed, self.load_seconds)
+
+    def _polish(self, outcomes: list[StageOutcome]) -> None:
+        """Re-solve the final model at the backend's tight tolerance, if it has one.
+
+        Stage solves run at the solver's default tolerance (fast and steady on badly
+        scaled plans); the plan itself must meet every constraint to 1e-6 relative, so
+        the last model, with every stage's holds, is solved once more from its own
+        basis at the tight tolerance (counted in ``solves`` and ``iterations``, not in
+        any stage's; its seconds are ``polish_seconds``). Kept only if optimal.
+        """
+        polish = getattr(self.backend, "polish", None)
+        if polish is None or self.last is None or not outcomes:
+            return
+        t0 = time.perf_counter()
+        limit = None if self.deadline is None else max(self.deadline - time.perf_counter(), 1e-3)
+        res = polish(time_limit=limit)
+        self.solves += 1
+        self.iterations += int(res.iterations or 0)
+        self.polish_seconds = time.perf_counter() - t0
+        self.polish_iterations = int(res.iterations or 0)
+        if res.status == Status.OPTIMAL:
+            self.last = res
 
     def _run_stage(self, stage: Stage):
         f = self.form

@@ -35,6 +35,11 @@ WARM = ("primal", "dual", "off")  # re-solve after bound and row edits
 RESTART = ("primal", "dual", "cold")  # re-solve after a new objective
 RESTART_DEFAULT = "primal"
 WARM_MIN_ITERATIONS = 1000
+IPM_ROWS = 20_000  # from this many rows, a cold re-solve uses interior point (see _run)
+STAGE_TOLERANCE = 1e-7  # primal and dual feasibility tolerance of stage solves
+# the final plan's: with 1e-7 on HiGHS's scaled rows a proportional plan of a generated
+# 20-town scenario missed a balance by 1.9e-5 units (tests/test_robustness.py)
+FINAL_TOLERANCE = 1e-9
 _IIS_IRREDUCIBLE = 4  # highspy.IisStrategy.kIisStrategyIrreducible
 # IisBoundStatus lower, upper, boxed; free, null and dropped bounds are not part of the IIS
 _IIS_BOUNDS = (2, 3, 4)
@@ -125,15 +130,14 @@ class HighsBackend(Backend):
         self._h = new_highs(self.verbose)
         if self.threads:
             self._h.setOptionValue("threads", int(self.threads))
-        # Warm-started dual simplex after in-place edits stopped early on planning
-        # models with the default 1e-7: a max-min floor came out 6e-5 (relative)
-        # below the optimum a cold solve finds (tests/test_conformance.py); 1e-9
-        # closes the gap.
-        self._h.setOptionValue("dual_feasibility_tolerance", 1e-9)
-        # plans must meet every constraint to 1e-6 relative (SPEC section 5); with the
-        # default 1e-7 on HiGHS's scaled rows a proportional plan of a generated 20-town
-        # scenario missed a balance by 1.9e-5 units (tests/test_robustness.py)
-        self._h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+        # Tolerances: stage solves run at HiGHS's default 1e-7 (primal and dual
+        # feasibility); at 1e-9 HiGHS warns that planning models (bounds up to 2e7
+        # labour hours) are badly scaled for it, and late max-min rounds of a generated
+        # 60 x 120 plan stalled for minutes in numerical trouble: the whole policy took
+        # 89 s there against 11 s at 1e-7 (bench/RESULTS.md). Plans must meet every
+        # constraint to 1e-6 relative (SPEC section 5): ``polish`` re-solves the final
+        # model, warm, at FINAL_TOLERANCE.
+        self._tolerance(STAGE_TOLERANCE)
         self.warm = options.get("warm") or "primal"
         if self.warm not in WARM:
             raise ValueError(f"warm must be one of {WARM}, not {self.warm!r}")
@@ -148,6 +152,19 @@ class HighsBackend(Backend):
         # where a capped warm primal solve goes on: "dual" (the dual simplex from its
         # basis) or "cold"; the planner's engine sets it per stage (see there)
         self.after_cap = "dual"
+
+    def _tolerance(self, tol: float) -> None:
+        self._h.setOptionValue("primal_feasibility_tolerance", float(tol))
+        self._h.setOptionValue("dual_feasibility_tolerance", float(tol))
+        self._tol = float(tol)
+
+    def polish(self, time_limit: float | None = None) -> Result:
+        """Re-solve the current programme at FINAL_TOLERANCE, warm from the last basis."""
+        self._tolerance(FINAL_TOLERANCE)
+        try:
+            return self.solve(time_limit=time_limit)
+        finally:
+            self._tolerance(STAGE_TOLERANCE)
 
     @staticmethod
     def _sense(sense: str):
@@ -203,8 +220,11 @@ class HighsBackend(Backend):
         iteration cap (a fifth of the most iterations a cold solve took, at least
         WARM_MIN_ITERATIONS: a primal iteration costs several dual ones, and a stalled
         primal simplex on a degenerate start would otherwise run for minutes); the dual
-        simplex carries on from where it stopped. A warm solve that ends without a
-        verdict, or infeasible or unbounded, is repeated cold, which decides.
+        simplex carries on from where it stopped, with a cap of half the rows, or a cold
+        solve does (``after_cap``, set per stage by the planner's engine). A cold solve
+        after warm attempts is a capped dual simplex and, should that stall, interior
+        point with crossover. A warm solve that ends without a verdict, or infeasible or
+        unbounded, is repeated cold, which decides.
         """
         import time
 
@@ -213,17 +233,42 @@ class HighsBackend(Backend):
         # HiGHS keeps its basis through in-place edits (they reset its info, so the
         # flag is ours: set when a solve leaves a valid basis, cleared by load)
         mode = self.warm
+        fresh = self._new_objective
         if self._new_objective and self.warm != "off":
             mode = {"primal": "primal", "dual": "dual", "cold": "off"}[self.restart]
         self._new_objective = False
-        steps = []
+        steps = []  # (simplex strategy or None for cold, iteration cap or None, method)
+        cold_method = "simplex" if method == "choose" else method
+        rows = max(1, self._shape()[0])
         if mode != "off" and self._basis:
-            steps.append(_PRIMAL if mode == "primal" else _DUAL)
-            if mode == "primal" and self.after_cap == "dual":
-                steps.append(_DUAL)  # carries on from where a capped primal stopped
-        steps.append(None)  # cold
+            cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
+            if mode == "primal":
+                steps.append((_PRIMAL, cap, "simplex"))
+                if self.after_cap == "dual" and not fresh:
+                    # carries on from where a capped primal stopped (after a new objective
+                    # a cold solve does better: generated 60 x 120, tier 2's first round,
+                    # 19,719 warm iterations in 8.1 s against 9,667 cold in 1.5 s)
+                    steps.append((_DUAL, max(2 * WARM_MIN_ITERATIONS, rows // 2), "simplex"))
+            else:
+                steps.append((_DUAL, None, "simplex"))
+        if steps and cold_method == "simplex" and rows >= IPM_ROWS:
+            # large plans: interior point with crossover (a generated 150 x 300 plan's
+            # tier-2 LP: 94 s against 319 s by the dual simplex; at 60 x 120 the dual
+            # simplex was faster, 1.5 s against 5.3 s)
+            steps.append((None, None, "ipm"))
+        elif steps and cold_method == "simplex":
+            # after warm attempts, a cold dual simplex gets a generous cap (a few times the
+            # rows, or the most a cold solve took): late max-min rounds of large plans are
+            # so degenerate that it can stall for many minutes (seen: generated 60 x 120,
+            # tier 3, where interior point solved the same LP in 5 s); interior point
+            # with crossover then decides
+            steps.append((None, max(3 * self._cold_iterations, 4 * rows), "simplex"))
+            steps.append((None, None, "ipm"))
+        else:
+            steps.append((None, None, cold_method))
         self._spent = 0  # iterations of attempts before the last one
-        for k, strategy in enumerate(steps):
+        for k, (strategy, cap, how) in enumerate(steps):
+            last = k == len(steps) - 1
             left = np.inf if deadline is None else max(deadline - time.perf_counter(), 1e-3)
             # HiGHS compares time_limit with its run clock, which adds up every run of
             # this instance: the limit of this run is what the clock reads now + left
@@ -231,24 +276,23 @@ class HighsBackend(Backend):
             if strategy is None:
                 if k or mode == "off":
                     h.clearSolver()
-                self._option("solver", "simplex" if method == "choose" else method)
+                self._option("solver", how)
                 self._option("simplex_strategy", _DUAL)
-                self._option("simplex_iteration_limit", _NO_LIMIT)
             else:
                 self._option("solver", "simplex")
                 self._option("simplex_strategy", strategy)
-                cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
-                self._option("simplex_iteration_limit", cap if strategy == _PRIMAL else _NO_LIMIT)
+            self._option("simplex_iteration_limit", _NO_LIMIT if cap is None else int(cap))
             status = self._run_once()
             info = h.getInfo()
             self._basis = info.basis_validity == 1
-            if strategy is None:
+            if strategy is None and status.name == "kOptimal":
                 self._cold_iterations = max(self._cold_iterations, int(info.simplex_iteration_count))
-            if status.name in _FINAL or (strategy is None and status.name in _VERDICT):
+            if status.name in _FINAL or last or (strategy is None and cap is None and status.name in _VERDICT):
                 break
             if status.name in _CONFIRM:
-                steps[k + 1 : -1] = []  # an infeasible verdict is confirmed cold at once
-            self._spent += max(0, int(info.simplex_iteration_count))
+                # an infeasible verdict is confirmed cold at once (uncapped)
+                steps[k + 1 :] = [(None, None, cold_method)]
+            self._spent += max(0, int(info.simplex_iteration_count)) + max(0, int(info.ipm_iteration_count))
         return status
 
     def _run_once(self):
@@ -276,12 +320,12 @@ class HighsBackend(Backend):
             # model solves to optimality without presolve
             # (and with HiGHS's default dual tolerance: 1e-9 cannot always be reached there)
             h.setOptionValue("presolve", "off")
-            h.setOptionValue("dual_feasibility_tolerance", 1e-7)
+            h.setOptionValue("dual_feasibility_tolerance", max(1e-7, self._tol))
             try:
                 h.run()
             finally:
                 h.setOptionValue("presolve", "choose")
-                h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+                h.setOptionValue("dual_feasibility_tolerance", self._tol)
             status = h.getModelStatus()
         return status
 
