@@ -62,6 +62,12 @@ def test_record_has_every_measurement(record):
     assert names[:3] == ["needs:tier1", "needs:tier2", "needs:tier3"]
     for s in record["stages"]:
         assert {"solves", "levels", "seconds", "iterations"} <= set(s)
+    # every stage that solved has its first LP solved cold as well, to the same optimum
+    # as the stage's first solve for the first stage
+    cold = record["stage_floors"]
+    assert set(cold) == {s["name"] for s in record["stages"] if s["solves"]}
+    assert all(c["status"] == "Optimal" for c in cold.values())
+    assert cold[names[0]]["objective"] == pytest.approx(record["first_value"], rel=1e-6, abs=1e-9)
 
 
 def test_results_markdown_has_every_column(record, tmp_path):
@@ -88,6 +94,7 @@ def test_results_markdown_has_every_column(record, tmp_path):
         "PuLP build s",
         "PuLP / ours",
         "check",
+        "its first LP, cold (plain highspy)",
     ):
         assert f"| {header}" in text or f" {header} |" in text, header
     for section in (
