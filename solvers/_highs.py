@@ -93,17 +93,20 @@ class HighsBackend(Backend):
 
     Solver settings, chosen by measurement on planning models (bench/RESULTS.md):
 
-    - a cold solve (no basis yet) with ``method="choose"`` runs HiGHS's serial dual
-      simplex: on the planner's stage LPs it was 18x (25k columns) to 50x (150k
+    - a first solve (no basis yet) with ``method="choose"`` runs HiGHS's serial dual
+      simplex: on the planner's stage-1 LPs it was 18x (25k columns) to 50x (150k
       columns) faster than interior point, with or without crossover, on 1 or 2
       threads; ``method="ipm"`` or ``"simplex"`` forces a method for cold solves;
+      a cold re-solve after warm attempts is the other way round on large models (from
+      IPM_ROWS rows it is interior point with crossover; see ``_run``);
+    - tolerances: STAGE_TOLERANCE for every solve, FINAL_TOLERANCE for ``polish``;
     - a solve after in-place edits (``warm="primal"``, the default) starts from the
       previous basis with the *primal* simplex: every planner edit (a hold, a fixed
       column, a freed floor row, a new objective) keeps the last solution feasible, so
       primal simplex only has to improve it, where the dual simplex had to repair
       dual feasibility from scratch (40x slower on max-min rounds). Should the
-      warm primal solve end without a verdict (numerical trouble), the dual simplex
-      continues from the same basis, and failing that a cold solve decides;
+      warm primal solve reach its cap or end without a verdict, the dual simplex
+      continues from the same basis (capped), and failing that a cold solve decides;
       ``warm="dual"`` uses the dual simplex for warm solves, ``warm="off"`` solves
       every time from scratch.
     """
