@@ -157,9 +157,11 @@ class Engine:
         return True
 
     def _rescue(self, limit, failed: Result) -> Result:
-        """A solve that ended without a verdict (HiGHS: "Unknown" on badly scaled stage
-        programmes): load the programme as it stands into a fresh model and solve it
-        with the interior point method; continue on that model if it succeeds."""
+        """Solve afresh with interior point a programme that ended without a verdict.
+
+        (HiGHS: "Unknown" on badly scaled stage programmes.) The programme as it stands
+        goes into a fresh model; the engine continues on that model if it succeeds.
+        """
         tries = [(self.backend.name, {**self.options, "method": "ipm"})]
         if self.backend.name == "highs":
             tries.append(("scipy", {}))  # linprog's own HiGHS set-up solved such cases
