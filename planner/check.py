@@ -1,4 +1,4 @@
-"""The plan checker: does a plan satisfy every constraint of SPEC section 3?
+"""The plan checker: whether a plan satisfies every constraint of SPEC section 3.
 
 It reads only the scenario and the plan's JSON (never the formulation), so it
 checks the engine from the outside: balances, labour, capacities, links,
