@@ -190,7 +190,6 @@ def test_report_renders_in_headless_chromium(comparison, tmp_path):
 VALLEY = ROOT / "data" / "valley"
 
 
-@pytest.mark.skipif(not (VALLEY / "needs.csv").exists(), reason="data/valley is not there")
 def test_valley_rules_differ_visibly():
     """The example's report must show four different pictures: who gains and who loses."""
     c = compare(VALLEY, rules=RULES)

@@ -14,9 +14,6 @@ NOTEBOOK = ROOT / "docs" / "analyst.ipynb"
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-@pytest.mark.skipif(
-    not (ROOT / "data" / "valley" / "needs.csv").exists(), reason="data/valley is not there"
-)
 def test_analyst_notebook_runs(tmp_path):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     # the native python3 kernel runs this interpreter (the venv), with this environment
