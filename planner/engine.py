@@ -575,6 +575,21 @@ class Engine:
         fixed = self.col_lower >= self.col_upper
         self.forced = (rc > 1e-7) | fixed
 
+    def _labour_duplicates(self, muni: np.ndarray, lab_row: np.ndarray):
+        """Rows whose expression is a municipality's labour (its labour row, its
+        ``max_labour_share`` mandates): (row indices, position in ``muni`` of each)."""
+        f = self.form
+        pos = pd.Index(f.municipalities["id"]).get_indexer(f.rows["municipality"].to_numpy())
+        where = np.full(len(f.municipalities), -1)
+        where[muni] = np.arange(len(muni))
+        man = f.row_index("mandate")
+        man = man[f.rows["mandate"].to_numpy()[man] == "max_labour_share"]
+        rows = np.concatenate([lab_row[lab_row >= 0], man]).astype(np.int64)
+        man_of = np.where(pos[man] >= 0, where[np.maximum(pos[man], 0)], -1)
+        of = np.concatenate([np.flatnonzero(lab_row >= 0), man_of]).astype(np.int64)
+        keep = of >= 0
+        return rows[keep], of[keep]
+
     def _fair_burden(self, stage: Stage):
         """Leximin of labour shares, most burdened first: min-max by saturation."""
         f = self.form
@@ -585,6 +600,18 @@ class Engine:
             pattern = (f.labour[muni] != 0).astype(float)
             movable = np.asarray(pattern @ (~forced).astype(float)).ravel() > 0
             muni = muni[movable]
+        # a municipality whose labour row an earlier hold fixed (lower = upper: the
+        # min_labour optimum made it binding) has a fixed share as well
+        lab_rows = f.row_index("labour")
+        M_ids = pd.Index(f.municipalities["id"])
+        lab_muni = M_ids.get_indexer(f.rows["municipality"].to_numpy()[lab_rows])
+        row_of = np.full(len(L), -1)
+        row_of[lab_muni] = lab_rows
+        cur = self.backend.lp  # the rows' bounds as earlier stages left them
+        if len(muni):
+            r = row_of[muni]
+            fixed_row = (r >= 0) & (cur.row_lower[np.maximum(r, 0)] >= cur.row_upper[np.maximum(r, 0)])
+            muni = muni[~fixed_row]
         if len(muni) == 0:
             return self._max_share(), None, []
         Lab = f.labour[muni]
@@ -601,12 +628,12 @@ class Engine:
         self._t_bounds(0.0, 1.0)
         self._t_objective("max")
         # a saturated municipality is held in place on its labour row: used <= hold * L_m
-        lab_rows = f.row_index("labour")
-        lab_muni = pd.Index(f.municipalities["id"]).get_indexer(f.rows["municipality"].to_numpy()[lab_rows])
-        row_of = np.full(len(L), -1)
-        row_of[lab_muni] = lab_rows
         hold_row = row_of[muni]
-        cur = self.backend.lp  # the labour rows' bounds as earlier stages left them
+        # rows that are positive multiples of a municipality's floor row's labour: its
+        # labour row and its max_labour_share mandates. Where one is active at the level
+        # it duplicates the floor row, and the dual may sit on either (seen: every
+        # municipality whose labour is used in full, at level 1, took a round of its own)
+        dup_rows, dup_of = self._labour_duplicates(muni, hold_row)
         hold_lo = np.where(hold_row >= 0, cur.row_lower[np.maximum(hold_row, 0)], -np.inf)
         hold_up = np.where(hold_row >= 0, cur.row_upper[np.maximum(hold_row, 0)], np.inf)
         free = np.ones(k, bool)
@@ -621,7 +648,12 @@ class Engine:
             y = res.row_duals[rows] if res.row_duals is not None else np.zeros(k)
             on_top = share >= u - 1e-7 * max(1.0, u)
             if self.has_duals:
-                blocked = free & on_top & ((np.abs(y) > DUAL_TOL) | (u <= 1e-12))
+                # by complementary slackness a row with a non-zero dual is active in every
+                # optimum of this round: the floor row, or a row duplicating it
+                yd = np.zeros(k)
+                if len(dup_rows) and res.row_duals is not None:
+                    np.add.at(yd, dup_of, np.abs(res.row_duals[dup_rows]))
+                blocked = free & on_top & ((np.abs(y) > DUAL_TOL) | (yd > DUAL_TOL) | (u <= 1e-12))
             else:
                 cand = free & on_top
                 moves = self._cannot_move(stage, Lab, Lm, cand, u, "min", t_fix=1.0 - u, t_sense="max", t_upper=1.0)

@@ -250,3 +250,65 @@ def test_custom_stage_list_and_tolerance():
 def test_unknown_rule_lists_the_valid_ones():
     with pytest.raises(planner.PolicyError, match="valid rules: leximin"):
         planner.solve(scarce_grain(), rule="greedy")
+
+
+def test_fair_burden_skips_shares_that_cannot_move():
+    """c needs 300 t, farmed at 2 h a tonne in a (200 h) or b (400 h): only 100 + 200 = 300 t
+    can be made, so the need takes every hour and both shares are 1 in every plan. The
+    least-labour stage already fixes both labour rows (their duals are non-zero), so
+    fair_burden has no share left to move: it spends no LP solve on them (it used to spend
+    one round per municipality at level 1, the floor row's dual being 0 beside the labour
+    row it duplicates there)."""
+    s = towns(
+        names=("a", "b", "cc"),
+        labour={"a": 200, "b": 400, "cc": 0},
+        processes=(("farm", 2),),
+        io=(("farm", "grain", 1),),
+        capacities=(("a", "farm", ""), ("b", "farm", "")),
+        needs=(("cc", "grain", 1, 300),),
+        links=(link("a", "cc"), link("b", "cc")),
+    )
+    plan = planner.solve(s)
+    lab = plan.labour.set_index("municipality")
+    assert lab.loc["a", "share"] == pytest.approx(1, **APPROX)
+    assert lab.loc["b", "share"] == pytest.approx(1, **APPROX)
+    fb = next(st for st in plan.stages if st["name"] == "fair_burden")
+    assert fb["value"] == pytest.approx(1, **APPROX)
+    assert fb["solves"] == len(fb["levels"]) <= 1
+
+
+def test_fair_burden_a_mandate_at_the_level_saturates():
+    """a (1000 h) may work at most 10 % of its hours (mandate); b has 1000 h; c needs 100 t at
+    2 h a tonne. Least labour: 200 h in all, however split. Fair burden equalises the shares:
+    2 q_a / 1000 = 2 q_b / 1000 with q_a + q_b = 100 -> q = 50 t each, both shares 0.1, which
+    is exactly a's mandate: one level, one LP solve, whichever of the two identical rows
+    (a's floor, a's mandate) the solver puts the dual on."""
+    s = towns(
+        names=("a", "b", "cc"),
+        labour={"a": 1000, "b": 1000, "cc": 0},
+        processes=(("farm", 2),),
+        io=(("farm", "grain", 1),),
+        capacities=(("a", "farm", ""), ("b", "farm", "")),
+        needs=(("cc", "grain", 1, 100),),
+        links=(link("a", "cc"), link("b", "cc")),
+        mandates=(("a", "max_labour_share", "", 0.1),),
+    )
+    plan = planner.solve(s)
+    lab = plan.labour.set_index("municipality")
+    assert lab.loc["a", "share"] == pytest.approx(0.1, **APPROX)
+    assert lab.loc["b", "share"] == pytest.approx(0.1, **APPROX)
+    fb = next(st for st in plan.stages if st["name"] == "fair_burden")
+    assert fb["levels"] == pytest.approx([0.1], **APPROX)
+    assert fb["solves"] == 1
+
+
+def test_fair_burden_takes_one_round_per_level_on_a_generated_plan():
+    """Generated 20 towns x 30 goods, seed 1: several municipalities use all their hours in
+    every least-labour plan. fair_burden took 20 LP solves for 19 distinct levels before
+    their fixed labour rows were recognised; now each round finds a new level."""
+    from models.generator import generate
+
+    plan = planner.solve(generate(20, 30, 1))
+    fb = next(st for st in plan.stages if st["name"] == "fair_burden")
+    assert fb["solves"] == len(fb["levels"])
+    assert fb["solves"] < 20
