@@ -75,8 +75,9 @@ def parse(argv=None):
     p.add_argument(
         "--stage-floor-nnz",
         type=int,
-        default=200_000,
-        help="up to this many non-zeros, also solve every stage's first LP cold (0: never)",
+        default=600_000,
+        help="up to this many non-zeros, also solve every stage's first LP cold, by the dual "
+        "and the primal simplex, each within --settings-limit (0: never)",
     )
     p.add_argument(
         "--workdir", default=None, help="directory for the MPS files (default: a temporary one)"

@@ -67,6 +67,10 @@ def test_record_has_every_measurement(record):
     cold = record["stage_floors"]
     assert set(cold) == {s["name"] for s in record["stages"] if s["solves"]}
     assert all(c["status"] == "Optimal" for c in cold.values())
+    assert all(c["primal"]["status"] == "Optimal" for c in cold.values())
+    for c in cold.values():  # the same LP by both methods: the same optimum
+        assert c["primal"]["objective"] == pytest.approx(c["objective"], rel=1e-6, abs=1e-9)
+    assert record["highs_first_instance_s"] > 0
     assert cold[names[0]]["objective"] == pytest.approx(record["first_value"], rel=1e-6, abs=1e-9)
 
 
@@ -159,3 +163,11 @@ def test_budget_exceeded_is_reported(tmp_path):
     out = tmp_path / "RESULTS.md"
     report.write([rec], out, "python -m bench", 1, None)
     assert "budget exceeded" in out.read_text()
+
+
+def test_cold_sum_takes_the_faster_method_and_flags_time_limits():
+    ok = {"status": "Optimal", "seconds": 2.0, "primal": {"status": "Optimal", "seconds": 1.5}}
+    slow = {"status": "TimeLimit", "seconds": 60.0, "primal": {"status": "Optimal", "seconds": 40.0}}
+    assert report.cold_sum({"a": ok, "b": slow}) == (1.5 + 40.0, False)
+    stuck = {"status": "TimeLimit", "seconds": 60.0, "primal": {"status": "TimeLimit", "seconds": 61.0}}
+    assert report.cold_sum({"a": ok, "c": stuck}) == (1.5 + 61.0, True)
