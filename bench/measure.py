@@ -321,9 +321,10 @@ def measure(
 
 def highs_warm_up() -> float:
     """Seconds to load highspy and pass a one-row LP to the process's first HiGHS instance."""
+    import scipy.sparse as sp
+
     import solvers
     from solvers import LinearProgram
-    import scipy.sparse as sp
 
     with Timer() as t:
         tiny = LinearProgram(

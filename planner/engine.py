@@ -576,8 +576,11 @@ class Engine:
         self.forced = (rc > 1e-7) | fixed
 
     def _labour_duplicates(self, muni: np.ndarray, lab_row: np.ndarray):
-        """Rows whose expression is a municipality's labour (its labour row, its
-        ``max_labour_share`` mandates): (row indices, position in ``muni`` of each)."""
+        """Rows whose expression is a municipality's labour, with the municipality's position.
+
+        Its labour row and its ``max_labour_share`` mandates: returns (row indices,
+        position in ``muni`` of each).
+        """
         f = self.form
         pos = pd.Index(f.municipalities["id"]).get_indexer(f.rows["municipality"].to_numpy())
         where = np.full(len(f.municipalities), -1)
