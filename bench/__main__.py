@@ -232,12 +232,14 @@ def main(argv=None) -> int:
     def log(msg: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True)
 
+    code = report.git_state(HERE.parent)  # the code measured, as it was when the run began
     records = []
     log(f"bench: {', '.join(names)}; budget {args.budget:.0f}s per scenario; results to {out}")
     for name in names:
         log(f"== {name}")
         rec = run_one(name, args, workdir, log)
         rec["argv"] = argv_text.strip()
+        rec["code"] = code
         records.append(rec)
         json_path.write_text(json.dumps(records, indent=1, default=str))
         report.write(records, out, argv_text.strip(), args.budget, plot_path, SETTINGS_NOTES)

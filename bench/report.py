@@ -462,7 +462,8 @@ def git_state(root: Path) -> str:
             return out.stdout.strip()
 
         head = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
+        outputs = (":!bench/RESULTS.md", ":!bench/results.json", ":!bench/scaling.png")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", *outputs)
         return f"{head}{' + uncommitted changes' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return "?"
@@ -546,7 +547,7 @@ def write(
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `{argv}` on {machine()}. {versions()}. Code: {git_state(root)}.",
+        f"Written by `{argv}` on {machine()}. {versions()}. Code: {records[0].get('code') if records and records[0].get('code') else git_state(root)}.",
         f"Time budget per scenario: {budget:.0f} s for the planner (assembly, transfer, every stage, extraction); the solver-floor solve has the same limit.",
         "",
         "All times are wall-clock seconds on this machine in this run; the references were measured in the same run, right after the planner, on the same LP.",

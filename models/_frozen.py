@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from models._meta import ScenarioMeta
@@ -88,8 +89,10 @@ class Scenario:
         """
         n = self._tables["needs"]
         m = self._tables["municipalities"]
-        population = n["municipality"].map(pd.Series(m["population"].to_numpy(), index=m["id"]))
-        need = n["quantity"].fillna(n["per_capita"] * population).astype("float64")
+        where = pd.Index(m["id"]).get_indexer(n["municipality"])
+        population = np.append(m["population"].to_numpy(float), np.nan)[where]
+        quantity = n["quantity"].to_numpy(float)
+        need = np.where(np.isnan(quantity), n["per_capita"].to_numpy(float) * population, quantity)
         return pd.DataFrame(
             {"municipality": n["municipality"], "item": n["item"], "tier": n["tier"], "need": need}
         )

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from models import Scenario
@@ -114,8 +116,16 @@ def _kind_index(kinds: pd.Series, kind: str) -> np.ndarray:
 
 
 def _codes(values: pd.Series | np.ndarray, index: pd.Index) -> np.ndarray:
-    """Integer position of each value in ``index`` (-1 where absent)."""
-    return index.get_indexer(pd.Index(values))
+    """Integer position of each value in ``index`` (-1 where absent).
+
+    The scenario's id columns are Arrow strings: Arrow's hash lookup reads them in
+    place, where ``Index.get_indexer`` would first convert every value.
+    """
+    try:
+        found = pc.index_in(pa.array(values), value_set=pa.array(index))
+    except (pa.ArrowException, TypeError, ValueError):
+        return index.get_indexer(pd.Index(values))
+    return found.to_numpy(zero_copy_only=False) if found.null_count == 0 else pc.fill_null(found, -1).to_numpy()
 
 
 COL_KINDS = pd.Index(["x", "f", "r", "t"], dtype=object)
@@ -170,19 +180,19 @@ class LabelFrame(pd.DataFrame):
 def directed_arcs(scenario: Scenario) -> pd.DataFrame:
     """Each link as one or two directed arcs (a both-ways link is two arcs)."""
     links = scenario.links
-    fwd = pd.DataFrame(
+    both = links["both_ways"].to_numpy(bool)
+    link = np.concatenate([np.arange(len(links)), np.flatnonzero(both)])
+    o, d = links["from"].to_numpy(), links["to"].to_numpy()
+    return pd.DataFrame(
         {
-            "origin": links["from"].to_numpy(),
-            "dest": links["to"].to_numpy(),
-            "labour_per_unit": links["labour_per_unit"].to_numpy(float),
-            "capacity": links["capacity"].to_numpy(float),
-            "loss": links["loss"].to_numpy(float),
-            "link": np.arange(len(links)),
+            "origin": np.concatenate([o, d[both]]),
+            "dest": np.concatenate([d, o[both]]),
+            "labour_per_unit": links["labour_per_unit"].to_numpy(float)[link],
+            "capacity": links["capacity"].to_numpy(float)[link],
+            "loss": links["loss"].to_numpy(float)[link],
+            "link": link,
         }
     )
-    back = fwd[links["both_ways"].to_numpy(bool)].rename(columns={"origin": "dest", "dest": "origin"})
-    arcs = pd.concat([fwd, back[fwd.columns]], ignore_index=True)
-    return arcs
 
 
 def ancestors(scenario: Scenario) -> pd.DataFrame:
@@ -215,10 +225,10 @@ def scope_matrix(scenario: Scenario, scopes: pd.Series) -> sp.csr_array:
     muni = pd.Index(scenario.municipalities["id"])
     conf = scenario.confederations
     cids = pd.Index(conf["id"])
-    par = cids.get_indexer(conf["parent"])  # -1 at the root
+    par = _codes(conf["parent"], cids)  # -1 at the root
     nM, nC = len(muni), len(cids)
     m = np.arange(nM)
-    lvl = cids.get_indexer(scenario.municipalities["confederation"])
+    lvl = _codes(scenario.municipalities["confederation"], cids)
     r, c = [m], [m]  # scope codes: municipalities 0..nM-1, confederations nM..
     for _ in range(nC + 1):
         alive = lvl >= 0
@@ -231,7 +241,7 @@ def scope_matrix(scenario: Scenario, scopes: pd.Series) -> sp.csr_array:
     member = sp.csr_array((np.ones(len(r)), (r, c)), shape=(nM + nC, nM))
     s = np.asarray(scopes, dtype=object)
     k = np.arange(len(s))
-    as_m, as_c = muni.get_indexer(s), cids.get_indexer(s)
+    as_m, as_c = _codes(s, muni), _codes(s, cids)
     pr = np.concatenate([k[as_m >= 0], k[as_c >= 0]])
     pc = np.concatenate([as_m[as_m >= 0], nM + as_c[as_c >= 0]])
     pick = sp.csr_array((np.ones(len(pr)), (pr, pc)), shape=(len(s), nM + nC))
@@ -240,15 +250,18 @@ def scope_matrix(scenario: Scenario, scopes: pd.Series) -> sp.csr_array:
     return S
 
 
-def _reachability(n: int, origin: np.ndarray, dest: np.ndarray) -> sp.csr_array:
-    """Boolean n x n matrix R with R[a, b] = b can be reached from a (a reaches itself)."""
+def _reachability(n: int, origin: np.ndarray, dest: np.ndarray) -> np.ndarray:
+    """Dense 0/1 n x n matrix R with R[a, b] = 1 when b can be reached from a (a reaches itself).
+
+    Dense, as the all-pairs search makes it anyway (n x n distances).
+    """
     from scipy.sparse.csgraph import shortest_path
 
     if len(origin) == 0:
-        return sp.csr_array(sp.eye(n, dtype=bool))
+        return np.eye(n)
     g = sp.csr_array((np.ones(len(origin)), (origin, dest)), shape=(n, n))
     d = shortest_path(g, method="D", unweighted=True, directed=True)
-    return sp.csr_array(np.isfinite(d))
+    return np.isfinite(d).astype(float)
 
 
 # --------------------------------------------------------------------------- build
@@ -279,8 +292,11 @@ def build(scenario: Scenario) -> Formulation:
     x_ub = cap["max_level"].to_numpy(float)[runnable]
     x_ub = np.where(np.isnan(x_ub), INF, x_ub)
     mand = scenario.mandates
-    forb = mand[mand["kind"] == "forbid_process"]
-    forb_key = _codes(forb["municipality"], M_ids).astype(np.int64) * len(P_ids) + _codes(forb["target"], P_ids)
+    mk = mand["kind"].to_numpy()
+    mm = _codes(mand["municipality"], M_ids)
+    mtarget = mand["target"].to_numpy()
+    forb = np.flatnonzero(mk == "forbid_process")
+    forb_key = mm[forb].astype(np.int64) * len(P_ids) + _codes(mtarget[forb], P_ids)
     x_forbidden = np.isin(xm.astype(np.int64) * len(P_ids) + xp, forb_key)
     x_ub = np.where(x_forbidden, 0.0, x_ub)
     nx = len(xm)
@@ -299,10 +315,12 @@ def build(scenario: Scenario) -> Formulation:
     e_m, e_i, e_q = xm[e_col], io_i[e_io], io_q[e_io]
 
     # ---- needs and ratio columns r
-    needs = scenario.resolved_needs().reset_index(drop=True)
-    nd_m = _codes(needs["municipality"], M_ids)
-    nd_i = _codes(needs["item"], I_ids)
-    need_q = needs["need"].to_numpy(float)
+    nd = scenario.needs
+    nd_m = _codes(nd["municipality"], M_ids)
+    nd_i = _codes(nd["item"], I_ids)
+    need_q = nd["quantity"].to_numpy(float)  # the need, or per_capita x population where not given
+    need_q = np.where(np.isnan(need_q), nd["per_capita"].to_numpy(float) * muni["population"].to_numpy(float)[nd_m], need_q)
+    nd_tier = nd["tier"].to_numpy()
 
     # ---- directed arcs that can carry anything
     arcs = directed_arcs(scenario)
@@ -320,32 +338,18 @@ def build(scenario: Scenario) -> Formulation:
     en_m = _codes(endw["municipality"], M_ids)
     en_i = _codes(endw["item"], I_ids)
     en_q = endw["quantity"].to_numpy(float)
-    Rf = R.astype(float)
     wanted = need_q > 0
 
+    def incidence(i: np.ndarray, m: np.ndarray) -> sp.csr_array:
+        """Matrix items x municipalities, positive where some pair (i, m) is listed."""
+        return sp.csr_array((np.ones(len(i)), (i, m)), shape=(nI, nM))
+
     def availability(e_m, e_i, e_q):
-        src = sp.csr_array(
-            (
-                np.ones(int((en_q > 0).sum()) + int((e_q > 0).sum())),
-                (
-                    np.concatenate([en_i[en_q > 0], e_i[e_q > 0]]),
-                    np.concatenate([en_m[en_q > 0], e_m[e_q > 0]]),
-                ),
-            ),
-            shape=(nI, nM),
-        )
-        src = (src > 0).astype(float)
-        use = sp.csr_array(
-            (
-                np.ones(int(wanted.sum()) + int((e_q < 0).sum())),
-                (np.concatenate([nd_i[wanted], e_i[e_q < 0]]), np.concatenate([nd_m[wanted], e_m[e_q < 0]])),
-            ),
-            shape=(nI, nM),
-        )
-        use = (use > 0).astype(float)
-        have = (src @ Rf).toarray() > 0  # item can be at municipality (by transport if transportable)
+        src = incidence(np.concatenate([en_i[en_q > 0], e_i[e_q > 0]]), np.concatenate([en_m[en_q > 0], e_m[e_q > 0]]))
+        use = incidence(np.concatenate([nd_i[wanted], e_i[e_q < 0]]), np.concatenate([nd_m[wanted], e_m[e_q < 0]]))
+        have = (src @ R) > 0  # item can be at municipality (by transport if transportable)
         have = np.where(transportable[:, None], have, src.toarray() > 0)
-        forward = (use @ Rf.T).toarray() > 0  # from municipality, some user of the item is reachable
+        forward = (use @ R.T) > 0  # from municipality, some user of the item is reachable
         return have, forward
 
     # processes that can never run where they are (an input that cannot be had there)
@@ -365,8 +369,6 @@ def build(scenario: Scenario) -> Formulation:
         e_m, e_i, e_q = xm[e_col], io_i[e_io], io_q[e_io]
 
     reachable = have[nd_i, nd_m] & (need_q > 0)
-    needs["col"] = -1
-    needs["reason"] = np.where(need_q <= 0, "zero need", np.where(reachable, "", "unreachable"))
     r_need = np.flatnonzero(reachable)
     nr = len(r_need)
 
@@ -386,7 +388,18 @@ def build(scenario: Scenario) -> Formulation:
     x0, f0, r0 = 0, nx, nx + nf
     t_col = nx + nf + nr
     n = t_col + 1
-    needs.loc[r_need, "col"] = r0 + np.arange(nr)
+    need_col = np.full(len(need_q), -1, dtype=np.int64)
+    need_col[r_need] = r0 + np.arange(nr)
+    needs = pd.DataFrame(  # scenario.resolved_needs(), with each need's column and why it has none
+        {
+            "municipality": nd["municipality"],
+            "item": nd["item"],
+            "tier": nd_tier,
+            "need": need_q,
+            "col": need_col,
+            "reason": np.where(need_q <= 0, "zero need", np.where(reachable, "", "unreachable")),
+        }
+    ).reset_index(drop=True)
 
     a_lpu = arcs["labour_per_unit"].to_numpy(float)
     a_loss = arcs["loss"].to_numpy(float)
@@ -400,18 +413,25 @@ def build(scenario: Scenario) -> Formulation:
     bv = [e_q[keep], -np.ones(nf), 1.0 - a_loss[f_arc], -need_q[r_need]]
     bm, bi, bc, bv = (np.concatenate(v) for v in (bm, bi, bc, bv))
     key = bm.astype(np.int64) * nI + bi
-    takes = np.unique(key[bv < 0])  # only pairs from which something is taken need a row
-    row_of = np.searchsorted(takes, key)
-    inrow = (row_of < len(takes)) & (takes[np.minimum(row_of, len(takes) - 1)] == key) if len(takes) else np.zeros(len(key), bool)
-    A_bal = sp.csr_array((bv[inrow], (row_of[inrow], bc[inrow])), shape=(len(takes), n))
-    del bm, bi, bc, bv, key, row_of, inrow  # the largest temporaries: free them before the rest
+    # only pairs from which something is taken need a row; row_of maps a pair to its row
+    # (-1: none), a table over all municipality x item pairs (4 bytes each)
+    taken = np.zeros(nM * nI, dtype=bool)
+    taken[key[bv < 0]] = True
+    takes = np.flatnonzero(taken)
+    del taken
+    row_of = np.full(nM * nI, -1, dtype=np.int32)
+    row_of[takes] = np.arange(len(takes), dtype=np.int32)
+    rk = row_of[key]
+    inrow = rk >= 0
+    A_bal = sp.csr_array((bv[inrow], (rk[inrow], bc[inrow])), shape=(len(takes), n))
+    del bm, bi, bc, bv, key, rk, inrow  # the largest temporaries: free them before the rest
     bal_m, bal_i = takes // nI, takes % nI
     endow = np.zeros(len(takes))
     if len(en_q):
-        ek = en_m.astype(np.int64) * nI + en_i
-        pos = np.searchsorted(takes, ek)
-        hit = (pos < len(takes)) & (takes[np.minimum(pos, max(len(takes) - 1, 0))] == ek) if len(takes) else np.zeros(len(ek), bool)
+        pos = row_of[en_m.astype(np.int64) * nI + en_i]
+        hit = pos >= 0
         np.add.at(endow, pos[hit], en_q[hit])
+    del row_of
     bal_lo, bal_hi = -endow, np.full(len(takes), INF)
 
     # ---- labour used per municipality (x labour + labour of outgoing flows)
@@ -454,12 +474,10 @@ def build(scenario: Scenario) -> Formulation:
     lim_lo, lim_hi = np.full(len(lim), -INF), lim["cap"].to_numpy(float)
 
     # ---- mandates as rows
-    mk = mand["kind"].to_numpy()
-    mm = _codes(mand["municipality"], M_ids)
     mval = mand["value"].to_numpy(float)
     # max_export: flows of the item leaving the municipality
     me = np.flatnonzero(mk == "max_export")
-    me_i = _codes(mand["target"].to_numpy()[me], I_ids)
+    me_i = _codes(mtarget[me], I_ids)
     A_exp = _select_rows(
         keys_rows=mm[me].astype(np.int64) * nI + me_i,
         keys_entries=a_o[f_arc].astype(np.int64) * nI + f_item,
@@ -469,7 +487,7 @@ def build(scenario: Scenario) -> Formulation:
     )
     # min_local_share: gross production at home >= share * total need
     ms = np.flatnonzero(mk == "min_local_share")
-    ms_i = _codes(mand["target"].to_numpy()[ms], I_ids)
+    ms_i = _codes(mtarget[ms], I_ids)
     prod = e_q > 0
     A_loc = _select_rows(
         keys_rows=mm[ms].astype(np.int64) * nI + ms_i,
@@ -478,8 +496,12 @@ def build(scenario: Scenario) -> Formulation:
         vals=e_q[prod],
         n=n,
     )
-    tot_need = pd.Series(need_q).groupby(nd_m.astype(np.int64) * nI + nd_i).sum()
-    ms_need = tot_need.reindex(mm[ms].astype(np.int64) * nI + ms_i).fillna(0).to_numpy()
+    ms_key = mm[ms].astype(np.int64) * nI + ms_i
+    nd_key = nd_m.astype(np.int64) * nI + nd_i
+    uk, inv = np.unique(nd_key, return_inverse=True)
+    tot_need = np.bincount(inv, weights=need_q, minlength=len(uk))
+    at = np.minimum(np.searchsorted(uk, ms_key), max(len(uk) - 1, 0))
+    ms_need = np.where(uk[at] == ms_key, tot_need[at], 0.0) if len(uk) else np.zeros(len(ms))
     # max_labour_share: labour used <= share * labour_hours
     ml = np.flatnonzero(mk == "max_labour_share")
     A_mls = Lab[mm[ml]]
@@ -514,7 +536,7 @@ def build(scenario: Scenario) -> Formulation:
             "arc": np.concatenate([np.full(nx, -1), f_arc, np.full(nr + 1, -1)]).astype(np.int32),
             "need": np.concatenate([np.full(nx + nf, -1), r_need, [-1]]).astype(np.int32),
             "forbidden": np.concatenate([x_forbidden, np.zeros(nf + nr + 1, bool)]),
-            "tier": np.concatenate([np.full(nx + nf, -1), needs["tier"].to_numpy()[r_need], [-1]]).astype(np.int8),
+            "tier": np.concatenate([np.full(nx + nf, -1), nd_tier[r_need], [-1]]).astype(np.int8),
         },
         describe=describe_cols,
     )
@@ -531,7 +553,7 @@ def build(scenario: Scenario) -> Formulation:
             ),
             "item": _cat(
                 np.concatenate(
-                    [bal_i, full(nrow_lab + nrow_link, eI), icode(lim_i), icode(_codes(mand["target"].to_numpy()[mand_rows], I_ids))]
+                    [bal_i, full(nrow_lab + nrow_link, eI), icode(lim_i), icode(_codes(mtarget[mand_rows], I_ids))]
                 ),
                 cI,
             ),
