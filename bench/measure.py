@@ -199,12 +199,12 @@ def measure(
     )
     log(f"[{name}] scenario ready in {tm.wall:.2f}s: {len(muni)} municipalities")
 
-    # ---- assembly: timed builds (best of 3, fewer past 10 s in all), then a traced one;
+    # ---- assembly: timed builds (best of 10, fewer past 10 s in all: on a shared machine the median of a few runs moves by half; the least is the cost), then a traced one;
     # the first build of a process also pays for first use of pandas' and scipy's code
     # paths and for fresh pages from the allocator, so it is kept but not the best
     walls, cpus = [], []
     form = None
-    for _ in range(3):
+    for _ in range(10):
         form = None
         gc.collect()
         with Timer() as tb:

@@ -556,7 +556,7 @@ def write(
         "",
         *main_table(records),
         "",
-        "- *assembly*: `planner.formulation.build` (scenario tables → sparse LP and label frames), best of up to 3 runs;",
+        "- *assembly*: `planner.formulation.build` (scenario tables → sparse LP and label frames), best of up to 10 runs (fewer once they add up to 10 s; every run is in results.json, the first of the process included);",
         "  *transfer*: creating the HiGHS model and passing the LP to it (`Engine` construction), after the process's first HiGHS instance: loading highspy and making its first instance is a one-off cost of any planning process, timed apart (*HiGHS first instance* in the solver floor table);",
         "- *policy*: every stage of the scenario's policy (default `leximin`: needs tier 1-3 leximin, min_labour, fair_burden, min_transport): LP solves, in-place edits, saturation tests, binding rows;",
         "- *planner CPU s*: CPU seconds of the process over transfer + policy + extraction (wall seconds above it include waiting for the CPU when the machine is shared);",
