@@ -122,9 +122,9 @@ def test_interrupted_sweep_resumes(folder, tmp_path):
     while time.monotonic() < deadline and len(read_journal(journal)) < 2 and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    out_text, err = proc.communicate(timeout=60)
     # 80 tasks: far more than can finish between the second journal entry and the signal
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, (proc.returncode, out_text[-2000:], err[-2000:])
     assert "run the same command to resume" in err
     kept = len(read_journal(journal))
     assert 2 <= kept < 80
