@@ -115,9 +115,13 @@ def test_interrupted_sweep_resumes(folder, tmp_path):
     journal = journal_path(out)
     args = [str(PLANNER), "sweep", str(folder), "--vary", "labour=0.5:1.5:40",
             "--rules", "leximin,utilitarian", "--out", str(out), "-q"]  # fmt: skip
+    # the child gets Ctrl-C's default handling, as from a shell: a SIGINT ignored by this
+    # process (some earlier test or runner may leave it so) would be inherited, and Python
+    # then installs no KeyboardInterrupt handler
     proc = subprocess.Popen(
-        [*args, "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+        [*args, "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and len(read_journal(journal)) < 2 and proc.poll() is None:
         time.sleep(0.05)
