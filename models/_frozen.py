@@ -88,14 +88,23 @@ class Scenario:
         Canonical order; zero needs are kept (the planner drops them).
         """
         n = self._tables["needs"]
+        return pd.DataFrame(
+            {
+                "municipality": n["municipality"],
+                "item": n["item"],
+                "tier": n["tier"],
+                "need": self.need_quantities(),
+            }
+        )
+
+    def need_quantities(self) -> np.ndarray:
+        """The ``need`` column of :meth:`resolved_needs` alone, as an array (no frame built)."""
+        n = self._tables["needs"]
         m = self._tables["municipalities"]
         where = pd.Index(m["id"]).get_indexer(n["municipality"])
         population = np.append(m["population"].to_numpy(float), np.nan)[where]
         quantity = n["quantity"].to_numpy(float)
-        need = np.where(np.isnan(quantity), n["per_capita"].to_numpy(float) * population, quantity)
-        return pd.DataFrame(
-            {"municipality": n["municipality"], "item": n["item"], "tier": n["tier"], "need": need}
-        )
+        return np.where(np.isnan(quantity), n["per_capita"].to_numpy(float) * population, quantity)
 
     def replace(
         self, meta: ScenarioMeta | Mapping | None = None, **tables: pd.DataFrame | list[dict]

@@ -318,8 +318,7 @@ def build(scenario: Scenario) -> Formulation:
     nd = scenario.needs
     nd_m = _codes(nd["municipality"], M_ids)
     nd_i = _codes(nd["item"], I_ids)
-    need_q = nd["quantity"].to_numpy(float)  # the need, or per_capita x population where not given
-    need_q = np.where(np.isnan(need_q), nd["per_capita"].to_numpy(float) * muni["population"].to_numpy(float)[nd_m], need_q)
+    need_q = scenario.need_quantities()  # the need, or per_capita x population where not given
     nd_tier = nd["tier"].to_numpy()
 
     # ---- directed arcs that can carry anything
