@@ -179,7 +179,12 @@ def stage_tables(records: list[dict]) -> list[str]:
         ]
         for s in r["stages"]:
             c = cold.get(s["name"])
-            cs = "–" if not c else _cold_cell(c) + (f"; primal {_cold_cell(c['primal'])}" if c.get("primal") else "")
+            cs = (
+                "–"
+                if not c
+                else _cold_cell(c)
+                + (f"; primal {_cold_cell(c['primal'])}" if c.get("primal") else "")
+            )
             out.append(
                 f"| {s['name']} | {s['solves']} | {s['levels']} | {_f(s['seconds'])} | {_f(s['iterations'])} | {_f(s['value'], 6)} | {cs} |"
             )
@@ -193,7 +198,11 @@ def stage_tables(records: list[dict]) -> list[str]:
                 f"simplex: {at_least}{_f(tot)} s together, "
                 f"{at_least}{_f(_div(tot, (r.get('floor') or {}).get('seconds')))}× the stage-1 floor; "
                 f"the whole policy took {_f(_div(pol, tot))}× that sum"
-                + (" (a solve that reached its time limit counts as the limit)." if limited else "."),
+                + (
+                    " (a solve that reached its time limit counts as the limit)."
+                    if limited
+                    else "."
+                ),
             ]
         out.append("")
     return out
@@ -457,8 +466,11 @@ def versions() -> str:
 
 def git_state(root: Path) -> str:
     try:
+
         def git(*args: str) -> str:
-            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+            out = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10
+            )
             return out.stdout.strip()
 
         head = git("rev-parse", "--short", "HEAD")

@@ -21,7 +21,9 @@ def _frame(plan: dict, key: str, cols: list[str]) -> pd.DataFrame:
     df = pd.DataFrame(plan.get(key) or [])
     for c in cols:
         if c not in df:
-            df[c] = pd.Series(dtype=float if c in ("level", "quantity", "delivered", "need") else object)
+            df[c] = pd.Series(
+                dtype=float if c in ("level", "quantity", "delivered", "need") else object
+            )
     return df
 
 
@@ -43,7 +45,11 @@ def check_plan(scenario: Scenario, plan: dict) -> list[str]:
     dl = _frame(plan, "deliveries", ["municipality", "item", "tier", "need", "delivered", "ratio"])
 
     # --- signs
-    for name, df, col in (("production", prod, "level"), ("flows", flows, "quantity"), ("deliveries", dl, "delivered")):
+    for name, df, col in (
+        ("production", prod, "level"),
+        ("flows", flows, "quantity"),
+        ("deliveries", dl, "delivered"),
+    ):
         neg = df[df[col].astype(float) < -TOL]
         bad += [f"{name}: negative {col} {v}" for v in neg[col].head(20)]
 
@@ -52,17 +58,35 @@ def check_plan(scenario: Scenario, plan: dict) -> list[str]:
     p = prod.merge(cap, on=["municipality", "process"], how="left", indicator=True)
     for r in p[p["_merge"] == "left_only"].head(20).itertuples():
         bad.append(f"capacity: {r.process} runs in {r.municipality} without a capacity row")
-    over = p[(p["_merge"] == "both") & _over(p["level"].to_numpy(float), p["max_level"].fillna(np.inf).to_numpy(float), p["max_level"].fillna(0).to_numpy(float))]
-    bad += [f"capacity: {r.process} in {r.municipality} at {r.level} > {r.max_level}" for r in over.head(20).itertuples()]
+    over = p[
+        (p["_merge"] == "both")
+        & _over(
+            p["level"].to_numpy(float),
+            p["max_level"].fillna(np.inf).to_numpy(float),
+            p["max_level"].fillna(0).to_numpy(float),
+        )
+    ]
+    bad += [
+        f"capacity: {r.process} in {r.municipality} at {r.level} > {r.max_level}"
+        for r in over.head(20).itertuples()
+    ]
     mand = scenario.mandates
     forb = mand[mand["kind"] == "forbid_process"].rename(columns={"target": "process"})
-    fp = prod[prod["level"] > TOL].merge(forb[["municipality", "process"]], on=["municipality", "process"])
-    bad += [f"mandate forbid_process {r.process} of {r.municipality}: level {r.level}" for r in fp.itertuples()]
+    fp = prod[prod["level"] > TOL].merge(
+        forb[["municipality", "process"]], on=["municipality", "process"]
+    )
+    bad += [
+        f"mandate forbid_process {r.process} of {r.municipality}: level {r.level}"
+        for r in fp.itertuples()
+    ]
 
     # --- flows: only on links, only transportable goods
     arcs = _arcs(scenario)
     fa = flows.merge(arcs, on=["from", "to"], how="left", indicator=True)
-    bad += [f"flow {r.item} {r._1} -> {r.to} on no link" for r in fa[fa["_merge"] == "left_only"].head(20).itertuples()]
+    bad += [
+        f"flow {r.item} {r._1} -> {r.to} on no link"
+        for r in fa[fa["_merge"] == "left_only"].head(20).itertuples()
+    ]
     tr = items["transportable"].reindex(flows["item"]).fillna(False).to_numpy(bool)
     kinds = items["kind"].reindex(flows["item"]).to_numpy()
     nt = flows[~tr | (kinds != "good")]
@@ -70,8 +94,17 @@ def check_plan(scenario: Scenario, plan: dict) -> list[str]:
     fa = fa[fa["_merge"] == "both"]
     fa["loss"] = fa["loss"].fillna(0.0)
     # link capacity per direction
-    per_arc = fa.groupby(["from", "to"], as_index=False).agg(q=("quantity", "sum"), capacity=("capacity", "first"))
-    lc = per_arc[np.isfinite(per_arc["capacity"].fillna(np.inf)) & _over(per_arc["q"].to_numpy(float), per_arc["capacity"].fillna(np.inf).to_numpy(float), per_arc["q"].to_numpy(float))]
+    per_arc = fa.groupby(["from", "to"], as_index=False).agg(
+        q=("quantity", "sum"), capacity=("capacity", "first")
+    )
+    lc = per_arc[
+        np.isfinite(per_arc["capacity"].fillna(np.inf))
+        & _over(
+            per_arc["q"].to_numpy(float),
+            per_arc["capacity"].fillna(np.inf).to_numpy(float),
+            per_arc["q"].to_numpy(float),
+        )
+    ]
     bad += [f"link {r._1} -> {r.to}: {r.q} > capacity {r.capacity}" for r in lc.itertuples()]
 
     # --- process io entries
@@ -81,22 +114,38 @@ def check_plan(scenario: Scenario, plan: dict) -> list[str]:
 
     # --- balance per municipality and good/resource
     terms = [
-        scenario.endowments.assign(v=lambda d: d["quantity"].astype(float))[["municipality", "item", "v"]],
+        scenario.endowments.assign(v=lambda d: d["quantity"].astype(float))[
+            ["municipality", "item", "v"]
+        ],
         io[io["kind"] != "emission"].assign(v=lambda d: d["amount"])[["municipality", "item", "v"]],
-        fa.assign(municipality=fa["to"], v=fa["quantity"] * (1 - fa["loss"]))[["municipality", "item", "v"]],
+        fa.assign(municipality=fa["to"], v=fa["quantity"] * (1 - fa["loss"]))[
+            ["municipality", "item", "v"]
+        ],
         fa.assign(municipality=fa["from"], v=-fa["quantity"])[["municipality", "item", "v"]],
         dl.assign(v=-dl["delivered"].astype(float))[["municipality", "item", "v"]],
     ]
     allt = pd.concat(terms, ignore_index=True)
     allt["absv"] = allt["v"].abs()
-    bal = allt.groupby(["municipality", "item"], as_index=False).agg(net=("v", "sum"), scale=("absv", "sum"))
+    bal = allt.groupby(["municipality", "item"], as_index=False).agg(
+        net=("v", "sum"), scale=("absv", "sum")
+    )
     neg = bal[_over(-bal["net"].to_numpy(), np.zeros(len(bal)), bal["scale"].to_numpy())]
-    bad += [f"balance {r.item} of {r.municipality}: short by {-r.net}" for r in neg.head(50).itertuples()]
+    bad += [
+        f"balance {r.item} of {r.municipality}: short by {-r.net}"
+        for r in neg.head(50).itertuples()
+    ]
 
     # --- labour per municipality
-    plab = prod.assign(h=prod["level"].astype(float) * procs["labour_hours"].reindex(prod["process"]).to_numpy(float))
+    plab = prod.assign(
+        h=prod["level"].astype(float)
+        * procs["labour_hours"].reindex(prod["process"]).to_numpy(float)
+    )
     flab = fa.assign(municipality=fa["from"], h=fa["quantity"] * fa["labour_per_unit"])
-    used = pd.concat([plab[["municipality", "h"]], flab[["municipality", "h"]]]).groupby("municipality")["h"].sum()
+    used = (
+        pd.concat([plab[["municipality", "h"]], flab[["municipality", "h"]]])
+        .groupby("municipality")["h"]
+        .sum()
+    )
     used = used.reindex(muni.index).fillna(0.0)
     avail = muni["labour_hours"].astype(float)
     lo = used[_over(used.to_numpy(), avail.to_numpy(), avail.to_numpy())]
@@ -105,15 +154,24 @@ def check_plan(scenario: Scenario, plan: dict) -> list[str]:
     if len(rep):
         rep = rep.set_index("municipality")["used"].reindex(muni.index).fillna(0.0)
         off = rep[np.abs(rep - used) > TOL * np.maximum(1.0, used)]
-        bad += [f"labour of {m}: reported {v}, production and flows need {used[m]}" for m, v in off.items()]
+        bad += [
+            f"labour of {m}: reported {v}, production and flows need {used[m]}"
+            for m, v in off.items()
+        ]
 
     # --- limits over scopes
     if len(scenario.limits):
         from planner.formulation import ancestors
 
         anc = ancestors(scenario)
-        io["lim"] = np.where(io["kind"] == "emission", io["amount"], np.where(io["amount"] < 0, -io["amount"], 0.0))
-        em = io[io["kind"].isin(["emission", "resource"])].groupby(["municipality", "item"], as_index=False)["lim"].sum()
+        io["lim"] = np.where(
+            io["kind"] == "emission", io["amount"], np.where(io["amount"] < 0, -io["amount"], 0.0)
+        )
+        em = (
+            io[io["kind"].isin(["emission", "resource"])]
+            .groupby(["municipality", "item"], as_index=False)["lim"]
+            .sum()
+        )
         em = em.merge(anc, on="municipality")
         tot = em.groupby(["scope", "item"])["lim"].sum()
         for r in scenario.limits.itertuples():
@@ -125,29 +183,52 @@ def check_plan(scenario: Scenario, plan: dict) -> list[str]:
     needs = scenario.resolved_needs()
     d = needs.merge(dl, on=["municipality", "item", "tier"], how="left", suffixes=("", "_plan"))
     miss = d[d["delivered"].isna()]
-    bad += [f"deliveries: need {r.item} tier {r.tier} of {r.municipality} missing from the plan" for r in miss.head(20).itertuples()]
+    bad += [
+        f"deliveries: need {r.item} tier {r.tier} of {r.municipality} missing from the plan"
+        for r in miss.head(20).itertuples()
+    ]
     d = d[d["delivered"].notna()]
-    ov = d[_over(d["delivered"].to_numpy(float), d["need"].to_numpy(float), d["need"].to_numpy(float))]
-    bad += [f"need {r.item} tier {r.tier} of {r.municipality}: delivered {r.delivered} > need {r.need}" for r in ov.itertuples()]
+    ov = d[
+        _over(d["delivered"].to_numpy(float), d["need"].to_numpy(float), d["need"].to_numpy(float))
+    ]
+    bad += [
+        f"need {r.item} tier {r.tier} of {r.municipality}: delivered {r.delivered} > need {r.need}"
+        for r in ov.itertuples()
+    ]
     pos = d[d["need"] > 0]
     rat = pos[np.abs(pos["delivered"] / pos["need"] - pos["ratio"]) > TOL]
-    bad += [f"need {r.item} tier {r.tier} of {r.municipality}: ratio {r.ratio} != delivered/need" for r in rat.head(20).itertuples()]
+    bad += [
+        f"need {r.item} tier {r.tier} of {r.municipality}: ratio {r.ratio} != delivered/need"
+        for r in rat.head(20).itertuples()
+    ]
 
     # --- mandates
     for r in mand.itertuples():
         if r.kind == "max_export":
-            out = float(fa[(fa["from"] == r.municipality) & (fa["item"] == r.target)]["quantity"].sum())
+            out = float(
+                fa[(fa["from"] == r.municipality) & (fa["item"] == r.target)]["quantity"].sum()
+            )
             if _over(np.array([out]), np.array([r.value]), np.array([r.value]))[0]:
                 bad.append(f"mandate max_export {r.target} of {r.municipality}: {out} > {r.value}")
         elif r.kind == "min_local_share":
-            made = io[(io["municipality"] == r.municipality) & (io["item"] == r.target) & (io["amount"] > 0)]["amount"].sum()
-            need = needs[(needs["municipality"] == r.municipality) & (needs["item"] == r.target)]["need"].sum()
+            made = io[
+                (io["municipality"] == r.municipality)
+                & (io["item"] == r.target)
+                & (io["amount"] > 0)
+            ]["amount"].sum()
+            need = needs[(needs["municipality"] == r.municipality) & (needs["item"] == r.target)][
+                "need"
+            ].sum()
             if _over(np.array([r.value * need]), np.array([made]), np.array([need]))[0]:
-                bad.append(f"mandate min_local_share {r.target} of {r.municipality}: made {made} < {r.value} x {need}")
+                bad.append(
+                    f"mandate min_local_share {r.target} of {r.municipality}: made {made} < {r.value} x {need}"
+                )
         elif r.kind == "max_labour_share":
             cap_h = r.value * float(avail[r.municipality])
             if _over(np.array([used[r.municipality]]), np.array([cap_h]), np.array([cap_h]))[0]:
-                bad.append(f"mandate max_labour_share of {r.municipality}: {used[r.municipality]} > {cap_h}")
+                bad.append(
+                    f"mandate max_labour_share of {r.municipality}: {used[r.municipality]} > {cap_h}"
+                )
     return bad
 
 

@@ -28,7 +28,12 @@ out = Console()
 err = Console(stderr=True)
 
 EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIME_LIMIT, EXIT_ERROR = 2, 3, 4, 1
-STATUS_EXIT = {"optimal": 0, "shortfall": 0, "infeasible": EXIT_INFEASIBLE, "time_limit": EXIT_TIME_LIMIT}
+STATUS_EXIT = {
+    "optimal": 0,
+    "shortfall": 0,
+    "infeasible": EXIT_INFEASIBLE,
+    "time_limit": EXIT_TIME_LIMIT,
+}
 
 
 def load_or_exit(path: Path) -> Scenario:
@@ -102,10 +107,15 @@ def _progress_printer(quiet: bool):
 @app.command()
 def solve(
     path: Annotated[Path, typer.Argument(help="scenario folder, .xlsx, .json or .zip")],
-    rule: Annotated[str | None, typer.Option(help="leximin, utilitarian, proportional, equal_per_capita, min_labour_full")] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(help="leximin, utilitarian, proportional, equal_per_capita, min_labour_full"),
+    ] = None,
     solver: Annotated[str, typer.Option(help="solver backend: highs, scipy, pulp")] = "highs",
     json_out: Annotated[bool, typer.Option("--json", help="print the plan as SPEC JSON")] = False,
-    out_file: Annotated[Path | None, typer.Option("--out", help="also write the plan JSON here")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="also write the plan JSON here")
+    ] = None,
     time_limit: Annotated[float | None, typer.Option(help="seconds for the whole policy")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ):
@@ -135,7 +145,9 @@ def solve(
 
 def print_summary(s: Scenario, plan) -> None:
     """Tables a committee can read: satisfaction per municipality and tier, labour, limits."""
-    out.print(f"[bold]{s.meta.name}[/bold] — rule {plan.rule}, solver {plan.solver}: [bold]{plan.status}[/bold]")
+    out.print(
+        f"[bold]{s.meta.name}[/bold] — rule {plan.rule}, solver {plan.solver}: [bold]{plan.status}[/bold]"
+    )
     if not plan.ok:
         if plan.message:
             out.print(plan.message, markup=False)
@@ -156,7 +168,9 @@ def print_summary(s: Scenario, plan) -> None:
     t = Table(title="Satisfaction (lowest ratio per tier)", title_justify="left")
     t.add_column("municipality")
     for tier in sat.columns:
-        t.add_column({1: "vital", 2: "standard", 3: "desired"}.get(int(tier), str(tier)), justify="right")
+        t.add_column(
+            {1: "vital", 2: "standard", 3: "desired"}.get(int(tier), str(tier)), justify="right"
+        )
     for m, row in sat.iterrows():
         t.add_row(str(m), *("—" if v != v else f"{v:.0%}" for v in row))
     out.print(t)
@@ -166,7 +180,13 @@ def print_summary(s: Scenario, plan) -> None:
     for col in ("municipality", "used", "available", "share", "free time"):
         lt.add_column(col, justify="right" if col != "municipality" else "left")
     for r in lab.itertuples():
-        lt.add_row(r.municipality, f"{r.used:,.0f}", f"{r.available:,.0f}", f"{r.share:.0%}", f"{r.free_time:,.0f}")
+        lt.add_row(
+            r.municipality,
+            f"{r.used:,.0f}",
+            f"{r.available:,.0f}",
+            f"{r.share:.0%}",
+            f"{r.free_time:,.0f}",
+        )
     out.print(lt)
 
     if len(plan.limits):
@@ -180,7 +200,9 @@ def print_summary(s: Scenario, plan) -> None:
     if len(short):
         out.print(f"[bold]{len(short)} needs not fully met[/bold] (lowest first):")
         for r in short.head(10).itertuples():
-            out.print(f"  tier {r.tier} {r.item} of {r.municipality}: {r.delivered:,.4g} of {r.need:,.4g} ({r.ratio:.0%})")
+            out.print(
+                f"  tier {r.tier} {r.item} of {r.municipality}: {r.delivered:,.4g} of {r.need:,.4g} ({r.ratio:.0%})"
+            )
     m = plan.metrics
     out.print(
         f"total labour {m['total_labour']:,.0f} h · highest labour share {m['max_share']:.0%} · "
@@ -191,11 +213,15 @@ def print_summary(s: Scenario, plan) -> None:
 @app.command()
 def export(
     path: Annotated[Path, typer.Argument(help="scenario")],
-    stage: Annotated[str, typer.Option(help="the stage whose programme to write, e.g. needs:tier1, min_labour")] = "needs:tier1",
+    stage: Annotated[
+        str, typer.Option(help="the stage whose programme to write, e.g. needs:tier1, min_labour")
+    ] = "needs:tier1",
     rule: Annotated[str | None, typer.Option()] = None,
     mps: Annotated[Path | None, typer.Option(help="write MPS here")] = None,
     lp: Annotated[Path | None, typer.Option(help="write CPLEX LP format here")] = None,
-    solver: Annotated[str, typer.Option(help="backend that writes the file (highs or pulp)")] = "highs",
+    solver: Annotated[
+        str, typer.Option(help="backend that writes the file (highs or pulp)")
+    ] = "highs",
 ):
     """Write one stage's programme (with every earlier stage held) as MPS or LP, for any solver."""
     from planner.engine import Engine

@@ -123,7 +123,9 @@ def _self_check(scenario: Scenario, plan: Plan) -> None:
         raise AssertionError("plan violates SPEC constraints:\n" + "\n".join(problems[:50]))
 
 
-def _failed_plan(scenario, form, engine, res: EngineResult, rule, solver, stages, timings, ref) -> Plan:
+def _failed_plan(
+    scenario, form, engine, res: EngineResult, rule, solver, stages, timings, ref
+) -> Plan:
     status = res.failed.result.status
     conflicts: list[str] = []
     message = f"stage {res.failed.stage.name}: {res.failed.result.message or status}"
@@ -154,7 +156,9 @@ def explain_infeasible(form: Formulation, engine: Engine, stage: Stage) -> list[
     if stage.kind == "full":
         unreachable = form.needs[(form.needs["reason"] == "unreachable")]
         for r in unreachable.head(50).itertuples():
-            out.append(f"need {r.item} tier {r.tier} of {r.municipality} (nothing can bring it there)")
+            out.append(
+                f"need {r.item} tier {r.tier} of {r.municipality} (nothing can bring it there)"
+            )
     backend = engine.backend
     iis = None
     if "iis" in getattr(backend, "features", ()):

@@ -299,7 +299,13 @@ class Engine:
             except StageFailed as exc:
                 failed = exc
                 outcomes.append(
-                    StageOutcome(stage, None, self.solves - s0, time.perf_counter() - t0, self.iterations - it0)
+                    StageOutcome(
+                        stage,
+                        None,
+                        self.solves - s0,
+                        time.perf_counter() - t0,
+                        self.iterations - it0,
+                    )
                 )
                 break
             outcomes.append(
@@ -389,7 +395,9 @@ class Engine:
             return r
         return r[f.cols["tier"].to_numpy()[r] == tier]
 
-    def _floor_rows(self, cols: np.ndarray, weights: np.ndarray, sense: str, equality: bool = False):
+    def _floor_rows(
+        self, cols: np.ndarray, weights: np.ndarray, sense: str, equality: bool = False
+    ):
         """Add rows ``w_j v_j - t >= 0`` (max) or ``<= 0`` (min), one per column."""
         k = len(cols)
         t = self.form.t_col
@@ -444,7 +452,14 @@ class Engine:
             if self.has_duals:
                 blocked = free & at_floor & ((np.abs(y) > DUAL_TOL) | at_cap)
             else:
-                blocked = free & at_floor & (at_cap | self._cannot_move(stage, cols, w, free & at_floor & ~at_cap, t, "max"))
+                blocked = (
+                    free
+                    & at_floor
+                    & (
+                        at_cap
+                        | self._cannot_move(stage, cols, w, free & at_floor & ~at_cap, t, "max")
+                    )
+                )
             if not blocked.any():
                 # degenerate duals: nothing separated; fix every need sitting on the floor
                 blocked = free & at_floor
@@ -455,10 +470,14 @@ class Engine:
             # to the solver's tolerance) has it a hair below the floor: the last point
             # stays feasible and the warm start with it
             level = np.minimum(t, w[fix] * r[fix])
-            lower = np.maximum(0.0, (level * (1 - self.tolerance) - self.eps * max(1.0, t)) / w[fix])
+            lower = np.maximum(
+                0.0, (level * (1 - self.tolerance) - self.eps * max(1.0, t)) / w[fix]
+            )
             lower = np.minimum(lower, self.col_upper[cols[fix]])
             self._set_cols(cols[fix], lower, self.col_upper[cols[fix]])
-            self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
+            self.backend.set_row_bounds(
+                rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf)
+            )
             free &= ~blocked
             if not levels or abs(t - levels[-1]) > 1e-9 * max(1.0, t):
                 levels.append(t)
@@ -468,8 +487,16 @@ class Engine:
         return (levels[0] if levels else None), first_binding, levels
 
     def _cannot_move(
-        self, stage, target, w, cand: np.ndarray, level: float, sense: str,
-        t_fix: float | None = None, t_sense: str | None = None, t_upper: float = np.inf,
+        self,
+        stage,
+        target,
+        w,
+        cand: np.ndarray,
+        level: float,
+        sense: str,
+        t_fix: float | None = None,
+        t_sense: str | None = None,
+        t_upper: float = np.inf,
     ) -> np.ndarray:
         """Saturation test for backends without duals: one LP per candidate.
 
@@ -505,7 +532,9 @@ class Engine:
         f = self.form
         nd = f.needs.iloc[f.cols["need"].to_numpy()[cols]]
         pop = (
-            f.municipalities.set_index("id")["population"].reindex(nd["municipality"]).to_numpy(float)
+            f.municipalities.set_index("id")["population"]
+            .reindex(nd["municipality"])
+            .to_numpy(float)
         )
         pop = np.maximum(pop, 1.0)
         need = nd["need"].to_numpy(float)
@@ -613,7 +642,9 @@ class Engine:
         cur = self.backend.lp  # the rows' bounds as earlier stages left them
         if len(muni):
             r = row_of[muni]
-            fixed_row = (r >= 0) & (cur.row_lower[np.maximum(r, 0)] >= cur.row_upper[np.maximum(r, 0)])
+            fixed_row = (r >= 0) & (
+                cur.row_lower[np.maximum(r, 0)] >= cur.row_upper[np.maximum(r, 0)]
+            )
             muni = muni[~fixed_row]
         if len(muni) == 0:
             return self._max_share(), None, []
@@ -659,7 +690,9 @@ class Engine:
                 blocked = free & on_top & ((np.abs(y) > DUAL_TOL) | (yd > DUAL_TOL) | (u <= 1e-12))
             else:
                 cand = free & on_top
-                moves = self._cannot_move(stage, Lab, Lm, cand, u, "min", t_fix=1.0 - u, t_sense="max", t_upper=1.0)
+                moves = self._cannot_move(
+                    stage, Lab, Lm, cand, u, "min", t_fix=1.0 - u, t_sense="max", t_upper=1.0
+                )
                 blocked = free & on_top & ((u <= 1e-12) | moves)
             if not blocked.any():
                 blocked = free & on_top
@@ -675,7 +708,9 @@ class Engine:
             if (~inplace).any():
                 out = fix[~inplace]
                 self.backend.add_rows(Lab[out], np.full(len(out), -np.inf), hold * Lm[out])
-            self.backend.set_row_bounds(rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf))
+            self.backend.set_row_bounds(
+                rows[fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf)
+            )
             free &= ~blocked
             if not levels or abs(u - levels[-1]) > 1e-9 * max(1.0, u):
                 levels.append(u)

@@ -77,11 +77,19 @@ class Formulation:
 
     def describe_rows(self, idx) -> np.ndarray:
         """The rows at ``idx`` in the scenario's own words (``rows["description"]`` makes all)."""
-        return self.rows.describe_at(idx) if isinstance(self.rows, LabelFrame) else self.rows["description"].to_numpy()[idx]
+        return (
+            self.rows.describe_at(idx)
+            if isinstance(self.rows, LabelFrame)
+            else self.rows["description"].to_numpy()[idx]
+        )
 
     def describe_cols(self, idx) -> np.ndarray:
         """The columns at ``idx`` in the scenario's own words."""
-        return self.cols.describe_at(idx) if isinstance(self.cols, LabelFrame) else self.cols["description"].to_numpy()[idx]
+        return (
+            self.cols.describe_at(idx)
+            if isinstance(self.cols, LabelFrame)
+            else self.cols["description"].to_numpy()[idx]
+        )
 
     @property
     def resource_rows(self) -> np.ndarray:
@@ -125,7 +133,11 @@ def _codes(values: pd.Series | np.ndarray, index: pd.Index) -> np.ndarray:
         found = pc.index_in(pa.array(values), value_set=pa.array(index))
     except (pa.ArrowException, TypeError, ValueError):
         return index.get_indexer(pd.Index(values))
-    return found.to_numpy(zero_copy_only=False) if found.null_count == 0 else pc.fill_null(found, -1).to_numpy()
+    return (
+        found.to_numpy(zero_copy_only=False)
+        if found.null_count == 0
+        else pc.fill_null(found, -1).to_numpy()
+    )
 
 
 COL_KINDS = pd.Index(["x", "f", "r", "t"], dtype=object)
@@ -141,7 +153,9 @@ def _cat(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
     """A categorical column from integer codes into ``categories`` (no string per row)."""
     k = len(categories)
     dtype = np.int8 if k < 127 else np.int16 if k < 32_767 else np.int32
-    return pd.Categorical.from_codes(np.asarray(codes).astype(dtype), dtype=pd.CategoricalDtype(categories))
+    return pd.Categorical.from_codes(
+        np.asarray(codes).astype(dtype), dtype=pd.CategoricalDtype(categories)
+    )
 
 
 class LabelFrame(pd.DataFrame):
@@ -165,7 +179,12 @@ class LabelFrame(pd.DataFrame):
         return pd.DataFrame
 
     def __getitem__(self, key):
-        if isinstance(key, str) and key == "description" and key not in self.columns and self._describe:
+        if (
+            isinstance(key, str)
+            and key == "description"
+            and key not in self.columns
+            and self._describe
+        ):
             self[key] = self.describe_at(None)
         return super().__getitem__(key)
 
@@ -344,8 +363,14 @@ def build(scenario: Scenario) -> Formulation:
         return sp.csr_array((np.ones(len(i)), (i, m)), shape=(nI, nM))
 
     def availability(e_m, e_i, e_q):
-        src = incidence(np.concatenate([en_i[en_q > 0], e_i[e_q > 0]]), np.concatenate([en_m[en_q > 0], e_m[e_q > 0]]))
-        use = incidence(np.concatenate([nd_i[wanted], e_i[e_q < 0]]), np.concatenate([nd_m[wanted], e_m[e_q < 0]]))
+        src = incidence(
+            np.concatenate([en_i[en_q > 0], e_i[e_q > 0]]),
+            np.concatenate([en_m[en_q > 0], e_m[e_q > 0]]),
+        )
+        use = incidence(
+            np.concatenate([nd_i[wanted], e_i[e_q < 0]]),
+            np.concatenate([nd_m[wanted], e_m[e_q < 0]]),
+        )
         have = (src @ R) > 0  # item can be at municipality (by transport if transportable)
         have = np.where(transportable[:, None], have, src.toarray() > 0)
         forward = (use @ R.T) > 0  # from municipality, some user of the item is reachable
@@ -449,7 +474,8 @@ def build(scenario: Scenario) -> Formulation:
     cap_row[capped] = np.arange(len(capped))
     sel = cap_row[f_arc] >= 0
     A_link = sp.csr_array(
-        (np.ones(int(sel.sum())), (cap_row[f_arc][sel], f0 + np.flatnonzero(sel))), shape=(len(capped), n)
+        (np.ones(int(sel.sum())), (cap_row[f_arc][sel], f0 + np.flatnonzero(sel))),
+        shape=(len(capped), n),
     )
     link_lo, link_hi = np.full(len(capped), -INF), a_cap[capped]
 
@@ -461,7 +487,9 @@ def build(scenario: Scenario) -> Formulation:
     # limit row l = sum over x entries whose item is lim_i[l] and municipality in scope
     if len(lim):
         # for each limit, select entries with its item: build item-indicator (limits x items)
-        Litem = sp.csr_array((np.ones(len(lim)), (np.arange(len(lim)), lim_i)), shape=(len(lim), nI))
+        Litem = sp.csr_array(
+            (np.ones(len(lim)), (np.arange(len(lim)), lim_i)), shape=(len(lim), nI)
+        )
         # entry e belongs to limit l iff Litem[l, e_i] and S[l, e_m]
         Ei = sp.csr_array((np.ones(len(e_i)), (e_i, np.arange(len(e_i)))), shape=(nI, len(e_i)))
         Em = sp.csr_array((np.ones(len(e_m)), (e_m, np.arange(len(e_m)))), shape=(nM, len(e_m)))
@@ -524,7 +552,13 @@ def build(scenario: Scenario) -> Formulation:
     cM, cI, cP = _categories(Mi), _categories(Ii), _categories(Pi)
     eM, eI, eP = nM, nI, len(Pi)  # the code of ""
     full = lambda k, v: np.full(k, v, dtype=np.int64)  # noqa: E731
-    nrow_bal, nrow_lab, nrow_link, nrow_lim, nrow_man = len(takes), len(lab_used), len(capped), len(lim), len(mand_rows)
+    nrow_bal, nrow_lab, nrow_link, nrow_lim, nrow_man = (
+        len(takes),
+        len(lab_used),
+        len(capped),
+        len(lim),
+        len(mand_rows),
+    )
     cols = LabelFrame(
         {
             "kind": _cat(np.repeat(np.arange(4), [nx, nf, nr, 1]), COL_KINDS),
@@ -546,32 +580,65 @@ def build(scenario: Scenario) -> Formulation:
     mkinds = _categories(pd.unique(np.asarray(mk, dtype=object)))
     rows = LabelFrame(
         {
-            "kind": _cat(np.repeat(np.arange(5), [nrow_bal, nrow_lab, nrow_link, nrow_lim, nrow_man]), ROW_KINDS),
+            "kind": _cat(
+                np.repeat(np.arange(5), [nrow_bal, nrow_lab, nrow_link, nrow_lim, nrow_man]),
+                ROW_KINDS,
+            ),
             "municipality": _cat(
-                np.concatenate([bal_m, lab_used, a_o[capped], full(nrow_lim, eM), mcode(mm[mand_rows])]), cM
+                np.concatenate(
+                    [bal_m, lab_used, a_o[capped], full(nrow_lim, eM), mcode(mm[mand_rows])]
+                ),
+                cM,
             ),
             "item": _cat(
                 np.concatenate(
-                    [bal_i, full(nrow_lab + nrow_link, eI), icode(lim_i), icode(_codes(mtarget[mand_rows], I_ids))]
+                    [
+                        bal_i,
+                        full(nrow_lab + nrow_link, eI),
+                        icode(lim_i),
+                        icode(_codes(mtarget[mand_rows], I_ids)),
+                    ]
                 ),
                 cI,
             ),
-            "dest": _cat(np.concatenate([full(nrow_bal + nrow_lab, eM), a_d[capped], full(nrow_lim + nrow_man, eM)]), cM),
+            "dest": _cat(
+                np.concatenate(
+                    [full(nrow_bal + nrow_lab, eM), a_d[capped], full(nrow_lim + nrow_man, eM)]
+                ),
+                cM,
+            ),
             "scope": _cat(
                 np.concatenate(
-                    [full(nrow_bal + nrow_lab + nrow_link, len(scopes) - 1), _codes(lim["scope"], scopes[:-1]), full(nrow_man, len(scopes) - 1)]
+                    [
+                        full(nrow_bal + nrow_lab + nrow_link, len(scopes) - 1),
+                        _codes(lim["scope"], scopes[:-1]),
+                        full(nrow_man, len(scopes) - 1),
+                    ]
                 ),
                 scopes,
             ),
             "mandate": _cat(
-                np.concatenate([full(nrow_bal + nrow_lab + nrow_link + nrow_lim, len(mkinds) - 1), _codes(pd.Series(mk[mand_rows]), mkinds[:-1])]),
+                np.concatenate(
+                    [
+                        full(nrow_bal + nrow_lab + nrow_link + nrow_lim, len(mkinds) - 1),
+                        _codes(pd.Series(mk[mand_rows]), mkinds[:-1]),
+                    ]
+                ),
                 mkinds,
             ),
             "source_row": np.concatenate(
-                [np.full(nrow_bal + nrow_lab, -1), links_arr[capped], np.arange(nrow_lim), mand_rows]
+                [
+                    np.full(nrow_bal + nrow_lab, -1),
+                    links_arr[capped],
+                    np.arange(nrow_lim),
+                    mand_rows,
+                ]
             ),
             "is_resource": np.concatenate(
-                [kind[bal_i] == "resource", np.zeros(nrow_lab + nrow_link + nrow_lim + nrow_man, bool)]
+                [
+                    kind[bal_i] == "resource",
+                    np.zeros(nrow_lab + nrow_link + nrow_lim + nrow_man, bool),
+                ]
             ),
         },
         describe=describe_rows,

@@ -304,13 +304,21 @@ class HighsBackend(Backend):
             info = h.getInfo()
             self._basis = info.basis_validity == 1
             if strategy is None and status.name == "kOptimal":
-                self._cold_iterations = max(self._cold_iterations, int(info.simplex_iteration_count))
-            if status.name in _FINAL or last or (strategy is None and cap is None and status.name in _VERDICT):
+                self._cold_iterations = max(
+                    self._cold_iterations, int(info.simplex_iteration_count)
+                )
+            if (
+                status.name in _FINAL
+                or last
+                or (strategy is None and cap is None and status.name in _VERDICT)
+            ):
                 break
             if status.name in _CONFIRM:
                 # an infeasible verdict is confirmed cold at once (uncapped)
                 steps[k + 1 :] = [(None, None, cold_method)]
-            self._spent += max(0, int(info.simplex_iteration_count)) + max(0, int(info.ipm_iteration_count))
+            self._spent += max(0, int(info.simplex_iteration_count)) + max(
+                0, int(info.ipm_iteration_count)
+            )
         return status
 
     def _run_once(self):

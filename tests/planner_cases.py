@@ -45,11 +45,20 @@ def towns(
         "endowments": [{"municipality": m, "item": i, "quantity": q} for m, i, q in endowments],
         "needs": [{"municipality": m, "item": i, "tier": t, "quantity": q} for m, i, t, q in needs],
         "links": [
-            {"from": a, "to": b, "labour_per_unit": h, "capacity": cap, "loss": loss, "both_ways": both}
+            {
+                "from": a,
+                "to": b,
+                "labour_per_unit": h,
+                "capacity": cap,
+                "loss": loss,
+                "both_ways": both,
+            }
             for a, b, h, cap, loss, both in links
         ],
         "limits": [{"item": i, "scope": s, "cap": c} for i, s, c in limits],
-        "mandates": [{"municipality": m, "kind": k, "target": t, "value": v} for m, k, t, v in mandates],
+        "mandates": [
+            {"municipality": m, "kind": k, "target": t, "value": v} for m, k, t, v in mandates
+        ],
     }
     return models.from_tables(meta, tables)
 

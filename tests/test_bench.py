@@ -167,7 +167,15 @@ def test_budget_exceeded_is_reported(tmp_path):
 
 def test_cold_sum_takes_the_faster_method_and_flags_time_limits():
     ok = {"status": "Optimal", "seconds": 2.0, "primal": {"status": "Optimal", "seconds": 1.5}}
-    slow = {"status": "TimeLimit", "seconds": 60.0, "primal": {"status": "Optimal", "seconds": 40.0}}
+    slow = {
+        "status": "TimeLimit",
+        "seconds": 60.0,
+        "primal": {"status": "Optimal", "seconds": 40.0},
+    }
     assert report.cold_sum({"a": ok, "b": slow}) == (1.5 + 40.0, False)
-    stuck = {"status": "TimeLimit", "seconds": 60.0, "primal": {"status": "TimeLimit", "seconds": 61.0}}
+    stuck = {
+        "status": "TimeLimit",
+        "seconds": 60.0,
+        "primal": {"status": "TimeLimit", "seconds": 61.0},
+    }
     assert report.cold_sum({"a": ok, "c": stuck}) == (1.5 + 61.0, True)

@@ -17,8 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 VALLEY = ROOT / "data" / "valley"
 runner = CliRunner()
 
-SPEC_KEYS = {"status", "scenario", "rule", "stages", "deliveries", "production", "flows", "labour",
-             "limits", "prices", "binding", "metrics"}
+SPEC_KEYS = {
+    "status",
+    "scenario",
+    "rule",
+    "stages",
+    "deliveries",
+    "production",
+    "flows",
+    "labour",
+    "limits",
+    "prices",
+    "binding",
+    "metrics",
+}
 METRIC_KEYS = {"min_ratio", "mean_ratio", "gini", "total_labour", "max_share", "unmet_tier1"}
 
 
@@ -115,6 +127,8 @@ def test_export_resolves_with_plain_highs_to_the_same_stage_value(tmp_path, fmt)
 
 def test_generate_writes_a_valid_scenario(tmp_path):
     out = tmp_path / "gen"
-    r = runner.invoke(app, ["generate", str(out), "--municipalities", "12", "--goods", "8", "--seed", "5"])
+    r = runner.invoke(
+        app, ["generate", str(out), "--municipalities", "12", "--goods", "8", "--seed", "5"]
+    )
     assert r.exit_code == 0, r.output
     assert runner.invoke(app, ["validate", str(out)]).exit_code == 0

@@ -69,4 +69,7 @@ def test_backends_agree_on_stage_values(reference, name, options):
             if b["value"] is None:
                 assert a["value"] is None
             else:
-                assert a["value"] == pytest.approx(b["value"], rel=REL[name], abs=REL[name]), (key, a["name"])
+                assert a["value"] == pytest.approx(b["value"], rel=REL[name], abs=REL[name]), (
+                    key,
+                    a["name"],
+                )

@@ -31,7 +31,12 @@ def scenarios(draw):
     goods = [f"g{i}" for i in range(ng)]
     qty = st.integers(0, 40).map(float)
     muni = [
-        {"id": t, "confederation": "c", "population": draw(st.integers(1, 500)), "labour_hours": draw(st.sampled_from([0, 50, 200, 1000]))}
+        {
+            "id": t,
+            "confederation": "c",
+            "population": draw(st.integers(1, 500)),
+            "labour_hours": draw(st.sampled_from([0, 50, 200, 1000])),
+        }
         for t in towns
     ]
     items = [{"id": g, "kind": "good"} for g in goods] + [{"id": "land", "kind": "resource"}]
@@ -46,7 +51,13 @@ def scenarios(draw):
                 io.append({"process": p, "item": goods[0], "quantity": -0.25})
             for t in towns:
                 if draw(st.booleans()):
-                    caps.append({"municipality": t, "process": p, "max_level": draw(st.sampled_from(["", 10, 30]))})
+                    caps.append(
+                        {
+                            "municipality": t,
+                            "process": p,
+                            "max_level": draw(st.sampled_from(["", 10, 30])),
+                        }
+                    )
     endow = [
         {"municipality": t, "item": i, "quantity": draw(qty)}
         for t in towns
@@ -58,12 +69,25 @@ def scenarios(draw):
         for g in goods:
             for tier in (1, 2, 3):
                 if draw(st.integers(0, 2)) == 0:
-                    needs.append({"municipality": t, "item": g, "tier": tier, "quantity": float(draw(st.integers(1, 30)))})
+                    needs.append(
+                        {
+                            "municipality": t,
+                            "item": g,
+                            "tier": tier,
+                            "quantity": float(draw(st.integers(1, 30))),
+                        }
+                    )
     if not needs:
         needs.append({"municipality": towns[0], "item": goods[0], "tier": 1, "quantity": 10.0})
     links = [
-        {"from": towns[i], "to": towns[i + 1], "labour_per_unit": draw(st.sampled_from([0, 0.1, 1])),
-         "capacity": draw(st.sampled_from(["", 5, 20])), "loss": draw(st.sampled_from([0, 0.1])), "both_ways": True}
+        {
+            "from": towns[i],
+            "to": towns[i + 1],
+            "labour_per_unit": draw(st.sampled_from([0, 0.1, 1])),
+            "capacity": draw(st.sampled_from(["", 5, 20])),
+            "loss": draw(st.sampled_from([0, 0.1])),
+            "both_ways": True,
+        }
         for i in range(nm - 1)
         if draw(st.integers(0, 3)) > 0
     ]
@@ -107,7 +131,14 @@ def _leximin_violations(s, plan, tier):
     d = plan.deliveries.set_index(["municipality", "item", "tier"])["ratio"]
     r = form.col_index("r")
     tiers = form.cols["tier"].to_numpy()[r]
-    key = list(zip(form.cols["municipality"].to_numpy()[r], form.cols["item"].to_numpy()[r], tiers, strict=True))
+    key = list(
+        zip(
+            form.cols["municipality"].to_numpy()[r],
+            form.cols["item"].to_numpy()[r],
+            tiers,
+            strict=True,
+        )
+    )
     star = np.array([d[k] for k in key])
     lo[r[tiers < tier]] = np.maximum(0, star[tiers < tier] - 1e-9)
     A_ub = __import__("scipy.sparse", fromlist=["vstack"]).vstack([lp.A, -lp.A]).tocsr()
@@ -125,7 +156,9 @@ def _leximin_violations(s, plan, tier):
         lo_j[r[held]] = np.maximum(0, star[held] - 1e-9)
         c = np.zeros(form.n)
         c[r[j]] = -1.0
-        res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=list(zip(lo_j, hi, strict=True)), method="highs")
+        res = linprog(
+            c, A_ub=A_ub, b_ub=b_ub, bounds=list(zip(lo_j, hi, strict=True)), method="highs"
+        )
         assert res.status == 0
         if -res.fun > star[j] + 1e-6:
             bad.append((key[j], star[j], -res.fun))
@@ -162,7 +195,9 @@ def test_renaming_municipalities_changes_nothing(s):
             assert y["value"] is None
         else:
             assert y["value"] == pytest.approx(x["value"], rel=1e-6, abs=1e-6)
-    ra = a.deliveries.assign(municipality=a.deliveries["municipality"].map(ren)).set_index(["municipality", "item", "tier"])["ratio"]
+    ra = a.deliveries.assign(municipality=a.deliveries["municipality"].map(ren)).set_index(
+        ["municipality", "item", "tier"]
+    )["ratio"]
     rb = b.deliveries.set_index(["municipality", "item", "tier"])["ratio"]
     np.testing.assert_allclose(rb.sort_index().to_numpy(), ra.sort_index().to_numpy(), atol=1e-6)
 
@@ -185,6 +220,10 @@ def test_scaling_everything_by_k_scales_the_plan(s, k):
     a = planner.solve(s)
     b = planner.solve(_scaled(s, k))
     np.testing.assert_allclose(b.deliveries["ratio"], a.deliveries["ratio"], atol=1e-6)
-    np.testing.assert_allclose(b.deliveries["delivered"], k * a.deliveries["delivered"], rtol=1e-6, atol=1e-6 * k)
-    assert b.metrics["total_labour"] == pytest.approx(k * a.metrics["total_labour"], rel=1e-6, abs=1e-6)
+    np.testing.assert_allclose(
+        b.deliveries["delivered"], k * a.deliveries["delivered"], rtol=1e-6, atol=1e-6 * k
+    )
+    assert b.metrics["total_labour"] == pytest.approx(
+        k * a.metrics["total_labour"], rel=1e-6, abs=1e-6
+    )
     np.testing.assert_allclose(b.labour["share"], a.labour["share"], atol=1e-6)
