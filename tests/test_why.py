@@ -1,0 +1,173 @@
+"""Explanations of shortfalls (SPEC section 6): each claimed gain is checked by re-solving
+the whole plan with that constraint loosened a little."""
+
+from pathlib import Path
+
+import pytest
+
+import models
+import planner
+from planner.edits import apply_edits, loosen
+from planner.why import enrich, explain_shortfalls
+from tests.planner_cases import link, ratios, towns
+
+VALLEY = Path(__file__).resolve().parents[1] / "data" / "valley"
+STEP = 1e-3  # loosen by this share of the constraint's size
+
+
+def explained(s):
+    plan = planner.solve(s)
+    return plan, explain_shortfalls(s, planner.build(s), plan.to_dict())
+
+
+def resolved_gain(s, plan, ex, limit, step=None):
+    """Ratio rise per unit of ``limit`` in a re-solve of the whole plan."""
+    step = step or STEP * max(limit["available"], 1.0)
+    edited = apply_edits(s, [loosen(limit, step, s)])
+    key = (ex["municipality"], ex["item"], ex["tier"])
+    return (ratios(planner.solve(edited))[key] - ratios(plan)[key]) / step
+
+
+def find(exs, muni, item, tier=3):
+    return next(e for e in exs if (e["municipality"], e["item"], e["tier"]) == (muni, item, tier))
+
+
+@pytest.fixture(scope="module")
+def valley():
+    s = models.load(VALLEY)
+    plan, exs = explained(s)
+    return s, plan, exs
+
+
+def test_every_short_need_of_the_valley_is_explained(valley):
+    s, plan, exs = valley
+    d = plan.deliveries
+    short = d[(d["need"] > 0) & (d["ratio"] < 1 - 1e-6)]
+    assert len(exs) == len(short) == 31
+    for e in exs:
+        assert e["stage"] == "needs:tier3"
+        assert e["limited_by"], e["text"]
+        assert e["text"].startswith(e["text"].split("'s")[0] + "'s desired")
+        for c in e["limited_by"]:
+            assert {"kind", "where", "used", "available", "gain"} <= c.keys()
+            assert c["gain"] > 0 and c["used"] == pytest.approx(c["available"], rel=1e-6)
+
+
+def test_ashford_electricity_is_held_by_the_lower_district_co2_cap(valley):
+    """The issue's case: raising both CO2 caps by 20% lifts Ashford's desired electricity
+    from 34.3% to 43.7%: the Lower district's cap (7,000 t) is the one binding at that
+    level (the valley's, 9,000 t, binds only the 95% level above it)."""
+    s, plan, exs = valley
+    e = find(exs, "ashford", "electricity")
+    assert e["ratio"] == pytest.approx(0.3427, abs=1e-4)
+    co2 = next(c for c in e["limited_by"] if c["kind"] == "limit")
+    assert co2["where"] == "limit co2 in lower" and co2["available"] == 7000
+    assert "Lower Valley District's CO2 cap (7,000 t) is fully used" in e["text"]
+    assert "each 100 t more would raise it by about 0.67 points" in e["text"]
+    got = resolved_gain(s, plan, e, co2)
+    assert got == pytest.approx(co2["gain"], rel=1e-3)
+    # and the issue's 20 % on both caps: 34.3 % + 1,400 t x gain = 43.7 %
+    assert e["ratio"] + 1400 * co2["gain"] == pytest.approx(0.4371, abs=2e-4)
+    assert not any(c["where"] == "limit co2 in valley" for c in e["limited_by"])
+
+
+@pytest.mark.parametrize(
+    "muni,item",
+    [("elmstead", "child_care"), ("ashford", "building_materials"), ("fernhill", "vegetables")],
+)
+def test_valley_gains_match_a_resolve(valley, muni, item):
+    """Every constraint named for these needs: the claimed gain is what a re-solve shows
+    (the tier's lower levels, which the same constraint may hold too, rise first)."""
+    s, plan, exs = valley
+    e = find(exs, muni, item)
+    for c in e["limited_by"]:
+        assert resolved_gain(s, plan, e, c) == pytest.approx(c["gain"], rel=1e-2, abs=1e-7), c
+
+
+def test_elmstead_is_held_by_its_own_labour_mandate(valley):
+    s, plan, exs = valley
+    e = find(exs, "elmstead", "child_care")
+    (c,) = e["limited_by"]
+    assert (c["kind"], c["where"], c["owner"]) == (
+        "mandate",
+        "max_labour_share of elmstead",
+        "elmstead",
+    )
+    assert c["edit"] == {
+        "kind": "mandate",
+        "where": {"municipality": "elmstead", "kind": "max_labour_share", "target": ""},
+        "field": "value",
+        "from": 0.085,
+    }
+    assert "Elmstead's mandate to give at most 47,600 h" in e["text"]
+
+
+def test_known_answer_link_bottleneck():
+    """b gets 2 of its 10 t through a link of capacity 2: one more unit of capacity, 1/10."""
+    s = towns(
+        endowments=[("a", "grain", 20)],
+        needs=[("a", "grain", 1, 10), ("b", "grain", 1, 10)],
+        links=[link("a", "b", capacity=2)],
+    )
+    plan, exs = explained(s)
+    (e,) = exs
+    assert (e["municipality"], e["stage"]) == ("b", "needs:tier1")
+    (c,) = e["limited_by"]
+    assert c["kind"] == "link" and c["gain"] == pytest.approx(0.1)
+    assert resolved_gain(s, plan, e, c, step=0.5) == pytest.approx(0.1)
+
+
+def test_known_answer_another_towns_export_mandate():
+    """a exports at most 10 t (its mandate): b's ratio 0.25 rises by 1/40 a tonne, and the
+    sentence names a's mandate as the cause of b's shortfall."""
+    s = towns(
+        population={"a": 300, "b": 100},
+        endowments=[("a", "grain", 80)],
+        needs=[("a", "grain", 1, 60), ("b", "grain", 1, 40)],
+        links=[link("a", "b")],
+        mandates=[("a", "max_export", "grain", 10)],
+    )
+    plan, exs = explained(s)
+    (e,) = exs
+    (c,) = e["limited_by"]
+    assert (c["kind"], c["owner"]) == ("mandate", "a")
+    assert c["gain"] == pytest.approx(1 / 40)
+    assert resolved_gain(s, plan, e, c, step=1.0) == pytest.approx(1 / 40)
+    assert e["text"].startswith("b's vital grain is at 25%: a's mandate to export at most 10")
+
+
+def test_known_answer_shared_stock():
+    """80 t for needs of 60 and 40: both at 0.8; each tonne more raises both by 1/100."""
+    s = towns(
+        endowments=[("a", "grain", 80)],
+        needs=[("a", "grain", 1, 60), ("b", "grain", 1, 40)],
+        links=[link("a", "b")],
+    )
+    plan, exs = explained(s)
+    assert len(exs) == 2
+    for e in exs:
+        (c,) = e["limited_by"]
+        assert c["kind"] == "stock" and c["gain"] == pytest.approx(0.01)
+        assert resolved_gain(s, plan, e, c, step=2.0) == pytest.approx(0.01)
+
+
+def test_proportional_rule_names_itself():
+    """Proportional: a is held at b's 0.2 though grain stays unused: the rule holds it."""
+    s = towns(
+        endowments=[("a", "grain", 20)],
+        needs=[("a", "grain", 1, 10), ("b", "grain", 1, 10)],
+        links=[link("a", "b", capacity=2)],
+    )
+    plan = planner.solve(s, rule="proportional")
+    exs = explain_shortfalls(s, planner.build(s), plan.to_dict())
+    a = find(exs, "a", "grain", 1)
+    assert a["limited_by"][0]["kind"] == "rule" and "could rise to 100%" in a["text"]
+    b = find(exs, "b", "grain", 1)
+    assert b["limited_by"][0]["kind"] == "link"
+
+
+def test_enrich_adds_explanations_to_the_plan_json(valley):
+    s, plan, exs = valley
+    doc = enrich(s, plan)
+    assert doc["explanations"] == exs
+    assert planner.check_plan(s, doc) == []
