@@ -133,26 +133,37 @@ def solve(
     finally:
         if status is not None:
             status.stop()
-    doc = plan.to_dict()
+    doc = _with_reasons(s, plan)
     if out_file is not None:
         out_file.write_text(json.dumps(doc, indent=2))
     if json_out:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        print_summary(s, plan)
+        print_summary(s, plan, doc)
     raise typer.Exit(STATUS_EXIT.get(plan.status, EXIT_ERROR))
 
 
-def print_summary(s: Scenario, plan) -> None:
+def _with_reasons(s: Scenario, plan) -> dict:
+    """The plan JSON with explanations, minimal conflicts and a reconciliation (planner.why)."""
+    from planner.why import enrich
+
+    try:
+        return enrich(s, plan)
+    except Exception:  # noqa: BLE001 - the plan stands without them; details to the log
+        import logging
+
+        logging.getLogger(__name__).exception("explaining the plan failed")
+        return plan.to_dict()
+
+
+def print_summary(s: Scenario, plan, doc: dict | None = None) -> None:
     """Tables a committee can read: satisfaction per municipality and tier, labour, limits."""
+    doc = doc or plan.to_dict()
     out.print(
         f"[bold]{s.meta.name}[/bold] — rule {plan.rule}, solver {plan.solver}: [bold]{plan.status}[/bold]"
     )
     if not plan.ok:
-        if plan.message:
-            out.print(plan.message, markup=False)
-        for c in plan.conflicts:
-            out.print(f"  conflict: {c}", markup=False)
+        _print_failure(plan, doc)
         return
     st = Table(title="Stages", title_justify="left")
     for col in ("stage", "value", "LP solves", "seconds"):
@@ -197,7 +208,12 @@ def print_summary(s: Scenario, plan) -> None:
             li.add_row(r.item, r.scope, f"{r.amount:,.1f}", f"{r.cap:,.1f}")
         out.print(li)
     short = d[d["ratio"] < 1 - 1e-7].sort_values(["tier", "ratio"])
-    if len(short):
+    why = sorted(doc.get("explanations") or [], key=lambda e: (e["tier"], e["ratio"]))
+    if why:
+        out.print(f"[bold]{len(why)} needs not fully met, and why[/bold] (lowest first):")
+        for e in why:
+            out.print(f"  {e['text']}", markup=False, soft_wrap=True)
+    elif len(short):
         out.print(f"[bold]{len(short)} needs not fully met[/bold] (lowest first):")
         for r in short.head(10).itertuples():
             out.print(
@@ -208,6 +224,40 @@ def print_summary(s: Scenario, plan) -> None:
         f"total labour {m['total_labour']:,.0f} h · highest labour share {m['max_share']:.0%} · "
         f"unmet vital needs {m['unmet_tier1']:,.4g} · gini of ratios {m['gini']:.3f}"
     )
+
+
+def _print_failure(plan, doc: dict) -> None:
+    """Why a plan was not made, in words: the conflict and a way to reconcile it."""
+    if plan.message:
+        out.print(failure_message(plan.status, plan.message), markup=False)
+    found = doc.get("conflict_set")
+    if found:
+        out.print("These constraints cannot all hold (drop any one and the plan can be made):")
+        for c in found:
+            mark = "  conflict: " if c["member"] else "    because: "
+            out.print(f"{mark}{c['text']}  [{c['where']}]", markup=False, soft_wrap=True)
+    else:
+        for c in plan.conflicts:
+            out.print(f"  conflict: {c}", markup=False)
+    rec = doc.get("reconciliation")
+    if rec:
+        out.print(
+            "Least change of mandates and limits that reconciles them (for the assemblies to approve):"
+        )
+        for e in rec:
+            out.print(f"  {e['text']}  (asks {', '.join(e['municipalities'])})", markup=False)
+    elif plan.status == "infeasible" and found is not None:
+        out.print("No change of mandates and limits alone can reconcile them.")
+
+
+def failure_message(status: str, message: str) -> str:
+    """A failed plan's message in words (the solver's own words after a colon)."""
+    head = {
+        "infeasible": "The scenario's hard constraints cannot all hold",
+        "time_limit": "The time limit ran out before the plan was made; try a longer --time-limit",
+        "error": "The solver failed on this plan",
+    }.get(status, "The plan was not made")
+    return f"{head} ({message})."
 
 
 @app.command()

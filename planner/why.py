@@ -481,7 +481,8 @@ def _mandate_phrase(c: _Limiter, words: Words, who: str, w: dict) -> str:
     if k == "max_export":
         return f"{who} mandate to export at most {words.qty(c.available, w['target'])} of {item} is reached"
     if k == "max_labour_share":
-        return f"{who} mandate to give at most {fmt(c.available)} h of its labour hours is reached"
+        share = pct(c.edit["from"]) if math.isfinite(c.edit["from"]) else "a share"
+        return f"{who} mandate to give at most {share} of its labour hours ({fmt(c.available)} h) is reached"
     if k == "min_local_share":
         return f"{who} mandate to make at least {words.qty(c.available, w['target'])} of its {item} at home binds"
     return f"{who} ban on {words.process.get(w['target'], w['target'])} binds"
@@ -509,6 +510,10 @@ def _sentence(need: str, ratio: float, limiters: list[_Limiter], words: Words) -
             f"{need} is at {pct(ratio)}: raising it would lower needs that come first "
             f"(earlier tiers, or needs as short or shorter)."
         )
-    parts = [f"{_phrase(c, words)}; {_per(c, words)}" for c in limiters[:2]]
-    tail = f" ({len(limiters) - 2} more constraints in the details)" if len(limiters) > 2 else ""
-    return f"{need} is at {pct(ratio)}: " + ", and ".join(parts) + tail + "."
+    first = f"{_phrase(limiters[0], words)}; {_per(limiters[0], words)}"
+    also = ""
+    if len(limiters) > 1:
+        also = f"; also {_phrase(limiters[1], words)}"
+        more = len(limiters) - 2
+        also += f" (and {more} more in the details)" if more else ""
+    return f"{need} is at {pct(ratio)}: {first}{also}."

@@ -99,7 +99,7 @@ def test_elmstead_is_held_by_its_own_labour_mandate(valley):
         "field": "value",
         "from": 0.085,
     }
-    assert "Elmstead's mandate to give at most 47,600 h" in e["text"]
+    assert "Elmstead's mandate to give at most 8.5% of its labour hours (47,600 h)" in e["text"]
 
 
 def test_known_answer_link_bottleneck():
