@@ -51,7 +51,9 @@ def solve_document(
     plan = planner.solve(
         scenario, rule=_rule_for(doc, rule), solver=solver, time_limit=time_limit, progress=progress
     )
-    return plan.to_dict()
+    from planner.why import enrich_safely
+
+    return enrich_safely(scenario, plan)  # explanations, minimal conflicts, reconciliation
 
 
 def _watch_parent(parent: int) -> None:
@@ -79,8 +81,9 @@ def _solve_child(
             conn.send(("progress", f"test delay: sleeping {delay:g} s in process {os.getpid()}"))
             time.sleep(delay)
         conn.send(("done", solve_document(doc, rule, solver, time_limit, progress)))
-    except Exception as exc:  # noqa: BLE001 - reported as the plan's error
-        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+    except Exception as exc:  # noqa: BLE001 - reported as the plan's error, in words
+        log.error("plan failed: %s", traceback.format_exc())  # the details, for the log only
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
 

@@ -145,15 +145,9 @@ def solve(
 
 def _with_reasons(s: Scenario, plan) -> dict:
     """The plan JSON with explanations, minimal conflicts and a reconciliation (planner.why)."""
-    from planner.why import enrich
+    from planner.why import enrich_safely
 
-    try:
-        return enrich(s, plan)
-    except Exception:  # noqa: BLE001 - the plan stands without them; details to the log
-        import logging
-
-        logging.getLogger(__name__).exception("explaining the plan failed")
-        return plan.to_dict()
+    return enrich_safely(s, plan)
 
 
 def print_summary(s: Scenario, plan, doc: dict | None = None) -> None:
@@ -228,6 +222,8 @@ def print_summary(s: Scenario, plan, doc: dict | None = None) -> None:
 
 def _print_failure(plan, doc: dict) -> None:
     """Why a plan was not made, in words: the conflict and a way to reconcile it."""
+    from planner.why import failure_message
+
     if plan.message:
         out.print(failure_message(plan.status, plan.message), markup=False)
     found = doc.get("conflict_set")
@@ -248,16 +244,6 @@ def _print_failure(plan, doc: dict) -> None:
             out.print(f"  {e['text']}  (asks {', '.join(e['municipalities'])})", markup=False)
     elif plan.status == "infeasible" and found is not None:
         out.print("No change of mandates and limits alone can reconcile them.")
-
-
-def failure_message(status: str, message: str) -> str:
-    """A failed plan's message in words (the solver's own words after a colon)."""
-    head = {
-        "infeasible": "The scenario's hard constraints cannot all hold",
-        "time_limit": "The time limit ran out before the plan was made; try a longer --time-limit",
-        "error": "The solver failed on this plan",
-    }.get(status, "The plan was not made")
-    return f"{head} ({message})."
 
 
 @app.command()

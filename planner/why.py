@@ -26,6 +26,7 @@ need that could still rise is held by the rule itself (``proportional``).
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ from planner.edits import Words, fmt, pct
 from planner.formulation import Formulation
 from solvers import LinearProgram, Status
 
+log = logging.getLogger("commune.why")
 TIER_WORDS = {1: "vital", 2: "standard", 3: "desired"}
 SHORT = 1e-6  # a ratio this far below 1 is short
 LEVEL = 1e-6  # ratios this close form one group
@@ -95,6 +97,8 @@ def enrich(scenario: Scenario, plan, form: Formulation | None = None) -> dict:
     from planner.formulation import build
 
     doc = plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
+    if "explanations" in doc or "reconciliation" in doc:
+        return doc  # already explained (the planner may add them itself)
     form = form or build(scenario)
     if doc.get("status") in ("optimal", "shortfall"):
         doc["explanations"] = explain_shortfalls(scenario, form, doc)
@@ -107,6 +111,30 @@ def enrich(scenario: Scenario, plan, form: Formulation | None = None) -> dict:
         doc["conflict_set"] = found
         doc["reconciliation"] = reconcile(scenario, form, full_needs=full)
     return doc
+
+
+def enrich_safely(scenario: Scenario, plan) -> dict:
+    """:func:`enrich`, or the plan as it is should explaining fail (the error goes to the log)."""
+    try:
+        return enrich(scenario, plan)
+    except Exception:  # noqa: BLE001 - a plan is never lost to its explanation
+        log.exception("explaining plan of %s failed", scenario.name)
+        return plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
+
+
+FAILURES = {
+    "infeasible": "The scenario's hard constraints cannot all hold",
+    "time_limit": "The time limit ran out before the plan was made; ask for a longer time limit",
+    "error": "The solver failed on this plan; the details are in the server's log",
+    "cancelled": "The plan was cancelled",
+}
+
+
+def failure_message(status: str, message: str = "") -> str:
+    """A failed plan in words: what happened, then the solver's own words (first line only)."""
+    head = FAILURES.get(status, "The plan was not made")
+    detail = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+    return f"{head} ({detail})." if detail else f"{head}."
 
 
 def _failed_full(doc: dict) -> bool:
