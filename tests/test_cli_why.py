@@ -55,5 +55,7 @@ def test_time_limit_is_said_in_words(tmp_path):
     models.save(generate(municipalities=30, goods=20, seed=3), path)
     r = runner.invoke(app, ["solve", str(path), "--time-limit", "0.0001", "--quiet"])
     assert r.exit_code == 4, r.output
-    assert "The time limit ran out before the plan was made; ask for a longer time limit" in r.output
+    assert (
+        "The time limit ran out before the plan was made; ask for a longer time limit" in r.output
+    )
     assert "Traceback" not in r.output

@@ -2,6 +2,7 @@
 
 from api.orm._auth import AuditEntry, Delegate, Token
 from api.orm._plans import Comparison, Job, PlanRow, Tally
+from api.orm._reconcile import Reconciliation, ReconciliationDecision
 from api.orm._scenario import (
     TABLE_CLASSES,
     Capacity,
@@ -37,6 +38,8 @@ __all__ = [
     "PlanRow",
     "Process",
     "ProcessIO",
+    "Reconciliation",
+    "ReconciliationDecision",
     "ScenarioRow",
     "Tally",
     "Token",

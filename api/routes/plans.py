@@ -17,7 +17,7 @@ from api.schemas.plans import (
     PlanSummary,
     TallyIn,
 )
-from api.services import compare, ratification
+from api.services import compare, ratification, reconcile
 from api.services import plans as service
 
 router = APIRouter(tags=["plans"], responses={422: {"model": ErrorOut}})
@@ -98,6 +98,10 @@ def get_plan(plan_id: int, session: SessionDep, _p: PrincipalDep) -> dict:
     }
     if plan.purpose == "proposal":
         out["ratification"] = ratification.result(session, plan)
+    if plan.status == "infeasible":
+        out["reconciliations"] = [
+            reconcile.public(session, r) for r in reconcile.for_plan(session, plan_id)
+        ]
     return out
 
 

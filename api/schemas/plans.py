@@ -54,6 +54,7 @@ class PlanSummary(Out):
     created_at: datetime
     finished_at: datetime | None
     metrics: dict[str, Any] | None = None
+    failure: str | None = None
 
 
 class PlanAccepted(Out):
@@ -69,6 +70,14 @@ class PlanPublic(PlanSummary):
     job: JobPublic | None
     plan: dict[str, Any] | None
     ratification: dict[str, Any] | None = None
+    reconciliations: list[dict[str, Any]] | None = None
+
+
+class DecisionIn(In):
+    """An assembly's decision on its part of a reconciliation."""
+
+    municipality: str = Field(max_length=100)
+    decision: str = Field(description="approve or reject")
 
 
 class ComparisonCreate(In):

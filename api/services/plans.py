@@ -206,7 +206,20 @@ def summary(plan: PlanRow) -> dict[str, Any]:
         "created_at": plan.created_at,
         "finished_at": plan.finished_at,
         "metrics": (plan.result or {}).get("metrics"),
+        "failure": failure(plan),
     }
+
+
+FAILED = ("infeasible", "time_limit", "error", "cancelled")
+
+
+def failure(plan: PlanRow) -> str | None:
+    """Why a plan was not made, in words (None for plans solved or still running)."""
+    if plan.status not in FAILED:
+        return None
+    from planner.why import failure_message
+
+    return failure_message(plan.status, plan.message)
 
 
 def listing(
