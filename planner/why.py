@@ -9,7 +9,8 @@ plan: the programme of SPEC section 3 with
 - every need of the same tier whose ratio is below this need's level held at
   its plan ratio;
 - the need's *group* (the needs of its tier at the same level) raised
-  together: maximise a common floor ``t <= r_j`` over the group.
+  together: maximise a common floor ``t <= r_j`` over the group and every
+  need of the tier above it (the round of leximin that set the level).
 
 Under leximin its optimum is the plan's level (the leximin certificate: no
 need of the group can rise without lowering one at or below it). The rows and
@@ -48,6 +49,10 @@ HOLD = 1e-9  # held ratios may sit this far below their plan value
 STEP = 1e-3  # a constraint is loosened by this share of its size (at least STEP units)
 MIN_IMPACT = 1e-3  # ratio gained by loosening 10% of the constraint, below which it is left out
 MAX_CANDIDATES = 12
+# the sensitivity optimum may exceed the plan's level by this much (a tenth of a point: the
+# stage solves' tolerance on large plans) and still certify it; beyond, each need is
+# explained alone (Pareto certificate)
+CERTIFICATE = 1e-3
 
 
 @dataclass
@@ -260,9 +265,10 @@ class _Probe:
         idx = self.tier_need
         in_group = np.isin(idx, members)
         k = len(idx)
-        lo = np.where(in_group, 0.0, -np.inf)
-        self.be.set_row_bounds(self.floor0 + np.arange(k), lo, np.full(k, np.inf))
         held = ~in_group & ((self.ratio[idx] < level - LEVEL * max(1.0, level)) | hold_all)
+        # the group and every need above it stay at or over the floor (leximin's round)
+        lo = np.where(in_group | ~held & ~hold_all, 0.0, -np.inf)
+        self.be.set_row_bounds(self.floor0 + np.arange(k), lo, np.full(k, np.inf))
         cols = self.col[idx]
         lower = np.where(held, np.maximum(0.0, ratio[idx] - HOLD), self.base_lower[cols])
         self.be.set_col_bounds(cols, lower, self.lp.col_upper[cols])
@@ -279,7 +285,7 @@ class _Probe:
         if kind == "leximin":
             self._setup(members, level, hold_all=False)
             top, res = self._solve()
-            if math.isfinite(top) and top <= level + 1e-6 * max(1.0, level):
+            if math.isfinite(top) and top <= level + CERTIFICATE:
                 lim = self._limiters(res, top, words, (members, level))
                 self.done.append((members, level, {_key(c) for c in self._binding(res, words)}))
                 return [self._row(r, stage, lim, None, words) for r in group.itertuples()]
