@@ -154,7 +154,8 @@ class Worker:
     def _run_inline(self, claim, doc, rule, solver, time_limit) -> None:
         try:
             result = solve_document(doc, rule, solver, time_limit)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the plan's message in words, details to the log
+            log.exception("job %s failed", claim.job_id)
             self._finish(claim, "error", None, f"{type(exc).__name__}: {exc}", "failed")
             return
         self._finish(claim, result["status"], result, result.get("message", ""))

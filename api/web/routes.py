@@ -27,7 +27,7 @@ from api.security import Principal
 from api.services import authz, compare, ratification, rows, scenarios, tokens
 from api.services import plans as plan_service
 from api.services.kinds import KINDS
-from api.web import auth, tables, views
+from api.web import auth, tables, views, why
 from api.web.auth import PREFIX, MaybePrincipal, PageRoute, WebPrincipal
 from api.web.pages import redirect, render
 
@@ -488,6 +488,7 @@ def plan_page(
             can_vote=tally["state"] == "open" and may_vote(principal, town),
             voted=request.query_params.get("voted") == "1",
         )
+    ctx.update(why.plan_context(session, principal, plan, town))  # explanations, conflicts
     return render(request, "plan.html", principal, charts=bool(result), **ctx)
 
 

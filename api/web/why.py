@@ -1,0 +1,116 @@
+"""The plan page's "why": explanations of short needs, minimal conflicts, reconciliation.
+
+``plan_context`` adds to the plan page what it shows of planner/why.py's keys
+(SPEC section 6); the two handlers here let a coordinator propose an
+infeasible plan's reconciliation and each assembly concerned decide on its
+part (``api.services.reconcile`` checks who may).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form
+from fastapi.responses import Response
+
+from api.deps import SessionDep
+from api.errors import Forbidden, Unauthorized
+from api.orm import PlanRow
+from api.security import Principal
+from api.services import authz, reconcile
+from api.services import plans as plan_service
+from api.web.auth import PREFIX, PageRoute, WebPrincipal
+from api.web.pages import redirect
+
+router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
+
+KIND_NAMES = {
+    "limit": "ecological limit",
+    "mandate": "mandate",
+    "labour": "labour hours",
+    "resource": "resource",
+    "stock": "stock",
+    "link": "link capacity",
+    "capacity": "capacity",
+    "rule": "the rule",
+}
+
+
+def _may_propose(session, principal: Principal, conf: str) -> bool:
+    try:
+        authz.require_writer(principal)
+        authz.require_coordinator(session, principal, conf)
+    except (Forbidden, Unauthorized):
+        return False
+    return True
+
+
+def explanations(result: dict | None, town: str | None) -> list[dict]:
+    """The town's short needs, lowest first, each with its constraints ready to show."""
+    rows = [e for e in (result or {}).get("explanations") or [] if e["municipality"] == town]
+    out = []
+    for e in sorted(rows, key=lambda e: (e["tier"], e["ratio"])):
+        limits = [
+            {
+                **c,
+                "kind_name": KIND_NAMES.get(c["kind"], c["kind"]),
+                "points_per_unit": 100 * c.get("gain", 0.0),
+            }
+            for c in e.get("limited_by", [])
+        ]
+        out.append({**e, "limits": limits})
+    return out
+
+
+def plan_context(session, principal: Principal, plan: PlanRow, town: str | None) -> dict[str, Any]:
+    """What the plan page shows of explanations, conflicts and reconciliations."""
+    result = plan.result or {}
+    ctx: dict[str, Any] = {
+        "failure": plan_service.failure(plan),
+        "why": explanations(result, town) if plan.status in ("optimal", "shortfall") else [],
+    }
+    if plan.status != "infeasible":
+        return ctx
+    found = result.get("conflict_set") or [
+        {"where": c, "text": c, "member": True} for c in result.get("conflicts", [])
+    ]
+    proposals = [reconcile.public(session, r) for r in reconcile.for_plan(session, plan.id)]
+    open_one = next((p for p in proposals if p["state"] == "open"), None)
+    mine = principal.municipality if principal.role == "assembly" else None
+    ctx.update(
+        conflicts=[c for c in found if c.get("member", True)],
+        structure=[c for c in found if not c.get("member", True)],
+        reconciliation=result.get("reconciliation") or [],
+        proposals=proposals,
+        can_propose=(
+            open_one is None
+            and not any(p["state"] == "applied" for p in proposals)
+            and bool(result.get("reconciliation"))
+            and _may_propose(session, principal, plan.confederation)
+        ),
+        decide_as=(mine if open_one is not None and mine in open_one["assemblies"] else None),
+        open_proposal=open_one,
+        may_run=_may_propose(session, principal, plan.confederation),
+    )
+    return ctx
+
+
+@router.post("/plans/{plan_id}/reconciliations")
+def propose(plan_id: int, session: SessionDep, principal: WebPrincipal) -> Response:
+    """A coordinator proposes the plan's reconciliation to the assemblies it concerns."""
+    reconcile.propose(session, principal, plan_id)
+    return redirect(f"{PREFIX}/plans/{plan_id}?proposed=1#reconcile", 303)
+
+
+@router.post("/reconciliations/{rec_id}/decide")
+def decide(
+    rec_id: int,
+    session: SessionDep,
+    principal: WebPrincipal,
+    town: Annotated[str, Form()],
+    decision: Annotated[str, Form()],
+) -> Response:
+    """An assembly approves or rejects its part (the service checks it is its own)."""
+    out = reconcile.decide(session, principal, rec_id, town, decision)
+    return redirect(f"{PREFIX}/plans/{out['plan_id']}?town={quote(town)}#reconcile", 303)
