@@ -377,7 +377,7 @@ class _Probe:
                 {"kind": "rule", "where": rule, "used": r.ratio, "available": top, "gain": 0.0}
             ]
         else:
-            limited = [_as_dict(c) for c in limiters]
+            limited = [_as_dict(c, words) for c in limiters]
             text = _sentence(need, r.ratio, limiters, words)
         return {
             "municipality": r.municipality,
@@ -402,10 +402,14 @@ def _impact(c: _Limiter) -> float:
     return c.gain * max(abs(c.available), 10.0) * 0.1
 
 
-def _as_dict(c: _Limiter) -> dict:
+def _as_dict(c: _Limiter, words: Words) -> dict:
+    step, points = _step(c)
     return {
         "kind": c.kind,
         "where": c.where,
+        "whose": words.place.get(c.owner, c.owner),
+        "step": step,
+        "points": points,
         "owner": c.owner,
         "used": float(c.used),
         "available": float(c.available),
@@ -522,12 +526,17 @@ def _mandate_phrase(c: _Limiter, words: Words, who: str, w: dict) -> str:
     return f"{who} ban on {words.process.get(w['target'], w['target'])} binds"
 
 
-def _per(c: _Limiter, words: Words) -> str:
-    """'each 100 t more would raise it by about 0.7 points'."""
+def _step(c: _Limiter) -> tuple[float, float]:
+    """A round amount of the constraint worth about a point, and the points it gives."""
     amount = 10.0 ** round(math.log10(0.01 / c.gain)) if c.gain > 0 else 1.0
     if c.available >= 1:  # a step no larger than the constraint itself
         amount = min(amount, 10.0 ** math.floor(math.log10(c.available)))
-    points = 100 * c.gain * amount
+    return amount, 100 * c.gain * amount
+
+
+def _per(c: _Limiter, words: Words) -> str:
+    """'each 100 t more would raise it by about 0.7 points'."""
+    amount, points = _step(c)
     unit = f" {c.unit}" if c.unit and c.unit != "units" else ""
     if c.kind == "mandate" and c.edit["where"]["kind"] == "min_local_share":
         more = f"each {fmt(amount)}{unit} less required at home"
