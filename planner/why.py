@@ -86,11 +86,35 @@ def explain_shortfalls(scenario: Scenario, form: Formulation, plan: dict) -> lis
     out: list[dict] = []
     for tier, rows in short.groupby("tier", sort=True):
         stage, pos = _stage_of(stages, int(tier))
+        out += [_unreachable(r, stage, words) for r in rows[rows["col"] < 0].itertuples()]
+        rows = rows[rows["col"] >= 0]
+        if rows.empty:
+            continue
         kind = _stage_kind(stage, plan.get("rule", "leximin"))
         probe = _Probe(scenario, form, needs, int(tier), _earlier_holds(form, plan, pos))
         for level, group in _groups(rows):
             out += probe.explain(group, level, stage, kind, words)
     return out
+
+
+def _unreachable(r, stage: str, words: Words) -> dict:
+    """A need nothing can bring: no process there makes it, no link brings it, no stock."""
+    tier = int(r.tier)
+    thing = words.item.get(r.item, r.item)
+    return {
+        "municipality": r.municipality,
+        "item": r.item,
+        "tier": tier,
+        "ratio": float(r.ratio),
+        "stage": stage,
+        "limited_by": [{"kind": "reach", "where": f"{r.item} at {r.municipality}", "used": 0.0,
+                        "available": 0.0, "gain": 0.0}],
+        "text": (
+            f"{words.of(r.municipality)} {TIER_WORDS.get(tier, f'tier {tier}')} {thing} is at "
+            f"{pct(r.ratio)}: nothing can bring {thing} to {words.place.get(r.municipality)}: "
+            f"no process there can make it, no stock of it is there and no link brings it."
+        ),
+    }  # fmt: skip
 
 
 def enrich(scenario: Scenario, plan, form: Formulation | None = None) -> dict:

@@ -171,3 +171,19 @@ def test_enrich_adds_explanations_to_the_plan_json(valley):
     doc = enrich(s, plan)
     assert doc["explanations"] == exs
     assert planner.check_plan(s, doc) == []
+
+
+def test_a_need_nothing_can_reach_says_so():
+    """b needs grain, nobody has any and nothing makes it: no programme to solve, but a reason."""
+    s = towns(endowments=[("a", "grain", 5)], needs=[("b", "grain", 1, 10), ("a", "grain", 1, 10)])
+    plan, exs = explained(s)
+    b = find(exs, "b", "grain", 1)
+    assert b["limited_by"][0]["kind"] == "reach"
+    assert b["text"] == (
+        "b's vital grain is at 0%: nothing can bring grain to b: no process there can make it, "
+        "no stock of it is there and no link brings it."
+    )
+    a = find(exs, "a", "grain", 1)
+    assert a["limited_by"][0]["kind"] == "stock" and a["limited_by"][0]["gain"] == pytest.approx(
+        0.1
+    )
