@@ -30,6 +30,7 @@ from api.orm import PlanRow
 from api.services import queue
 
 log = logging.getLogger("commune.worker")
+EXPLAIN_SECONDS = 5.0
 
 
 def _rule_for(doc: dict, rule: str | None) -> str | None:
@@ -48,12 +49,16 @@ def solve_document(
     import planner
 
     scenario = models.from_json(doc)
+    started = time.monotonic()
     plan = planner.solve(
         scenario, rule=_rule_for(doc, rule), solver=solver, time_limit=time_limit, progress=progress
     )
     from planner.why import enrich_safely
 
-    return enrich_safely(scenario, plan)  # explanations, minimal conflicts, reconciliation
+    # explanations, minimal conflicts, reconciliation: in what is left of the time limit
+    # (at least a few seconds; the job's grace covers them)
+    left = max(EXPLAIN_SECONDS, time_limit - (time.monotonic() - started))
+    return enrich_safely(scenario, plan, seconds=left)
 
 
 def _watch_parent(parent: int) -> None:

@@ -73,8 +73,16 @@ class _Limiter:
     gain: float = 0.0
 
 
-def explain_shortfalls(scenario: Scenario, form: Formulation, plan: dict) -> list[dict]:
-    """One explanation per need not fully met in ``plan`` (the SPEC JSON of a solved plan)."""
+def explain_shortfalls(
+    scenario: Scenario, form: Formulation, plan: dict, seconds: float | None = None
+) -> list[dict]:
+    """One explanation per need not fully met in ``plan`` (the SPEC JSON of a solved plan).
+
+    ``seconds``: a budget; groups not reached by then say so instead of a reason.
+    """
+    import time
+
+    deadline = None if seconds is None else time.monotonic() + seconds
     if plan.get("status") not in ("optimal", "shortfall"):
         return []
     needs = _plan_needs(form, plan)
@@ -93,8 +101,28 @@ def explain_shortfalls(scenario: Scenario, form: Formulation, plan: dict) -> lis
         kind = _stage_kind(stage, plan.get("rule", "leximin"))
         probe = _Probe(scenario, form, needs, int(tier), _earlier_holds(form, plan, pos))
         for level, group in _groups(rows):
+            if deadline is not None and time.monotonic() > deadline:
+                out += [_late(r, stage, words) for r in group.itertuples()]
+                continue
             out += probe.explain(group, level, stage, kind, words)
     return out
+
+
+def _late(r, stage: str, words: Words) -> dict:
+    tier = int(r.tier)
+    return {
+        "municipality": r.municipality,
+        "item": r.item,
+        "tier": tier,
+        "ratio": float(r.ratio),
+        "stage": stage,
+        "limited_by": [],
+        "text": (
+            f"{words.of(r.municipality)} {TIER_WORDS.get(tier, f'tier {tier}')} "
+            f"{words.item.get(r.item, r.item)} is at {pct(r.ratio)} (not explained: the time "
+            f"for explanations ran out; `planner solve` explains every need)."
+        ),
+    }
 
 
 def _unreachable(r, stage: str, words: Words) -> dict:
@@ -117,7 +145,9 @@ def _unreachable(r, stage: str, words: Words) -> dict:
     }  # fmt: skip
 
 
-def enrich(scenario: Scenario, plan, form: Formulation | None = None) -> dict:
+def enrich(
+    scenario: Scenario, plan, form: Formulation | None = None, seconds: float | None = None
+) -> dict:
     """The plan's SPEC JSON with the keys of SPEC section 6.
 
     ``explanations`` for solved plans; minimal ``conflicts`` and a
@@ -130,7 +160,7 @@ def enrich(scenario: Scenario, plan, form: Formulation | None = None) -> dict:
         return doc  # already explained (the planner may add them itself)
     form = form or build(scenario)
     if doc.get("status") in ("optimal", "shortfall"):
-        doc["explanations"] = explain_shortfalls(scenario, form, doc)
+        doc["explanations"] = explain_shortfalls(scenario, form, doc, seconds)
     elif doc.get("status") == "infeasible":
         from planner.conflicts import conflict_texts, minimal_conflicts, reconcile
 
@@ -142,10 +172,10 @@ def enrich(scenario: Scenario, plan, form: Formulation | None = None) -> dict:
     return doc
 
 
-def enrich_safely(scenario: Scenario, plan) -> dict:
+def enrich_safely(scenario: Scenario, plan, seconds: float | None = None) -> dict:
     """:func:`enrich`, or the plan as it is should explaining fail (the error goes to the log)."""
     try:
-        return enrich(scenario, plan)
+        return enrich(scenario, plan, seconds=seconds)
     except Exception:  # noqa: BLE001 - a plan is never lost to its explanation
         log.exception("explaining plan of %s failed", scenario.name)
         return plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)

@@ -187,3 +187,10 @@ def test_a_need_nothing_can_reach_says_so():
     assert a["limited_by"][0]["kind"] == "stock" and a["limited_by"][0]["gain"] == pytest.approx(
         0.1
     )
+
+
+def test_a_spent_budget_says_so(valley):
+    s, plan, _ = valley
+    exs = explain_shortfalls(s, planner.build(s), plan.to_dict(), seconds=0.0)
+    assert len(exs) == 31 and all(not e["limited_by"] for e in exs)
+    assert "not explained: the time for explanations ran out" in exs[0]["text"]
