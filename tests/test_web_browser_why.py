@@ -77,8 +77,12 @@ def test_conflict_proposal_approval_and_feasible_plan(browser, server):
 
     town = wb.Visit(browser, server)
     page = town.page
-    town.sign_in("assembly:elmstead")
-    page.goto(f"/web/plans/{plan_id}?town=elmstead")
+    town.sign_in("assembly:elmstead")  # its own page says a decision is waiting
+    waiting = page.locator("#pending-reconciliations")
+    expect(waiting).to_contain_text("Waiting for Elmstead's decision")
+    town.shot("why-04a-waiting.png")
+    waiting.get_by_role("link", name=re.compile("Reconciliation")).click()
+    expect(page).to_have_url(re.compile(rf"/web/plans/{plan_id}\?town=elmstead"))
     form = page.locator(".decide-form")
     expect(form).to_contain_text("raise Elmstead's max_labour_share from 0.001 to 0.00175")
     town.shot("why-04-decide.png")

@@ -75,6 +75,11 @@ def test_conflict_proposal_approvals_and_a_feasible_plan(web):
         == 403
     )
     elm = web.as_("assembly:elmstead")
+    home = text_of(elm.get("/web/municipalities/elmstead").text)
+    assert (
+        "Waiting for Elmstead's decision: Reconciliation 1 of plan 2 : "
+        "raise Elmstead's max_labour_share from 0.001 to 0.00175"
+    ) in home
     page = elm.get("/web/plans/2").text
     assert 'action="/web/reconciliations/1/decide"' in page
     r = elm.post(

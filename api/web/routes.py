@@ -253,6 +253,7 @@ def _town_page(
         titles=tables.TITLES,
         blank_rows=tables.BLANK_ROWS,
         mandate_kinds=models.MANDATE_KINDS,
+        pending=why.pending(session, town),  # reconciliations waiting for its assembly
     )
 
 

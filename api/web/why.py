@@ -96,6 +96,11 @@ def plan_context(session, principal: Principal, plan: PlanRow, town: str | None)
     return ctx
 
 
+def pending(session, town: str) -> list[Any]:
+    """Open reconciliations that wait for ``town``'s assembly (its municipality page)."""
+    return reconcile.open_for(session, town)
+
+
 @router.post("/plans/{plan_id}/reconciliations")
 def propose(plan_id: int, session: SessionDep, principal: WebPrincipal) -> Response:
     """A coordinator proposes the plan's reconciliation to the assemblies it concerns."""
