@@ -349,7 +349,7 @@ class _Probe:
             r = next(one.itertuples())
             self._setup(np.array([i]), r.ratio, hold_all=True)
             top, res = self._solve()
-            if math.isfinite(top) and top > r.ratio + 1e-6:
+            if math.isfinite(top) and top > r.ratio + CERTIFICATE:
                 out.append(self._row(r, stage, [], (kind, top), words))
             else:
                 lim = self._limiters(res, top, words, (np.array([i]), r.ratio, True))
