@@ -32,8 +32,8 @@ def test_packages_resolve_inside_the_repository():
 def test_db_upgrade_and_current(cli):
     assert "(empty database)" in cli("db", "current").output
     r = cli("db", "upgrade")
-    assert r.exit_code == 0 and "0001" in r.output
-    assert cli("db", "current").output.strip() == "0001"
+    assert r.exit_code == 0 and "0002_reconciliations" in r.output
+    assert cli("db", "current").output.strip() == "0002_reconciliations"
 
 
 def test_token_create(cli):
