@@ -39,6 +39,22 @@ def solved_plan(w, conf: str = "valley") -> int:
     return w.plan(conf)["id"]
 
 
+def infeasible_plan(w) -> int:
+    """Elmstead's two mandates that exclude each other: an infeasible plan of the valley."""
+    h = w.h["assembly:elmstead"]
+    share = first_id(w, "/municipalities/elmstead/mandates", kind="max_labour_share")
+    w.client.patch(f"/municipalities/elmstead/mandates/{share}", json={"value": 0.001}, headers=h)
+    body = {"kind": "min_local_share", "target": "vegetables", "value": 0.5}
+    w.client.post("/municipalities/elmstead/mandates", json=body, headers=h)
+    return w.plan()["id"]
+
+
+def proposed_reconciliation(w) -> int:
+    plan = infeasible_plan(w)
+    r = w.client.post(f"/plans/{plan}/reconciliations", headers=w.h["coord:valley"])
+    return r.json()["id"]
+
+
 @dataclass
 class Case:
     """A write route: who may, who may not, and how to call it."""
@@ -363,6 +379,23 @@ CASES = [
         ("assembly:birchwood", "coord:valley", "analyst", None),
         {"yes": 1, "no": 1},
         setup=solved_plan,
+    ),
+    Case(
+        "propose reconciliation",
+        "post",
+        lambda w, s: f"/plans/{s}/reconciliations",
+        "coord:valley",
+        ("coord:upper", "assembly:elmstead", "analyst", None),
+        setup=infeasible_plan,
+    ),
+    Case(
+        "decide on a reconciliation",
+        "post",
+        lambda w, s: f"/reconciliations/{s}/decisions",
+        "assembly:elmstead",  # its own part, with its own token: not even an admin
+        ("assembly:ashford", "coord:valley", "admin", "analyst", None),
+        {"municipality": "elmstead", "decision": "approve"},
+        setup=proposed_reconciliation,
     ),
     Case(
         "name delegate",
