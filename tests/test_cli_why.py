@@ -52,7 +52,7 @@ def test_time_limit_is_said_in_words(tmp_path):
     from models.generator import generate
 
     path = tmp_path / "big"
-    models.save(generate(municipalities=30, goods=20, seed=3), path)
+    models.save(generate(municipalities=60, goods=40, seed=3), path)
     r = runner.invoke(app, ["solve", str(path), "--time-limit", "0.0001", "--quiet"])
     assert r.exit_code == 4, r.output
     assert (

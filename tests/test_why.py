@@ -73,7 +73,12 @@ def test_ashford_electricity_is_held_by_the_lower_district_co2_cap(valley):
 
 @pytest.mark.parametrize(
     "muni,item",
-    [("elmstead", "child_care"), ("ashford", "building_materials"), ("fernhill", "vegetables")],
+    [
+        ("elmstead", "child_care"),
+        ("ashford", "electricity"),
+        ("ashford", "building_materials"),
+        ("fernhill", "vegetables"),
+    ],
 )
 def test_valley_gains_match_a_resolve(valley, muni, item):
     """Every constraint named for these needs: the claimed gain is what a re-solve shows
