@@ -76,10 +76,8 @@ def _groups(scenario: Scenario, form: Formulation, full_needs: bool) -> list[_Gr
     """Every hard constraint an assembly can name, as rows and column bounds."""
     rows = form.rows
     kinds = rows["kind"].to_numpy().astype(object)
-    res = np.zeros(form.m, bool)
-    res[form.resource_rows] = True
-    kinds[res] = "resource"
-    desc = form.describe_rows(None) if form.m else np.zeros(0, object)
+    kinds[_resource_rows(scenario, form)] = "resource"
+    desc = form.describe_rows(np.arange(len(kinds)))
     groups = [
         _Group(str(kinds[i]), str(desc[i]), rows=[int(i)])
         for i in np.flatnonzero(np.isin(kinds, ["labour", "link", "limit", "mandate", "resource"]))
@@ -103,6 +101,14 @@ def _groups(scenario: Scenario, form: Formulation, full_needs: bool) -> list[_Gr
                 _Group("need", f"{d} (met in full)", cols=[int(j)], col_relaxed=[(0.0, 1.0)])
             )
     return groups
+
+
+def _resource_rows(scenario: Scenario, form: Formulation) -> np.ndarray:
+    """Balance rows of resources (land, water): endowments of nature, never moved."""
+    resources = scenario.items.loc[scenario.items["kind"] == "resource", "id"].to_numpy()
+    rows = form.rows
+    bal = form.row_index("balance")
+    return bal[np.isin(rows["item"].to_numpy()[bal], resources)]
 
 
 class _Checker:
@@ -208,7 +214,7 @@ def minimal_conflicts(
              "text": f"nothing can bring {words.item.get(r.item, r.item)} to {words.place.get(r.municipality)}", "member": True}
             for r in getattr(unreachable, "itertuples", lambda: [])()
         ]  # fmt: skip
-    return out + _structure(form, lp, [groups[k] for k in members], words)
+    return out + _structure(scenario, form, lp, [groups[k] for k in members], words)
 
 
 def conflict_texts(found: list[dict]) -> list[str]:
@@ -257,7 +263,7 @@ def _member_text(g: _Group, form: Formulation, words: Words) -> str:
 
 
 def _structure(
-    form: Formulation, lp: LinearProgram, members: list[_Group], words: Words
+    scenario: Scenario, form: Formulation, lp: LinearProgram, members: list[_Group], words: Words
 ) -> list[dict]:
     """The balances that take part in the conflict, each as where the good can come from."""
     chk = _Checker(lp, _groups_all_off(form, lp, members))
@@ -270,7 +276,8 @@ def _structure(
     if iis is None:
         return []
     bal = [i for i in map(int, iis[0]) if str(form.rows["kind"].iat[i]) == "balance"]
-    bal = [i for i in bal if i not in set(form.resource_rows.tolist())]
+    nature = set(_resource_rows(scenario, form).tolist())
+    bal = [i for i in bal if i not in nature]
     return [_balance_summary(form, lp, i, words) for i in bal[:10]]
 
 
@@ -379,7 +386,7 @@ def _elastics(scenario: Scenario, form: Formulation):
 
 def _elastic_lp(form: Formulation, full_needs: bool, el) -> LinearProgram:
     base = _base_lp(form, full_needs)
-    n, m, k = form.n, form.m, len(el)
+    (m, n), k = form.lp.A.shape, len(el)
     rws = [e[0] for e in el if e[0] >= 0]
     E = sp.csr_array(
         ([e[2] for e in el if e[0] >= 0], (rws, [q for q, e in enumerate(el) if e[0] >= 0])),
@@ -424,7 +431,7 @@ def reconcile(scenario: Scenario, form: Formulation, full_needs: bool = False) -
     res = be.solve()
     if res.status != Status.OPTIMAL:
         return []
-    s = res.x[form.n :]
+    s = res.x[form.lp.A.shape[1] :]
     words = Words(scenario)
     owners = _owners(scenario)
     out = []

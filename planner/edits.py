@@ -127,6 +127,7 @@ class Words:
         it = scenario.items
         self.item = {i: _lower(n) for i, n in zip(it["id"], _names(it), strict=True)}
         self.unit = dict(zip(it["id"], it["unit"].fillna("").astype(str), strict=True))
+        self.kind = dict(zip(it["id"], it["kind"], strict=True))
         p = scenario.processes
         self.process = {i: _lower(n) for i, n in zip(p["id"], _names(p), strict=True)}
         self.mandate_values = scenario.mandates["value"].to_numpy(float)

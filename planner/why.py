@@ -241,7 +241,9 @@ def _earlier_holds(form: Formulation, plan: dict, pos: int):
         if value is None:
             continue
         if name in ("min_labour", "min_transport"):
-            c = form.labour_total if name == "min_labour" else form.transport_labour
+            c = _labour_total(form)
+            if name == "min_transport":  # labour of moving goods: the flow columns' part
+                c = np.where(form.cols["kind"].to_numpy() == "f", c, 0.0)
             blocks.append(sp.csr_array(c.reshape(1, -1)))
             lo.append([-np.inf])
             up.append([value + 1e-7 * max(1.0, abs(value))])
@@ -251,8 +253,13 @@ def _earlier_holds(form: Formulation, plan: dict, pos: int):
             lo.append(np.full(len(used), -np.inf))
             up.append(used + 1e-7 * np.maximum(1.0, used))
     if not blocks:
-        return sp.csr_array((0, form.n)), np.zeros(0), np.zeros(0)
+        return sp.csr_array((0, form.lp.A.shape[1])), np.zeros(0), np.zeros(0)
     return sp.vstack(blocks, format="csr"), np.concatenate(lo), np.concatenate(up)
+
+
+def _labour_total(form: Formulation) -> np.ndarray:
+    """Objective coefficients of total labour hours (the min_labour stage)."""
+    return np.asarray(form.labour.sum(axis=0)).ravel()
 
 
 def _groups(rows: pd.DataFrame):
@@ -279,7 +286,7 @@ class _Probe:
         tiers = needs["tier"].to_numpy()
         self.tier_need = np.flatnonzero((col >= 0) & (tiers == tier))
         self.col, self.ratio = col, ratio
-        k, n, t = len(self.tier_need), form.n, form.t_col
+        k, n, t = len(self.tier_need), form.lp.A.shape[1], form.t_col
         F = sp.csr_array(
             (
                 np.r_[np.ones(k), -np.ones(k)],
@@ -370,10 +377,10 @@ class _Probe:
     def _binding(self, res, words: Words) -> list[_Limiter]:
         """Scenario constraints with a dual that says more of them would raise the floor."""
         f, lp = self.form, self.form.lp
-        m = f.m
+        m, n = lp.A.shape
         y = np.nan_to_num(res.row_duals[:m])
-        d = np.nan_to_num(res.col_duals[: f.n])
-        act = lp.A @ res.x[: f.n]
+        d = np.nan_to_num(res.col_duals[:n])
+        act = lp.A @ res.x[:n]
         out = []
         for i in np.flatnonzero(np.abs(y) > 1e-10):
             lim = _row_limiter(f, words, i, y[i], act[i])
@@ -481,9 +488,10 @@ def _row_limiter(f: Formulation, words: Words, i: int, y: float, act: float) -> 
     lo, up = f.lp.row_lower[i], f.lp.row_upper[i]
     where = str(f.describe_rows([i])[0]).removeprefix("mandate ")
     if kind == "balance":
-        if y >= 0 or not (lo < 0 or bool(rows["is_resource"].iat[i])):
+        is_resource = words.kind.get(item) == "resource"
+        if y >= 0 or not (lo < 0 or is_resource):
             return None  # a flow balance of a good with no stock: structural, not a limit
-        res_kind = "resource" if bool(rows["is_resource"].iat[i]) else "stock"
+        res_kind = "resource" if is_resource else "stock"
         edit = _edit("endowment", {"municipality": muni, "item": item}, "quantity", -lo)
         return _Limiter(
             res_kind, where, muni, -act, -lo, y, i, False, True, edit, words.unit.get(item, "")
