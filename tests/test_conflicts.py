@@ -147,3 +147,31 @@ def test_enrich_an_infeasible_plan():
         "mandate max_labour_share of elmstead",
     ]
     assert doc["reconciliation"][0]["to"] == pytest.approx(0.00175)
+
+
+def test_lifting_a_ban_when_it_is_the_cheapest():
+    """a must grow all its 10 t of grain at home, has no land for organic farming, and bans
+    the intensive farm (capacity 1,000): lifting the ban costs 10 (10 t at 1 per unit:
+    10 x 100 / 1,000), lowering the share from 100% to 0 costs 100 points."""
+    s = towns(
+        names=("a",),
+        items=(("grain", "good"), ("land", "resource")),
+        processes=(("organic", 3), ("intensive", 1)),
+        io=(("organic", "grain", 1), ("organic", "land", -1), ("intensive", "grain", 1)),
+        capacities=(("a", "organic", ""), ("a", "intensive", 1000)),
+        needs=(("a", "grain", 1, 10),),
+        mandates=(("a", "min_local_share", "grain", 1.0), ("a", "forbid_process", "intensive", "")),
+    )
+    form = planner.build(s)
+    members = [c["where"] for c in minimal_conflicts(s, form) if c["member"]]
+    # (organic farming has no land to run on: the programme has no such column at all)
+    assert set(members) == {
+        "mandate min_local_share grain of a",
+        "mandate forbid_process intensive of a",
+    }
+    (e,) = reconcile(s, form)
+    assert (e["field"], e["from"], e["to"]) == ("active", 1.0, 0.0)
+    assert e["text"] == "lift a's ban on intensive"
+    fixed = apply_edits(s, [e])
+    assert len(fixed.mandates) == 1
+    assert planner.solve(fixed).status == "optimal"
