@@ -108,41 +108,43 @@ def explain_shortfalls(
     return out
 
 
-def _late(r, stage: str, words: Words) -> dict:
+def _need(r, words: Words) -> str:
+    """ "Ashford's desired electricity"."""
     tier = int(r.tier)
+    return f"{words.of(r.municipality)} {TIER_WORDS.get(tier, f'tier {tier}')} {words.item.get(r.item, r.item)}"
+
+
+def _entry(r, stage: str, limited: list[dict], text: str) -> dict:
+    """One row of ``explanations`` (SPEC section 6)."""
     return {
         "municipality": r.municipality,
         "item": r.item,
-        "tier": tier,
+        "tier": int(r.tier),
         "ratio": float(r.ratio),
         "stage": stage,
-        "limited_by": [],
-        "text": (
-            f"{words.of(r.municipality)} {TIER_WORDS.get(tier, f'tier {tier}')} "
-            f"{words.item.get(r.item, r.item)} is at {pct(r.ratio)} (not explained: the time "
-            f"for explanations ran out; `planner solve` explains every need)."
-        ),
+        "limited_by": limited,
+        "text": text,
     }
+
+
+def _late(r, stage: str, words: Words) -> dict:
+    text = (
+        f"{_need(r, words)} is at {pct(r.ratio)} (not explained: the time for explanations "
+        f"ran out; `planner solve` explains every need)."
+    )
+    return _entry(r, stage, [], text)
 
 
 def _unreachable(r, stage: str, words: Words) -> dict:
     """A need nothing can bring: no process there makes it, no link brings it, no stock."""
-    tier = int(r.tier)
     thing = words.item.get(r.item, r.item)
-    return {
-        "municipality": r.municipality,
-        "item": r.item,
-        "tier": tier,
-        "ratio": float(r.ratio),
-        "stage": stage,
-        "limited_by": [{"kind": "reach", "where": f"{r.item} at {r.municipality}", "used": 0.0,
-                        "available": 0.0, "gain": 0.0}],
-        "text": (
-            f"{words.of(r.municipality)} {TIER_WORDS.get(tier, f'tier {tier}')} {thing} is at "
-            f"{pct(r.ratio)}: nothing can bring {thing} to {words.place.get(r.municipality)}: "
-            f"no process there can make it, no stock of it is there and no link brings it."
-        ),
-    }  # fmt: skip
+    reach = {"kind": "reach", "where": f"{r.item} at {r.municipality}", "used": 0.0}
+    text = (
+        f"{_need(r, words)} is at {pct(r.ratio)}: nothing can bring {thing} to "
+        f"{words.place.get(r.municipality)}: no process there can make it, no stock of it is "
+        f"there and no link brings it."
+    )
+    return _entry(r, stage, [{**reach, "available": 0.0, "gain": 0.0}], text)
 
 
 def enrich(
@@ -426,29 +428,17 @@ class _Probe:
     # ------------------------------------------------------------------ words
 
     def _row(self, r, stage: str, limiters: list[_Limiter], held_by_rule, words: Words) -> dict:
-        tier = int(r.tier)
-        need = f"{words.of(r.municipality)} {TIER_WORDS.get(tier, f'tier {tier}')} {words.item.get(r.item, r.item)}"
-        if held_by_rule is not None:
-            rule, top = held_by_rule
-            text = (
-                f"{need} is at {pct(r.ratio)}: the {rule} rule holds it there; it could rise "
-                f"to {pct(top)} without lowering any other need."
-            )
-            limited = [
-                {"kind": "rule", "where": rule, "used": r.ratio, "available": top, "gain": 0.0}
-            ]
-        else:
+        need = _need(r, words)
+        if held_by_rule is None:
             limited = [_as_dict(c, words) for c in limiters]
-            text = _sentence(need, r.ratio, limiters, words)
-        return {
-            "municipality": r.municipality,
-            "item": r.item,
-            "tier": tier,
-            "ratio": float(r.ratio),
-            "stage": stage,
-            "limited_by": limited,
-            "text": text,
-        }
+            return _entry(r, stage, limited, _sentence(need, r.ratio, limiters, words))
+        rule, top = held_by_rule
+        text = (
+            f"{need} is at {pct(r.ratio)}: the {rule} rule holds it there; it could rise "
+            f"to {pct(top)} without lowering any other need."
+        )
+        held = {"kind": "rule", "where": rule, "used": r.ratio, "available": top, "gain": 0.0}
+        return _entry(r, stage, [held], text)
 
 
 RANK = {"limit": 0, "mandate": 0, "labour": 1, "resource": 1, "stock": 1, "link": 2, "capacity": 2}
