@@ -109,7 +109,7 @@ def explain_shortfalls(
 
 
 def _need(r, words: Words) -> str:
-    """ "Ashford's desired electricity"."""
+    """The need in words, e.g. Ashford's desired electricity."""
     tier = int(r.tier)
     return f"{words.of(r.municipality)} {TIER_WORDS.get(tier, f'tier {tier}')} {words.item.get(r.item, r.item)}"
 
