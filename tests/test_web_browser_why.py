@@ -41,7 +41,9 @@ def test_valley_short_needs_are_explained_on_the_plan_page(browser, server):
     phone = wb.Visit(browser, server, width=390, height=844)  # the same at phone width
     phone.sign_in("assembly:elmstead")
     phone.page.goto("/web/plans/1?town=elmstead")
-    care = phone.page.locator("#why li.why").filter(has_text="Elmstead's desired child care is at 18%")
+    care = phone.page.locator("#why li.why").filter(
+        has_text="Elmstead's desired child care is at 18%"
+    )
     expect(care).to_contain_text("Elmstead's mandate to give at most 8.5% of its labour hours")
     care.locator("summary").click()
     expect(care.locator("table")).to_contain_text("max_labour_share of elmstead")
