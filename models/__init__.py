@@ -10,7 +10,18 @@ write it with ``save``/``dumps``/``to_json``. Bad input raises
 
 from models._frozen import Scenario
 from models._io import FORMS, dumps, from_json, load, loads, save, to_json
-from models._meta import RULES, STAGES, Policy, ScenarioMeta
+from models._meta import Policy, ScenarioMeta
+from models._policy import (
+    NEED_RULES,
+    RULES,
+    STAGES,
+    TAIL,
+    PolicyError,
+    StageRef,
+    check_rule,
+    parse_stage,
+    stage_list,
+)
 from models._problems import Problem, ScenarioError
 from models._scenario import from_tables
 from models._schema import ITEM_KINDS, MANDATE_KINDS, MANDATORY, TABLES, Column, TableSchema
@@ -22,22 +33,29 @@ __all__ = [
     "ITEM_KINDS",
     "MANDATE_KINDS",
     "MANDATORY",
+    "NEED_RULES",
     "RULES",
     "STAGES",
+    "TAIL",
     "TABLES",
     "Column",
     "Policy",
+    "PolicyError",
     "Problem",
     "Scenario",
     "ScenarioError",
     "ScenarioMeta",
     "Source",
+    "StageRef",
     "TableSchema",
+    "check_rule",
     "dumps",
     "from_json",
     "from_tables",
     "generate",
     "load",
+    "parse_stage",
+    "stage_list",
     "loads",
     "read_table",
     "save",

@@ -94,12 +94,14 @@ def _progress_printer(quiet: bool):
         return None, None
     status = err.status("planning…")
     status.start()
+    t0 = time.perf_counter()
 
     def progress(stage: str, k: int, value: float) -> None:
+        el = time.perf_counter() - t0
         if k == 0:
-            status.update(f"stage {stage}…")
+            status.update(f"stage {stage} · {el:.1f} s")
         elif k > 0:
-            status.update(f"stage {stage}: level {k} at {value:.4g}…")
+            status.update(f"stage {stage} · round {k} · level {value:.4g} · {el:.1f} s")
 
     return progress, status
 
@@ -120,8 +122,8 @@ def solve(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ):
     """Plan a scenario and print a readable summary (or the SPEC JSON with --json)."""
+    from models import PolicyError
     from planner.core import solve as run
-    from planner.policy import PolicyError
 
     s = load_or_exit(path)
     progress, status = _progress_printer(quiet or json_out)
@@ -224,36 +226,25 @@ def export(
     ] = "highs",
 ):
     """Write one stage's programme (with every earlier stage held) as MPS or LP, for any solver."""
-    from planner.engine import Engine
-    from planner.formulation import build
-    from planner.policy import PolicyError, stages_for
+    from models import PolicyError
+    from planner.export import StageNotReached, export_stage
 
     if mps is None and lp is None:
         err.print("give --mps FILE or --lp FILE")
         raise typer.Exit(EXIT_INVALID)
     s = load_or_exit(path)
-    pol = s.meta.policy
-    try:
-        stages = stages_for(rule or pol.rule, None if rule else pol.stages)
-    except PolicyError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
-    names = [x.name for x in stages]
-    if stage not in names:
-        err.print(f"no stage {stage!r} in this policy; stages: {', '.join(names)}", markup=False)
-        raise typer.Exit(EXIT_INVALID)
-    upto = stages[: names.index(stage) + 1]
     for target in (mps, lp):
         if target is None:
             continue
-        form = build(s)
-        eng = Engine(form, solver, pol.tolerance)
-        eng.export_before(stage, target)
-        eng.run(upto)
-        if not Path(target).exists():
-            err.print(f"stage {stage} was not reached (an earlier stage failed)")
-            raise typer.Exit(EXIT_ERROR)
-        out.print(f"wrote {target} ({form.n} columns, {form.m} rows before stage edits)")
+        try:
+            prog = export_stage(s, stage, target, rule=rule, solver=solver)
+        except (PolicyError, KeyError) as exc:
+            err.print(str(exc).strip("'\""), markup=False)
+            raise typer.Exit(EXIT_INVALID) from None
+        except StageNotReached as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(EXIT_ERROR) from None
+        out.print(f"wrote {target} ({prog.num_cols} columns, {prog.num_rows} rows as held)")
 
 
 @app.command()

@@ -69,10 +69,10 @@ def compare(
     ] = None,
 ):
     """Solve a scenario under several rules; print who gains and who loses; write an HTML report."""
+    from models import RULES
     from planner.cli import EXIT_INVALID, err, load_or_exit, out
     from planner.lab import compare as run
     from planner.lab import parse_rules
-    from planner.policy import RULES
 
     s = load_or_exit(path)
     try:
@@ -141,9 +141,9 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ):
     """Solve a grid of scenario variants under several rules; resumable; on local processes or Dask."""
+    from models import RULES
     from planner.cli import EXIT_INVALID, err, load_or_exit, out
     from planner.lab import parse_rules
-    from planner.policy import RULES
     from planner.sweep import SweepError, journal_path
     from planner.sweep import sweep as run
 

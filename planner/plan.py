@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.engine import EngineResult
 from planner.formulation import Formulation
 
 VERSION = "0.1.0"
@@ -65,6 +64,7 @@ class Plan:
     conflicts: list[str] = field(default_factory=list)
     message: str = ""
     timings: dict = field(default_factory=dict)
+    partial: dict | None = None  # time limit: {"stopped_in": stage, "completed": [stages]}
 
     def to_dict(self) -> dict[str, Any]:
         """The SPEC section 5 JSON object (key names are a contract)."""
@@ -89,6 +89,8 @@ class Plan:
             out["conflicts"] = list(self.conflicts)
         if self.message:
             out["message"] = self.message
+        if self.partial is not None:
+            out["partial"] = self.partial
         return _clean(out)
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -145,8 +147,8 @@ def empty_tables() -> dict[str, pd.DataFrame]:
     return {k: pd.DataFrame(columns=v) for k, v in cols.items()}
 
 
-def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.DataFrame]:
-    """Turn the solver's column values into the plan's tables."""
+def extract_tables(form: Formulation, result) -> dict[str, pd.DataFrame]:
+    """Turn a solved policy (``planner.explain.Explained``) into the plan's tables."""
     x = np.maximum(result.x, 0.0)
     cols = form.cols
     kind = cols["kind"].to_numpy()

@@ -480,10 +480,11 @@ def test_metadata_problems():
         tables(),
     )
     assert errors == [
-        "scenario.yaml:0: policy.rule: unknown rule 'nope' (known: leximin, utilitarian, "
+        "scenario.yaml:0: policy.rule: unknown rule 'nope' (valid rules: leximin, utilitarian, "
         "proportional, equal_per_capita, min_labour_full)",
-        "scenario.yaml:0: policy.stages: unknown stage(s) 'x' (known: needs:tier1, needs:tier2, "
-        "needs:tier3, min_labour, fair_burden, min_transport, or <rule>:tierN)",
+        "scenario.yaml:0: policy.stages: unknown stage 'x' (valid stages: needs:tier1..3, "
+        "needs:full, leximin:tierN, utilitarian:tierN, proportional:tierN, "
+        "equal_per_capita:tierN, min_labour, fair_burden, min_transport)",
         "scenario.yaml:0: policy.tolerance: must not be negative (got -1)",
     ]
     assert errors_of({"name": "x", "policy": {"colour": 1}}, tables()) == [

@@ -44,8 +44,11 @@ def check_options(
 ) -> float:
     """422 for an unknown rule or solver or a time limit out of range; returns the time limit."""
     problems = []
-    if rule is not None and rule not in models.RULES:
-        problems.append(f"body:0: rule: unknown rule {rule!r} (rules: {', '.join(models.RULES)})")
+    if rule is not None:
+        try:
+            models.check_rule(rule)
+        except models.PolicyError as exc:
+            problems.append(f"body:0: rule: {exc}")
     available = solvers.list(only_available=True)
     if solver not in available:
         problems.append(
