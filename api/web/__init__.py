@@ -19,8 +19,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def install(app: FastAPI) -> None:
     """Add the page routes and mount ``/web/static``."""
-    from api.web.routes import assets, router
+    from api.web import assets
+    from api.web.routes import ROUTERS
 
-    app.include_router(router)
-    app.include_router(assets)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(assets.router)
     app.mount("/web/static", StaticFiles(directory=str(STATIC)), name="web-static")

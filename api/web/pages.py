@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from api.errors import ApiError
 from api.security import Principal
 from api.web import auth
+from api.web.assets import plotly_url
 from api.web.format import FILTERS
 
 HERE = Path(__file__).resolve().parent
@@ -84,8 +84,6 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """A page in the frame; ``charts`` loads plotly."""
-    from api.web import routes
-
     response = templates.TemplateResponse(
         request,
         name,
@@ -95,7 +93,7 @@ def render(
             "who": who(principal),
             "prefix": auth.PREFIX,
             "charts": charts,
-            "plotly_url": routes.plotly_url(),
+            "plotly_url": plotly_url(),
             "path": request.url.path,
             **context,
         },
@@ -152,8 +150,3 @@ def error_page(request: Request, exc: ApiError) -> Response:
         error=exc,
         back=back,
     )
-
-
-def quoted(value: str) -> str:
-    """A path segment."""
-    return quote(value, safe="")
