@@ -22,8 +22,10 @@ import typer
 from api.config import Settings, get_settings
 from planner.cli import app
 
-db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
-token_app = typer.Typer(help="Bearer tokens: create, list, revoke.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True, rich_markup_mode=None)
+token_app = typer.Typer(
+    help="Bearer tokens: create, list, revoke.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 
@@ -215,11 +217,11 @@ def serve(
     """Serve the HTTP API (docs at /docs) with its worker processes.
 
     SIGTERM or SIGINT (Ctrl-C) shuts the server down gracefully and then
-    stops the workers. (uvicorn re-raises the signal once it has shut down;
-    with the default SIGTERM action that would end this process before it
-    could stop its workers, so this command installs its own handlers,
-    which uvicorn calls after its own.)
+    stops the workers.
     """
+    # uvicorn re-raises the signal once it has shut down; with the default SIGTERM
+    # action that would end this process before it could stop its workers, so this
+    # command installs its own handlers, which uvicorn calls after its own.
     import uvicorn
 
     settings = get_settings()
@@ -250,8 +252,8 @@ def serve(
 
 @app.command()
 def demo(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
     data: Annotated[Path, typer.Option(help="scenario to load if the database has none")] = DATA,
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="prepare and plan, then exit")

@@ -16,8 +16,31 @@ from models._scenario import from_tables
 from models._schema import ITEM_KINDS, MANDATE_KINDS, MANDATORY, TABLES, Column, TableSchema
 from models._source import Source
 from models._upload import read_table
+from models._validate import COEFFICIENT_RANGE, SOLVER_ZERO
+
+
+def coefficient_range(scenario: Scenario) -> tuple[float, float]:
+    """The smallest and largest non-zero coefficient magnitude of the scenario's programme."""
+    import pandas as pd
+
+    from models._validate import coefficient_range as _range
+
+    frames = {t: scenario.table(t) for t in ("processes", "process_io", "links")}
+    return _range(frames, pd.Series(scenario.need_quantities()))
+
+
+def own_use_count(scenario: Scenario) -> int:
+    """How many processes use some of their own output (rows added up to net coefficients)."""
+    from models._normalise import own_use_count as _count
+
+    return _count(scenario.warnings)
+
 
 __all__ = [
+    "COEFFICIENT_RANGE",
+    "SOLVER_ZERO",
+    "coefficient_range",
+    "own_use_count",
     "FORMS",
     "ITEM_KINDS",
     "MANDATE_KINDS",
