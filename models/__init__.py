@@ -15,7 +15,7 @@ from models._problems import Problem, ScenarioError
 from models._scenario import from_tables
 from models._schema import ITEM_KINDS, MANDATE_KINDS, MANDATORY, TABLES, Column, TableSchema
 from models._source import Source
-from models._upload import read_table
+from models._upload import read_table, read_table_partly
 from models._validate import COEFFICIENT_RANGE, SOLVER_ZERO
 
 
@@ -63,6 +63,7 @@ __all__ = [
     "load",
     "loads",
     "read_table",
+    "read_table_partly",
     "save",
     "to_json",
 ]

@@ -50,3 +50,48 @@ def test_docs_load_swagger_ui_from_the_server_not_a_cdn(client):
         assert asset in page.text
         got = client.get(asset)
         assert got.status_code == 200 and len(got.content) > 10_000
+
+
+SEMICOLONS = (
+    "municipality;item;tier;quantity;per_capita\n"
+    "ashford;bread;1;;0,045\n"
+    "ashford;vegetables;1;12,5;\n"
+)
+
+
+def test_a_semicolon_csv_with_decimal_commas_is_read_as_the_cli_reads_it(world):
+    c = world.client
+    h = {**world.h["assembly:ashford"], "If-Match": "*"}
+    r = c.put("/municipalities/ashford/needs", files={"file": ("needs.csv", SEMICOLONS)}, headers=h)
+    assert r.status_code == 200, r.text
+    got = {x["item"]: x for x in r.json()}
+    assert got["bread"]["per_capita"] == 0.045 and got["vegetables"]["quantity"] == 12.5
+
+
+def test_cell_and_scenario_problems_come_at_once_naming_the_files_rows(world):
+    c = world.client
+    h = {**world.h["assembly:ashford"], "If-Match": "*"}
+    sheet = (
+        "municipality,item,tier,quantity\n"
+        "ashford,breadd,1,3\n"  # unknown item: found only against the scenario
+        "ashford,bread,1,lots\n"  # a cell error: found reading the file
+        "ashford,co2,2,4\n"  # a need for an emission: against the scenario
+    )
+    r = c.put("/municipalities/ashford/needs", files={"file": ("ours.csv", sheet)}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["problems"] == [
+        "ours.csv:2: item: unknown item 'breadd' (did you mean 'bread'?)",
+        "ours.csv:3: quantity: not a number: 'lots'",
+        "ours.csv:4: item: a need for an emission (emissions are capped by limits, not needed)",
+    ]
+
+
+def test_a_changed_row_is_named_by_its_key_not_a_database_id(world):
+    r = world.client.patch(
+        "/municipalities/ashford", json={"labour_hours": 1e13}, headers=world.h["admin"]
+    )
+    assert r.status_code == 422
+    assert r.json()["problems"] == [
+        "municipalities:ashford: labour_hours: too large: 10000000000000 (at most 1e+12; "
+        "use a larger unit)"
+    ]

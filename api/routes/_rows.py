@@ -150,7 +150,7 @@ def row_router(
                 [data_of(scope, r) for r in items],
                 [f"{label}:{i}" for i in range(1, len(items) + 1)],
             )
-        return uploads.read_file(table, scope, data, label)
+        return uploads.read_file(table, scope, data, label, partly=True)
 
     @router.put(
         "",
@@ -206,6 +206,7 @@ def row_router(
                 if_match,
                 settings.max_rows,
                 origins=new.origins,
+                pending=new.problems,
             )
             response.headers["ETag"] = rows.collection_etag(session, kind, scope)
             return [rows.public(kind, o) for o in out]

@@ -52,6 +52,7 @@ def _town_page(
         latest=next((p for p in plans if p.status in SOLVED), None),
         saved=saved if saved in tables.OWN else None,
         saved_rows=request.query_params.get("rows"),
+        saved_note=(request.query_params.get("note") or "")[:300],
         problems=problems,
         groups=groups,
         etags=etags,
@@ -113,7 +114,7 @@ async def _save(ctx: Saving, town: str, sent: Sent) -> Response:
 
     def run() -> Response:
         try:
-            n = tables.save(
+            n, notes = tables.save(
                 session, principal, settings, town, table, sent.data, sent.filename,
                 sent.if_match or None, sent.label, sent.rows_shown,
             )  # fmt: skip
@@ -127,8 +128,9 @@ async def _save(ctx: Saving, town: str, sent: Sent) -> Response:
                 "etag": sent.if_match,
             }
             return _town_page(request, session, principal, town, exc.status, {table: problem})
+        note = f"&note={quote(notes[0])}" if notes else ""
         return redirect(
-            f"{PREFIX}/municipalities/{quote(town)}?saved={table}&rows={n}#{table}", 303
+            f"{PREFIX}/municipalities/{quote(town)}?saved={table}&rows={n}{note}#{table}", 303
         )
 
     return await run_in_threadpool(run)
