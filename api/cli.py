@@ -72,7 +72,11 @@ def token_create(
         ),
     ] = None,
     confederation: Annotated[
-        str | None, typer.Option(help="coordinator: the confederation of the delegate's council")
+        str | None,
+        typer.Option(
+            help="coordinator: the confederation of the delegate's council (default: the "
+            "--municipality's own confederation)"
+        ),
     ] = None,
     delegate: Annotated[str | None, typer.Option(help="coordinator: the delegate's name")] = None,
     label: Annotated[str, typer.Option(help="a note shown in the audit log")] = "",
@@ -110,12 +114,22 @@ def _find_or_name_delegate(
     from sqlalchemy import select
 
     from api.errors import Invalid
-    from api.orm import Delegate
+    from api.orm import Delegate, Municipality
     from api.security import Principal
     from api.services import delegates
 
-    if not confederation or not name:
-        raise Invalid("a coordinator token needs --confederation and --delegate NAME")
+    if not name:
+        raise Invalid("a coordinator token needs --delegate NAME")
+    if not confederation:
+        if not municipality:
+            raise Invalid(
+                "a coordinator token needs --confederation, or --municipality (its own "
+                "confederation is then the council)"
+            )
+        town = s.scalar(select(Municipality).where(Municipality.id == municipality))
+        if town is None:
+            raise Invalid(f"no municipality {municipality!r}")
+        confederation = town.confederation
     q = select(Delegate).where(
         Delegate.confederation == confederation,
         Delegate.name == name,

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.security import Principal
 from api.web import auth
 from api.web.assets import plotly_url
-from api.web.format import FILTERS
+from api.web.format import FILTERS, ROLE_NAMES
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -32,12 +32,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
-}
-ROLE_NAMES = {
-    "assembly": "Assembly",
-    "coordinator": "Coordinator",
-    "analyst": "Analyst",
-    "admin": "Administrator",
 }
 
 

@@ -37,6 +37,14 @@ def _comparisons(session, limit: int = 10) -> list[dict]:
     return sorted(seen.values(), key=lambda c: c["id"], reverse=True)[:limit]
 
 
+def _default(principal, confs) -> str | None:
+    """The form's first choice: a coordinator's own confederation, else the first root."""
+    ids = {c.id for c in confs}
+    if principal.confederation in ids:
+        return principal.confederation
+    return next((c.id for c in confs if not c.parent), next(iter(ids), None))
+
+
 @router.get("/compare")
 def compare_form(request: Request, session: SessionDep, principal: WebPrincipal) -> Response:
     """Choose a confederation and rules; recent comparisons."""
@@ -46,6 +54,7 @@ def compare_form(request: Request, session: SessionDep, principal: WebPrincipal)
         "compare.html",
         principal,
         confederations=confs,
+        default_confederation=_default(principal, confs),
         rules=models.RULES,
         can_compare=may_compare(session, principal),
         comparisons=_comparisons(session),

@@ -63,6 +63,7 @@ def confederation(
         ),
         "idempotency_key": secrets.token_urlsafe(16),
         "requested": request.query_params.get("requested"),
+        "unit_names": views.plans_unit_names(recent),
     }
     charts = False
     if shown is not None and shown.status in SOLVED and shown.result:

@@ -9,7 +9,7 @@ from fastapi import Form, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import SessionDep
-from api.errors import Invalid
+from api.errors import Conflict, Invalid
 from api.security import Principal
 from api.services import authz, ratification, rows
 from api.services import plans as plan_service
@@ -39,7 +39,8 @@ def plan_list(request: Request, session: SessionDep, principal: WebPrincipal) ->
     else:
         found = plans_for(session, confs, 50)
     jobs = {p.id: plan_service.job_of(session, p.id) for p in found}
-    return render(request, "plans.html", principal, plans=found, jobs=jobs)
+    names = views.plans_unit_names(found)
+    return render(request, "plans.html", principal, plans=found, jobs=jobs, unit_names=names)
 
 
 @router.get("/plans/{plan_id}/status")
@@ -60,6 +61,19 @@ def plan_page(
     town: str | None = None,
 ) -> Response:
     """One plan for one municipality, beside everyone; ratification and the vote."""
+    return _plan_page(request, session, principal, plan_id, town)
+
+
+def _plan_page(
+    request: Request,
+    session,
+    principal: Principal,
+    plan_id: int,
+    town: str | None,
+    status_code: int = 200,
+    vote: dict | None = None,
+) -> Response:
+    """The plan page; ``vote``: a refused tally (what was typed, and why) to show in its form."""
     plan = plan_service.get(session, plan_id)
     doc = plan.input or {}
     town_names = views.names(doc, "municipalities")
@@ -74,10 +88,13 @@ def plan_page(
         "status": status_of(session, plan),
         "town": town,
         "town_names": town_names,
+        "unit_names": views.unit_names(doc),
         "units": views.units(doc),
         "item_names": views.names(doc, "items"),
         "result": result,
         "tier_names": views.TIER_NAMES,
+        "rule_help": views.rule_help(plan.rule),
+        "input_current": plan_service.input_is_current(session, plan),
     }
     if result:
         sat = views.satisfaction(result, town)
@@ -90,33 +107,46 @@ def plan_page(
     if plan.purpose == "proposal":
         tally = ratification.result(session, plan)
         mine = next((t for t in tally["tallies"] if t["municipality"] == town), None)
+        recorded = {k: mine[k] for k in VOTES} if mine and mine["reported"] else {}
         ctx.update(
             ratification=tally,
             my_tally=mine,
-            can_vote=tally["state"] == "open" and may_vote(principal, town),
+            can_vote=tally["state"] == "open"
+            and ctx["input_current"]
+            and may_vote(principal, town),
             voted=request.query_params.get("voted") == "1",
+            vote_values=(vote or {}).get("typed") or recorded,
+            vote_problem=vote,
         )
-    return render(request, "plan.html", principal, charts=bool(result), **ctx)
+    return render(
+        request, "plan.html", principal, status_code=status_code, charts=bool(result), **ctx
+    )
 
 
-def _count(value: str, name: str) -> int:
-    try:
-        n = int(value.strip() or "0")
-    except ValueError:
-        raise Invalid(
-            f"{name}: give a whole number of voters",
-            problems=[f"tally:0: {name}: not a whole number: {value!r}"],
-        ) from None
-    if n < 0:
-        raise Invalid(
-            f"{name}: cannot be negative", problems=[f"tally:0: {name}: must not be negative"]
-        )
-    return n
+VOTES = ("yes", "no", "abstain")
+
+
+def _counts(typed: dict[str, str]) -> dict[str, int]:
+    """The three counts as whole numbers, or ``Invalid`` naming every field that is not one."""
+    out, problems = {}, []
+    for name in VOTES:
+        text = typed[name].strip() or "0"
+        try:
+            out[name] = int(text)
+        except ValueError:
+            problems.append(f"tally:0: {name}: not a whole number: {typed[name]!r}")
+            continue
+        if out[name] < 0:
+            problems.append(f"tally:0: {name}: must not be negative (got {out[name]})")
+    if problems:
+        raise Invalid("give whole numbers of voters", problems=problems)
+    return out
 
 
 @router.post("/plans/{plan_id}/tally")
 def record_tally(
     plan_id: int,
+    request: Request,
     session: SessionDep,
     principal: WebPrincipal,
     town: Annotated[str, Form()],
@@ -124,14 +154,16 @@ def record_tally(
     no: Annotated[str, Form()] = "0",
     abstain: Annotated[str, Form()] = "0",
 ) -> Response:
-    """The assembly records its citizens' votes (the service checks it is theirs and counts)."""
-    ratification.record(
-        session,
-        principal,
-        plan_id,
-        town,
-        _count(yes, "yes"),
-        _count(no, "no"),
-        _count(abstain, "abstain"),
-    )
+    """The assembly records its citizens' votes (the service checks it is theirs and counts).
+
+    A refused count shows the plan page again with the numbers as typed and every problem.
+    """
+    typed = {"yes": yes, "no": no, "abstain": abstain}
+    try:
+        n = _counts(typed)
+        ratification.record(session, principal, plan_id, town, n["yes"], n["no"], n["abstain"])
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        vote = {"typed": typed, "detail": exc.detail, "problems": exc.problems or []}
+        return _plan_page(request, session, principal, plan_id, town, exc.status, vote)
     return redirect(f"{PREFIX}/plans/{plan_id}?town={quote(town)}&voted=1#ratification", 303)
