@@ -5,7 +5,7 @@ A scenario is metadata (``ScenarioMeta``: name, period, description,
 with ``from_tables`` or read one with ``load``/``loads``/``from_json``;
 write it with ``save``/``dumps``/``to_json``. Bad input raises
 ``ScenarioError`` whose ``.problems`` list every ``Problem`` at once as
-``file:row: column: message``. See docs/INTERNALS.md and docs/SCENARIO_FORMAT.md.
+``file:row: column: message``. See docs/INTERNALS.md and docs/FORMAT.md.
 """
 
 from models._frozen import Scenario

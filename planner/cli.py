@@ -135,6 +135,11 @@ def coefficient_line(c: dict) -> str:
     )
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 municipality``, ``6 municipalities``."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def _power(x: float) -> str:
     """1e-06 -> "1e-6"."""
     mantissa, exponent = f"{x:e}".split("e")
@@ -155,7 +160,8 @@ def validate(
     out.print(f"[bold]{s.meta.name}[/bold] is valid ({s.content_hash[:12]})")
     n = c["needs"]
     out.print(
-        f"  {c['municipalities']} municipalities in {c['confederations']} confederations, "
+        f"  {_count(c['municipalities'], 'municipality', 'municipalities')} in "
+        f"{_count(c['confederations'], 'confederation')}, "
         f"population {c['population']:,.0f}\n"
         f"  {c['items']} items, {c['processes']} processes, {c['links']} links, "
         f"{c['limits']} limits, {c['mandates']} mandates\n"
