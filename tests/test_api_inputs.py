@@ -95,3 +95,55 @@ def test_a_changed_row_is_named_by_its_key_not_a_database_id(world):
         "municipalities:ashford: labour_hours: too large: 10000000000000 (at most 1e+12; "
         "use a larger unit)"
     ]
+
+
+def test_a_failing_page_is_an_error_page_without_a_traceback(world, monkeypatch, caplog):
+    import api.web.routes.plans as plan_pages
+
+    world.plan()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("highs: passModel failed")
+
+    monkeypatch.setattr(plan_pages.views, "satisfaction", broken)
+    token = world.h["coord:valley"]["Authorization"][7:]
+    page = world.client.get("/web/plans/1", cookies={"commune_token": token})
+    assert page.status_code == 500
+    assert "Something went wrong on our side" in page.text
+    assert "Traceback" not in page.text and "passModel" not in page.text
+    assert "passModel failed" in caplog.text  # the details are in the log
+
+
+def test_an_old_message_with_a_traceback_is_shown_without_it(world):
+    from api.orm import PlanRow
+
+    got = world.plan()
+    with world.session() as s:
+        row = s.get(PlanRow, got["id"])
+        row.status, row.result = "error", None
+        row.message = 'RuntimeError: highs: passModel failed\nTraceback (most recent call last):\n  File "x.py"'
+        s.commit()
+    token = world.h["coord:valley"]["Authorization"][7:]
+    page = world.client.get(f"/web/plans/{got['id']}", cookies={"commune_token": token})
+    assert "RuntimeError: highs: passModel failed" in page.text and "Traceback" not in page.text
+
+
+def test_the_worker_child_sends_one_line_and_the_details_apart(monkeypatch):
+    import multiprocessing as mp
+    import os
+
+    import api.worker
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("highs: passModel failed\nsecond line")
+
+    monkeypatch.setattr(api.worker, "solve_document", broken)
+    ours, theirs = mp.Pipe(duplex=False)
+    api.worker._solve_child(theirs, {}, None, "highs", 10.0, 0.0, os.getppid())
+    kind, (message, details) = ours.recv()
+    assert kind == "error"
+    assert (
+        message
+        == "the solver failed: highs: passModel failed (the details are in the worker's log)"
+    )
+    assert "Traceback" in details

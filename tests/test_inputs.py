@@ -247,3 +247,20 @@ def test_solve_prints_no_float_noise(tmp_path):
     assert not re.search(r"\d\.\d{7,}", r.output), r.output  # no 1.0000000000000004
     assert "e+0" not in r.output and "e-0" not in r.output  # no 2.8e+04 beside 5,093
     assert "31 needs not fully met (lowest first; 10 of 31 shown, 21 more)" in r.output
+
+
+def test_an_unreachable_dask_scheduler_is_one_line_and_exit_6(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    valley = Path(__file__).resolve().parents[1] / "data" / "valley"
+    args = ["sweep", str(valley), "--vary", "labour=1", "--scheduler", f"tcp://127.0.0.1:{port}"]
+    r = runner.invoke(app, [*args, "--out", str(tmp_path / "s.parquet")])
+    assert r.exit_code == 6, r.output
+    assert "Traceback" not in r.output
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert lines == [
+        f"error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: Connection refused"
+    ]

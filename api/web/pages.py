@@ -124,6 +124,7 @@ TITLES = {
     415: "Unsupported file",
     422: "Please correct the input",
     428: "Reload first",
+    500: "Something went wrong on our side",
 }
 
 

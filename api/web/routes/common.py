@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +21,13 @@ from api.web import auth, pages
 from api.web.auth import PREFIX
 
 SOLVED = ("optimal", "shortfall")
+log = logging.getLogger("commune.web")
+
+
+class PageFailed(ApiError):
+    """500: a page could not be made (the details are in the server's log, never on the page)."""
+
+    status = 500
 
 
 class PageRoute(APIRoute):
@@ -44,6 +52,12 @@ class PageRoute(APIRoute):
                 return pages.error_page(
                     request, Invalid("the form is not complete", problems=problem_lines(errs))
                 )
+            except Exception:  # a page never shows a traceback: it goes to the log
+                log.exception("page %s %s failed", request.method, request.url.path)
+                failed = PageFailed(
+                    "this page could not be made; the details are in the server's log"
+                )
+                return pages.error_page(request, failed)
 
         return route
 
@@ -107,6 +121,14 @@ def plans_for(session, confs: list[str], limit: int = 10) -> list[PlanRow]:
     return sorted(found, key=lambda p: p.id, reverse=True)[:limit]
 
 
+def shown_message(message: str | None) -> str:
+    """A stored message as the pages show it, without any traceback (a plan stored before
+    failures were made one clear line may carry one), at most 300 characters.
+    """
+    text = (message or "").split("Traceback (most recent call last)", 1)[0]
+    return text.strip()[:300]
+
+
 def status_of(session, plan: PlanRow) -> dict[str, Any]:
     """What the pages poll: the plan's status and its job's progress."""
     job = plan_service.job_of(session, plan.id)
@@ -114,7 +136,7 @@ def status_of(session, plan: PlanRow) -> dict[str, Any]:
         "id": plan.id,
         "status": plan.status,
         "final": plan.status in plan_service.FINAL,
-        "message": (plan.message or "")[:300],
+        "message": shown_message(plan.message),
         "job": None
         if job is None
         else {"id": job.id, "state": job.state, "progress": job.progress, "attempts": job.attempts},
