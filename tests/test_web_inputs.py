@@ -89,11 +89,20 @@ def test_the_compare_form_starts_at_the_root_confederation(web):
 
 
 def test_a_finished_job_shows_no_stale_progress(web):
+    from api.services import queue
+
     client = web.as_("coord:valley")
-    status = client.get("/web/plans/1/status").json()
+    client.post("/web/confederations/valley/plans", data={"rule": "utilitarian"})
+    with web.app.state.sessions() as s:  # a worker takes the job and reports a stage
+        claim = queue.claim(s, "test-worker")
+        queue.heartbeat(s, claim, "stage needs:tier1")
+    assert client.get("/web/plans/2/status").json()["job"]["progress"] == "stage needs:tier1"
+    with web.app.state.sessions() as s:
+        queue.finish(s, claim, "error", None, "stopped for the test", "failed")
+    status = client.get("/web/plans/2/status").json()
     assert status["final"] is True and status["job"]["progress"] == ""
     api = {"Authorization": f"Bearer {web.secrets['coord:valley']}"}
-    assert client.get("/plans/1", headers=api).json()["job"]["progress"] == ""
+    assert client.get("/plans/2", headers=api).json()["job"]["progress"] == ""
 
 
 def test_who_requested_a_plan_reads_as_a_name(web):
