@@ -122,8 +122,9 @@ def plans_for(session, confs: list[str], limit: int = 10) -> list[PlanRow]:
 
 
 def shown_message(message: str | None) -> str:
-    """A stored message as the pages show it, without any traceback (a plan stored before
-    failures were made one clear line may carry one), at most 300 characters.
+    """A stored message as the pages show it: no traceback, at most 300 characters.
+
+    (A plan stored before failures were made one clear line may carry a traceback.)
     """
     text = (message or "").split("Traceback (most recent call last)", 1)[0]
     return text.strip()[:300]
