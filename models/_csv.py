@@ -71,11 +71,8 @@ def read_csv_table(
     frame = pd.DataFrame({h: pd.Series([rec[j] for rec in cells], dtype="str") for j, h in named})
     frame.index = pd.Index(keep, dtype="int64")
     if delimiter == ";":
-        frame, example = _decimal_commas(frame)
-        note = "read as ';'-separated (as European spreadsheets save CSV)"
-        if example:
-            note += f", with decimal commas ('{example}' read as {example.replace(',', '.')})"
-        problems.append(Problem(file, 1, "-", note + "; commas and points are the standard", NOTE))
+        frame, note = _decimal_commas(frame, file)
+        problems.append(note)
     if not named:
         frame = pd.DataFrame(index=pd.Index(keep, dtype="int64"))
     return RawTable(frame, file, has_header=True), problems
@@ -85,8 +82,8 @@ DECIMAL_COMMA = r"^\s*[-+]?\d+,\d+\s*$"
 """A number written with a decimal comma: ``0,05``, ``-12,5`` (only in ';'-separated files)."""
 
 
-def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Cells like ``0,05`` as ``0.05``; the first such cell as it was, or ""."""
+def _decimal_commas(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, Problem]:
+    """A ';'-separated table's cells like ``0,05`` as ``0.05``, and the note that says so."""
     example = ""
     out = {}
     for name in frame.columns:
@@ -96,7 +93,11 @@ def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
             example = example or col[hit].iloc[0].strip()
             col = col.where(~hit, col.str.replace(",", ".", regex=False))
         out[name] = col
-    return pd.DataFrame(out, index=frame.index), example
+    note = "read as ';'-separated (as European spreadsheets save CSV)"
+    if example:
+        note += f", with decimal commas ('{example}' read as {example.replace(',', '.')})"
+    note += "; commas and points are the standard"
+    return pd.DataFrame(out, index=frame.index), Problem(file, 1, "-", note, NOTE)
 
 
 def write_csv_table(frame: pd.DataFrame) -> bytes:

@@ -282,6 +282,20 @@ def in_file_order(problems: list[str]) -> list[str]:
     return sorted(problems, key=key)
 
 
+def _validate_with(
+    session: Session, sid: str, labels: dict, pending: list[str], table: str
+) -> None:
+    """Validate the scenario; every problem at once, those already found in the file included."""
+    try:
+        scenarios.validate(session, sid, labels)
+    except Invalid as exc:
+        if not pending:
+            raise
+        raise Invalid(exc.detail, problems=in_file_order(pending + (exc.problems or []))) from None
+    if pending:
+        raise Invalid(f"the {table} are not valid; nothing was changed", problems=pending)
+
+
 def replace(
     session: Session,
     principal: Principal,
@@ -352,14 +366,7 @@ def replace(
         session.delete(obj)
     _flush(session, kind, {k: scope for k in kind.key})
     labels = {(kind.table, obj.pk): where for obj, where in zip(out, origins, strict=True)}
-    try:
-        scenarios.validate(session, sid, labels)
-    except Invalid as exc:
-        if not pending:
-            raise
-        raise Invalid(exc.detail, problems=in_file_order(pending + (exc.problems or []))) from None
-    if pending:
-        raise Invalid(f"the {kind.table} are not valid; nothing was changed", problems=pending)
+    _validate_with(session, sid, labels, pending or [], kind.table)
     audit.record(
         session,
         principal,
