@@ -152,11 +152,7 @@ def sweep(
     from planner.sweep import sweep as run
 
     s = load_or_exit(path)
-    if scheduler and scheduler != "local":
-        problem = unreachable(scheduler)
-        if problem:
-            err.print(f"error: {problem}", markup=False, highlight=False)
-            raise typer.Exit(EXIT_UNREACHABLE)
+    exit_if_unreachable(scheduler)
     try:
         rule_list = parse_rules(rules)
         unknown = [r for r in rule_list if r not in RULES]
@@ -204,6 +200,16 @@ def sweep(
         )
     if a["failed"]:
         raise typer.Exit(1)
+
+
+def exit_if_unreachable(scheduler: str | None) -> None:
+    """One line and exit 6 when a Dask scheduler address does not answer (not 'local')."""
+    from planner.cli import EXIT_UNREACHABLE, err
+
+    problem = unreachable(scheduler) if scheduler and scheduler != "local" else ""
+    if problem:
+        err.print(f"error: {problem}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_UNREACHABLE)
 
 
 def unreachable(address: str, timeout: float = 3.0) -> str:

@@ -200,12 +200,8 @@ def snap_dust(form: Formulation, x: np.ndarray) -> np.ndarray:
     return x
 
 
-def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.DataFrame]:
-    """Turn the solver's column values into the plan's tables (dust reported as 0)."""
-    x = snap_dust(form, np.maximum(result.x, 0.0))
-    cols = form.cols
-    kind = cols["kind"].to_numpy()
-
+def _deliveries(form: Formulation, x: np.ndarray) -> pd.DataFrame:
+    """One row per need: its satisfaction ratio (snapped at 0 and 1) and what it delivers."""
     needs = form.needs
     need = needs["need"].to_numpy(float)
     ratio = np.zeros(len(needs))
@@ -226,6 +222,16 @@ def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.Data
             "ratio": ratio,
         }
     )
+    return deliveries
+
+
+def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.DataFrame]:
+    """Turn the solver's column values into the plan's tables (dust reported as 0)."""
+    x = snap_dust(form, np.maximum(result.x, 0.0))
+    cols = form.cols
+    kind = cols["kind"].to_numpy()
+
+    deliveries = _deliveries(form, x)
 
     xs = np.flatnonzero((kind == "x") & (x > ZERO))
     production = pd.DataFrame(
