@@ -147,3 +147,17 @@ def test_the_worker_child_sends_one_line_and_the_details_apart(monkeypatch):
         == "the solver failed: highs: passModel failed (the details are in the worker's log)"
     )
     assert "Traceback" in details
+
+
+def test_json_rows_report_bad_cells_and_unknown_items_together(world):
+    h = {**world.h["assembly:ashford"], "If-Match": "*"}
+    body = [
+        {"item": "bread", "tier": 1, "quantity": "lots"},
+        {"item": "breadd", "tier": 1, "quantity": 3},
+    ]
+    r = world.client.put("/municipalities/ashford/needs", json=body, headers=h)
+    assert r.status_code == 422
+    problems = r.json()["problems"]
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("needs.json:1: quantity: ")
+    assert problems[1] == "needs.json:2: item: unknown item 'breadd' (did you mean 'bread'?)"
