@@ -109,7 +109,7 @@ def satisfaction_figure(c: Comparison) -> go.Figure:
                     customdata=np.stack([s["min_ratio"], s["delivered"], s["need"]], axis=-1),
                     hovertemplate=(
                         f"<b>{rule}</b> %{{x}}<br>mean ratio %{{y:.1%}}<br>lowest %{{customdata[0]:.1%}}"
-                        "<br>delivered %{customdata[1]:,.4g} of %{customdata[2]:,.4g}<extra></extra>"
+                        "<br>delivered %{customdata[1]:,.4~r} of %{customdata[2]:,.4~r}<extra></extra>"
                     ),
                 ),
                 row=i,
@@ -320,10 +320,10 @@ def flows_figure(c: Comparison, flows_rule: str | None = None) -> go.Figure:
                     value=list(f["hours"]),
                     color=[_rgba(icol[i], 0.55) for i in f["item"]],
                     customdata=[
-                        f"{i}: {q:,.4g} {units.get(i, '')}".rstrip()
+                        f"{i}: {num(q, 4)} {units.get(i, '')}".rstrip()
                         for i, q in zip(f["item"], f["arrived"], strict=True)
                     ],
-                    hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<br>%{value} of labour<extra></extra>",
+                    hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<br>%{value:,.4~r} h of labour<extra></extra>",
                 ),
             )
         )

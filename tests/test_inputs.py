@@ -264,3 +264,15 @@ def test_an_unreachable_dask_scheduler_is_one_line_and_exit_6(tmp_path):
     assert lines == [
         f"error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: Connection refused"
     ]
+
+
+def test_the_report_figures_print_numbers_without_exponents(tmp_path):
+    from planner.lab import compare
+    from planner.report import figures
+
+    s = models.load(write(tmp_path / "mb", MILLER_BLAIR))
+    figs = figures(compare(s, rules=["leximin", "utilitarian"]))
+    templates = [t.hovertemplate or "" for t in figs["satisfaction"].data]
+    templates += [t.link.hovertemplate or "" for t in figs["flows"].data if t.type == "sankey"]
+    assert templates and not any(".4g" in t for t in templates), templates
+    assert any(",.4~r" in t for t in templates)
