@@ -94,13 +94,13 @@ def load_or_exit(path: Path) -> Scenario:
     try:
         scenario = models.load(path)
     except ScenarioError as exc:
-        for p in exc.problems:
-            err.print(str(p), markup=False, highlight=False)
+        for p in exc.problems:  # one line each, even on a narrow terminal (it wraps, not us)
+            err.print(str(p), markup=False, highlight=False, soft_wrap=True)
         n = sum(1 for p in exc.problems if p.level == "error")
         err.print(f"{path}: {n} problem(s); nothing was planned.", markup=False)
         raise typer.Exit(EXIT_INVALID) from None
     for w in scenario.warnings:
-        err.print(f"{w.level}: {w}", markup=False, highlight=False)
+        err.print(f"{w.level}: {w}", markup=False, highlight=False, soft_wrap=True)
     return scenario
 
 
