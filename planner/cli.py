@@ -117,7 +117,10 @@ def summary_counts(s: Scenario) -> dict:
         "limits": len(s.limits),
         "mandates": len(s.mandates),
         "needs": {f"tier{t}": int((needs["tier"] == t).sum()) for t in (1, 2, 3)},
-        "coefficients": dict(zip(("min", "max"), models.coefficient_range(s), strict=True)),
+        "coefficients": {
+            k: (v if v == v else None)  # none at all: null, not NaN
+            for k, v in zip(("min", "max"), models.coefficient_range(s), strict=True)
+        },
         "own_use": models.own_use_count(s),
     }
 
@@ -125,7 +128,7 @@ def summary_counts(s: Scenario) -> dict:
 def coefficient_line(c: dict) -> str:
     """The programme's coefficient range, against what the solver represents."""
     lo, hi = c["coefficients"]["min"], c["coefficients"]["max"]
-    if lo != lo:
+    if lo is None:
         return "  coefficients: none"
     good_lo, good_hi = models.COEFFICIENT_RANGE
     verdict = "within" if good_lo <= lo and hi <= good_hi else "outside"
@@ -136,7 +139,7 @@ def coefficient_line(c: dict) -> str:
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
-    """``1 municipality``, ``6 municipalities``."""
+    """``1 municipality``, ``6 municipalities``, ``1 process``."""
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
@@ -162,9 +165,19 @@ def validate(
     out.print(
         f"  {_count(c['municipalities'], 'municipality', 'municipalities')} in "
         f"{_count(c['confederations'], 'confederation')}, "
-        f"population {c['population']:,.0f}\n"
-        f"  {c['items']} items, {c['processes']} processes, {c['links']} links, "
-        f"{c['limits']} limits, {c['mandates']} mandates\n"
+        f"population {num(c['population'])}\n"
+        "  "
+        + ", ".join(
+            _count(c[k], one, k)
+            for k, one in (
+                ("items", "item"),
+                ("processes", "process"),
+                ("links", "link"),
+                ("limits", "limit"),
+                ("mandates", "mandate"),
+            )
+        )
+        + "\n"
         f"  needs: {n['tier1']} vital (tier 1), {n['tier2']} standard (tier 2), {n['tier3']} desired (tier 3)\n"
         + coefficient_line(c),
         markup=False,
