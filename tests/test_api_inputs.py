@@ -161,3 +161,17 @@ def test_json_rows_report_bad_cells_and_unknown_items_together(world):
     assert len(problems) == 2, problems
     assert problems[0].startswith("needs.json:1: quantity: ")
     assert problems[1] == "needs.json:2: item: unknown item 'breadd' (did you mean 'bread'?)"
+
+
+def test_no_vote_is_taken_on_a_plan_of_a_changed_scenario(world):
+    got = world.plan()
+    c = world.client
+    h = world.h["assembly:elmstead"]
+    body = {"yes": 10, "no": 5, "abstain": 0}
+    url = f"/plans/{got['id']}/tallies/elmstead"
+    r = c.put(url, json=body, headers=h)
+    assert r.status_code == 200, r.text
+    c.patch("/municipalities/elmstead", json={"population": 701}, headers=world.h["admin"])
+    r = c.put(url, json=body, headers=h)
+    assert r.status_code == 409
+    assert "the scenario has changed since plan" in r.json()["detail"]
