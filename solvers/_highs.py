@@ -366,9 +366,10 @@ class HighsBackend(Backend):
         return status
 
     def _interior(self, time_limit: float | None):
-        """Interior point without crossover, from scratch: a point in the relative
-        interior of the optimal face (strictly complementary up to the tolerance), with
-        duals but no basis (the next simplex solve starts cold).
+        """Interior point without crossover, from scratch.
+
+        A point in the relative interior of the optimal face (strictly complementary up
+        to the tolerance), with duals but no basis (the next simplex solve starts cold).
         """
         h = self._h
         h.clearSolver()

@@ -159,6 +159,19 @@ def get(session: Session, plan_id: int) -> PlanRow:
     return plan
 
 
+def input_is_current(session: Session, plan: PlanRow) -> bool:
+    """Whether the scenario (the plan's subtree) still hashes to the plan's input.
+
+    False once any need, endowment, process... of the subtree has changed since the
+    plan was requested (or its confederation is gone): the plan answers an old question.
+    """
+    try:
+        now = scenarios.build(session, plan.scenario_id, plan.confederation)
+    except (NotFound, Invalid):
+        return False
+    return now.content_hash == plan.input_hash
+
+
 def job_of(session: Session, plan_id: int) -> Job | None:
     """The plan's job (None for plans made without one)."""
     return session.scalar(select(Job).where(Job.plan_id == plan_id).order_by(Job.id.desc()))
