@@ -192,9 +192,15 @@ FAILURES = {
 
 
 def failure_message(status: str, message: str = "") -> str:
-    """A failed plan in words: what happened, then the solver's own words (first line only)."""
+    """A failed plan in words: what happened, then the solver's own words (first line only).
+
+    A solver error's message is already that sentence (the worker writes it so).
+    """
     head = FAILURES.get(status, "The plan was not made")
-    detail = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+    lines = (message or "").strip().splitlines()
+    detail = lines[0].split("Traceback (most recent call last)")[0].strip() if lines else ""
+    if status == "error" and detail:
+        return detail[:1].upper() + detail[1:].rstrip(".") + "."
     return f"{head} ({detail})." if detail else f"{head}."
 
 

@@ -110,12 +110,11 @@ def test_a_failed_plan_says_why_in_words(web, monkeypatch):
     web.run_jobs()
     text = text_of(coord.get("/web/plans/2").text)
     assert (
-        "The solver failed on this plan; the details are in the server's log (RuntimeError: HiGHS returned garbage)."
-        in text
+        "The solver failed: HiGHS returned garbage (the details are in the worker's log)." in text
     )
     assert "Traceback" not in text
     api_view = coord.get("/plans/2", headers={H: f"Bearer {web.secrets['coord:valley']}"}).json()
-    assert api_view["failure"].startswith("The solver failed on this plan")
+    assert api_view["failure"].startswith("The solver failed: HiGHS returned garbage")
 
 
 def test_a_time_limit_says_so(web):

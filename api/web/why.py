@@ -1,29 +1,19 @@
 """The plan page's "why": explanations of short needs, minimal conflicts, reconciliation.
 
 ``plan_context`` adds to the plan page what it shows of planner/why.py's keys
-(SPEC section 6); the two handlers here let a coordinator propose an
-infeasible plan's reconciliation and each assembly concerned decide on its
-part (``api.services.reconcile`` checks who may).
+(SPEC section 6); ``pending`` lists on a municipality's page the
+reconciliations waiting for its assembly. The handlers that propose and
+decide are in ``api/web/routes/reconcile.py``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Any
 
-from fastapi import APIRouter, Form
-from fastapi.responses import Response
-
-from api.deps import SessionDep
-from api.errors import Forbidden, Unauthorized
 from api.orm import PlanRow
 from api.security import Principal
-from api.services import authz, reconcile
 from api.services import plans as plan_service
-from api.web.auth import PREFIX, PageRoute, WebPrincipal
-from api.web.pages import redirect
-
-router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
+from api.services import reconcile
 
 KIND_NAMES = {
     "limit": "ecological limit",
@@ -35,15 +25,6 @@ KIND_NAMES = {
     "capacity": "capacity",
     "rule": "the rule",
 }
-
-
-def _may_propose(session, principal: Principal, conf: str) -> bool:
-    try:
-        authz.require_writer(principal)
-        authz.require_coordinator(session, principal, conf)
-    except (Forbidden, Unauthorized):
-        return False
-    return True
 
 
 def explanations(result: dict | None, town: str | None) -> list[dict]:
@@ -65,6 +46,8 @@ def explanations(result: dict | None, town: str | None) -> list[dict]:
 
 def plan_context(session, principal: Principal, plan: PlanRow, town: str | None) -> dict[str, Any]:
     """What the plan page shows of explanations, conflicts and reconciliations."""
+    from api.web.routes.common import may_run  # the same check as plans.request
+
     result = plan.result or {}
     ctx: dict[str, Any] = {
         "failure": plan_service.failure(plan),
@@ -87,11 +70,11 @@ def plan_context(session, principal: Principal, plan: PlanRow, town: str | None)
             open_one is None
             and not any(p["state"] == "applied" for p in proposals)
             and bool(result.get("reconciliation"))
-            and _may_propose(session, principal, plan.confederation)
+            and may_run(session, principal, plan.confederation)
         ),
         decide_as=(mine if open_one is not None and mine in open_one["assemblies"] else None),
         open_proposal=open_one,
-        may_run=_may_propose(session, principal, plan.confederation),
+        may_run=may_run(session, principal, plan.confederation),
     )
     return ctx
 
@@ -99,23 +82,3 @@ def plan_context(session, principal: Principal, plan: PlanRow, town: str | None)
 def pending(session, town: str) -> list[Any]:
     """Open reconciliations that wait for ``town``'s assembly (its municipality page)."""
     return reconcile.open_for(session, town)
-
-
-@router.post("/plans/{plan_id}/reconciliations")
-def propose(plan_id: int, session: SessionDep, principal: WebPrincipal) -> Response:
-    """A coordinator proposes the plan's reconciliation to the assemblies it concerns."""
-    reconcile.propose(session, principal, plan_id)
-    return redirect(f"{PREFIX}/plans/{plan_id}?proposed=1#reconcile", 303)
-
-
-@router.post("/reconciliations/{rec_id}/decide")
-def decide(
-    rec_id: int,
-    session: SessionDep,
-    principal: WebPrincipal,
-    town: Annotated[str, Form()],
-    decision: Annotated[str, Form()],
-) -> Response:
-    """An assembly approves or rejects its part (the service checks it is its own)."""
-    out = reconcile.decide(session, principal, rec_id, town, decision)
-    return redirect(f"{PREFIX}/plans/{out['plan_id']}?town={quote(town)}#reconcile", 303)
