@@ -113,3 +113,39 @@ def test_a_solved_plan_has_nothing_to_reconcile(world):
     pid = world.plan()["id"]
     r = world.client.post(f"/plans/{pid}/reconciliations", headers=world.h["coord:valley"])
     assert r.status_code == 409
+
+
+def test_a_lifted_ban_is_deleted_and_audited(world):
+    """The apply step of an edit that lifts a ban (field ``active``): the mandate row goes,
+    its old row stays in the audit log."""
+    from api.orm import Reconciliation
+
+    pid = world.plan()["id"]
+    where = {"municipality": "elmstead", "kind": "forbid_process", "target": "grain_intensive"}
+    edit = {"kind": "mandate", "where": where, "field": "active", "from": 1.0, "to": 0.0}
+    with world.session() as s:
+        rec = Reconciliation(
+            scenario_id="valley",
+            confederation="valley",
+            plan_id=pid,
+            edits=[{**edit, "municipalities": ["elmstead"], "text": "lift the ban"}],
+            state="open",
+            actor="test",
+        )
+        s.add(rec)
+        s.commit()
+        rid = rec.id
+    c, h = world.client, world.h["assembly:elmstead"]
+    r = c.post(
+        f"/reconciliations/{rid}/decisions",
+        json={"municipality": "elmstead", "decision": "approve"},
+        headers=h,
+    )
+    assert r.status_code == 200 and r.json()["state"] == "applied", r.text
+    kinds = [
+        m["kind"] for m in c.get("/municipalities/elmstead/mandates", headers=h).json()["data"]
+    ]
+    assert "forbid_process" not in kinds
+    log = c.get("/audit", params={"resource": "mandates"}, headers=world.h["admin"]).json()
+    entry = next(e for e in log["data"] if e["action"] == "reconcile")
+    assert entry["key"] == "elmstead/forbid_process/grain_intensive" and entry["after"] is None
