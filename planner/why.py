@@ -242,27 +242,31 @@ def _stage_kind(stage: str, rule: str) -> str:
 
 
 def _earlier_holds(form: Formulation, plan: dict, pos: int):
-    """Rows holding the optima of the non-need stages before position ``pos``."""
-    blocks, lo, up = [], [], []
+    """Rows holding the optima of the non-need stages before position ``pos``.
+
+    Returns (rows, lower, upper, the stage each row holds).
+    """
+    blocks, lo, up, names = [], [], [], []
     for st in plan.get("stages", [])[:pos]:
         name, value = st["name"], st.get("value")
-        if value is None:
+        if value is None or name not in ("min_labour", "min_transport", "fair_burden"):
             continue
-        if name in ("min_labour", "min_transport"):
+        if name == "fair_burden":
+            used = np.array([r["used"] for r in plan.get("labour", [])], float)
+            blocks.append(sp.csr_array(form.labour))
+            lo.append(np.full(len(used), -np.inf))
+            up.append(used + 1e-7 * np.maximum(1.0, used))
+        else:
             c = _labour_total(form)
             if name == "min_transport":  # labour of moving goods: the flow columns' part
                 c = np.where(form.cols["kind"].to_numpy() == "f", c, 0.0)
             blocks.append(sp.csr_array(c.reshape(1, -1)))
             lo.append([-np.inf])
             up.append([value + 1e-7 * max(1.0, abs(value))])
-        elif name == "fair_burden":
-            used = np.array([r["used"] for r in plan.get("labour", [])], float)
-            blocks.append(sp.csr_array(form.labour))
-            lo.append(np.full(len(used), -np.inf))
-            up.append(used + 1e-7 * np.maximum(1.0, used))
+        names += [name] * blocks[-1].shape[0]
     if not blocks:
-        return sp.csr_array((0, form.lp.A.shape[1])), np.zeros(0), np.zeros(0)
-    return sp.vstack(blocks, format="csr"), np.concatenate(lo), np.concatenate(up)
+        return sp.csr_array((0, form.lp.A.shape[1])), np.zeros(0), np.zeros(0), []
+    return sp.vstack(blocks, format="csr"), np.concatenate(lo), np.concatenate(up), names
 
 
 def _labour_total(form: Formulation) -> np.ndarray:
@@ -302,7 +306,7 @@ class _Probe:
             ),
             shape=(k, n),
         )
-        H, hlo, hup = holds
+        H, hlo, hup, self.hold_names = holds
         A = sp.vstack([lp.A, H, F], format="csr")
         self.floor0 = lp.A.shape[0] + H.shape[0]
         lower = lp.col_lower.copy()
@@ -397,6 +401,14 @@ class _Probe:
         xs = f.col_index("x")
         for j in xs[d[xs] > 1e-10]:
             out.append(_col_limiter(f, words, j, d[j], res.x[j]))
+        yh = np.nan_to_num(res.row_duals[m : self.floor0])
+        for k in np.flatnonzero(yh > 1e-10):  # an earlier stage's optimum holds it
+            name = self.hold_names[k]
+            used = float((self.lp.A[[m + k]] @ res.x[:n])[0])
+            edit = {"kind": "stage", "where": {"stage": name}, "field": "value", "from": used}
+            out.append(
+                _Limiter("stage", name, "", used, used, yh[k], m + k, False, False, edit, "h")
+            )
         out.sort(key=lambda c: -abs(c.dual) * max(abs(c.available), 1.0))
         return out
 
@@ -447,7 +459,16 @@ class _Probe:
         return _entry(r, stage, [held], text)
 
 
-RANK = {"limit": 0, "mandate": 0, "labour": 1, "resource": 1, "stock": 1, "link": 2, "capacity": 2}
+RANK = {
+    "stage": 0,
+    "limit": 0,
+    "mandate": 0,
+    "labour": 1,
+    "resource": 1,
+    "stock": 1,
+    "link": 2,
+    "capacity": 2,
+}
 
 
 def _key(c: _Limiter) -> tuple[bool, int]:
@@ -565,6 +586,13 @@ def _phrase(c: _Limiter, words: Words) -> str:
         return f"{who} {words.process.get(w['process'], w['process'])} runs at its capacity ({fmt(c.available)})"
     if c.kind == "link":
         return f"the link from {words.place.get(w['from'], w['from'])} to {words.place.get(w['to'], w['to'])} carries its most ({fmt(c.available)})"
+    if c.kind == "stage":
+        what = {
+            "min_labour": "the least total labour",
+            "min_transport": "the least transport",
+            "fair_burden": "the fair spread of labour",
+        }.get(c.where, c.where)
+        return f"{what} ({fmt(c.available)} h) was settled in an earlier stage ({c.where})"
     if c.kind in ("resource", "stock"):
         stock = "stock of " if c.kind == "stock" else ""
         return f"{who} {stock}{words.item.get(w['item'], w['item'])} ({words.qty(c.available, w['item'])}) is all used"

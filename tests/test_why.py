@@ -199,3 +199,16 @@ def test_a_spent_budget_says_so(valley):
     exs = explain_shortfalls(s, planner.build(s), plan.to_dict(), seconds=0.0)
     assert len(exs) == 31 and all(not e["limited_by"] for e in exs)
     assert "not explained: the time for explanations ran out" in exs[0]["text"]
+
+
+def test_an_earlier_stage_that_holds_a_need_is_named():
+    """Least labour settled before the desired needs (a custom stage list): the desired
+    needs are held by that stage's optimum, and the sentence says so first."""
+    s = models.load(VALLEY)
+    plan = planner.solve(s, stages=["needs:tier1", "needs:tier2", "min_labour", "needs:tier3"])
+    exs = explain_shortfalls(s, planner.build(s), plan.to_dict())
+    e = find(exs, "ashford", "building_materials")
+    first = e["limited_by"][0]
+    assert (first["kind"], first["where"], first["unit"]) == ("stage", "min_labour", "h")
+    assert first["gain"] > 0
+    assert "the least total labour (" in e["text"] and "earlier stage (min_labour)" in e["text"]
