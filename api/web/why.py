@@ -24,6 +24,8 @@ KIND_NAMES = {
     "link": "link capacity",
     "capacity": "capacity",
     "rule": "the rule",
+    "stage": "an earlier stage",
+    "reach": "nothing brings it",
 }
 
 
