@@ -212,3 +212,23 @@ def test_an_earlier_stage_that_holds_a_need_is_named():
     assert (first["kind"], first["where"], first["unit"]) == ("stage", "min_labour", "h")
     assert first["gain"] > 0
     assert "the least total labour (" in e["text"] and "earlier stage (min_labour)" in e["text"]
+
+
+def test_known_answer_land():
+    """60 t of grain wanted, 1 ha a tonne, 50 ha of land: 5/6 met; each hectare more, 1/60."""
+    s = towns(
+        names=("a",),
+        items=(("grain", "good"), ("land", "resource")),
+        processes=(("organic", 3),),
+        io=(("organic", "grain", 1), ("organic", "land", -1)),
+        capacities=(("a", "organic", ""),),
+        endowments=(("a", "land", 50),),
+        needs=(("a", "grain", 1, 60),),
+    )
+    plan, exs = explained(s)
+    (e,) = exs
+    (c,) = e["limited_by"]
+    assert (c["kind"], c["where"], c["available"]) == ("resource", "balance land of a", 50)
+    assert c["gain"] == pytest.approx(1 / 60)
+    assert resolved_gain(s, plan, e, c, step=1.0) == pytest.approx(1 / 60)
+    assert "a's land (50) is all used; each 1 more would raise it by about 1.7 points" in e["text"]
