@@ -37,7 +37,7 @@ def parse(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument(
         "--sizes",
-        default="S,M,L,XL",
+        default="S,M,tour,L,XL",
         help="sizes (S, M, L, XL or MxG) and examples, comma-separated",
     )
     p.add_argument(

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES: dict[str, tuple[int, int]] = {
     "S": (10, 20),
     "M": (60, 120),
+    "tour": (200, 100),  # the README's tour: planner generate --municipalities 200 --goods 100
     "L": (150, 300),
     "XL": (400, 800),
 }
@@ -272,13 +273,16 @@ def measure(
     if run.get("plan_status") in ("optimal", "shortfall"):
         from planner.check import check_plan
 
+        doc = run.pop("_plan_dict")
         with Timer() as tc:
-            problems = check_plan(scenario, run.pop("_plan_dict"))
+            problems = check_plan(scenario, doc)
         rec.save(
             check="pass" if not problems else f"fail ({len(problems)})",
             check_s=tc.wall,
             check_problems=problems[:10],
         )
+        if rule == "leximin" and form.n <= CERTIFY_COLUMNS:
+            rec.save(phase="certificate", certificate=certify(scenario, doc, log, name))
     else:
         run.pop("_plan_dict", None)
         rec.save(check="not run (no plan)")
@@ -317,6 +321,33 @@ def measure(
     if mps.exists() and not os.environ.get("BENCH_KEEP_MPS"):
         mps.unlink()
     return dict(rec)
+
+
+CERTIFY_COLUMNS = 200_000
+"""Plans up to this many columns get a leximin certificate (one LP per level)."""
+
+
+def certify(scenario, doc: dict, log=_log, name: str = "") -> dict:
+    """The plan's leximin certificate (planner.certificate): levels, failures, largest rise."""
+    from planner.certificate import failures, leximin_levels
+
+    with Timer() as t:
+        levels = leximin_levels(scenario, doc["deliveries"])
+    bad = failures(levels)
+    worst = max((lv.rise / max(1, lv.needs) for lv in levels), default=0.0)
+    out = {
+        "levels": len(levels),
+        "failures": len(bad),
+        "worst_rise_per_need": worst,
+        "seconds": t.wall,
+        "cpu_s": t.cpu,
+        "first_failures": [
+            {"tier": lv.tier, "level": lv.level, "needs": lv.needs, "rise": lv.rise}
+            for lv in bad[:5]
+        ],
+    }
+    log(f"[{name}] certificate: {len(levels)} levels, {len(bad)} fail, worst rise/need {worst:.3g}")
+    return out
 
 
 def highs_warm_up() -> float:

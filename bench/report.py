@@ -545,6 +545,26 @@ def plot(records: list[dict], path: Path) -> bool:
     return True
 
 
+def certificate_table(records: list[dict]) -> list[str]:
+    """Per scenario: levels checked, failures, the largest rise per need (planner.certificate)."""
+    rows = [
+        "For each level of each need tier: with every need at or below it held and every need",
+        "above it kept at or above it, can the needs at the level rise together? (one LP each)",
+        "",
+        "| scenario | levels | failures (rise > 1e-6 per need) | largest rise per need | seconds |",
+        "|---|---|---|---|---|",
+    ]
+    for r in records:
+        c = r.get("certificate")
+        if not c:
+            continue
+        rows.append(
+            f"| {_label(r)} | {c['levels']} | {c['failures']} | {c['worst_rise_per_need']:.3g} "
+            f"| {c['seconds']:.1f} |"
+        )
+    return rows
+
+
 def write(
     records: list[dict],
     path: Path,
@@ -586,6 +606,7 @@ def write(
     if has_plot:
         lines += ["## Time against size", "", f"![time against size]({plot_path.name})", ""]
     lines += ["## Stages", "", *stage_tables(records)]
+    lines += ["## Leximin certificate", "", *certificate_table(records), ""]
     lines += ["## Solver floor", "", *floor_table(records), ""]
     lines += [
         "## PuLP reference",

@@ -108,11 +108,19 @@ class Engine:
         tolerance: float = 0.0,
         time_limit: float | None = None,
         progress: Progress | None = None,
-        scale: bool = True,
+        scale: str | None = None,
         rounds: str = "simplex",
+        exact: bool = False,
         **options,
     ):
-        self.scaling = solvers.equilibrate(lp) if scale else solvers.identity(lp)
+        self.options = dict(options)
+        self.backend = solvers.get(solver, **options)
+        # scaled only where the backend polishes the final point at a tight tolerance:
+        # the solver's tolerance on a row scaled by r is 1/r of it in the scenario's units
+        if scale and "polish" in self.backend.features:
+            self.scaling = solvers.equilibrate(lp, columns=scale == "both")
+        else:
+            self.scaling = solvers.identity(lp)
         self.scaling.c[int(floor)] = 1.0  # the floor keeps its meaning (a level)
         self.original = lp
         self.lp = self.scaling.programme(lp)
@@ -125,10 +133,10 @@ class Engine:
         # how max-min rounds are solved: "simplex" (warm, from the last basis) or
         # "interior" (interior point without crossover: a point inside the optimal face)
         self.rounds = rounds
+        # saturation decided by verification LPs in every round (not by duals first)
+        self.exact = bool(exact)
         self.deadline: float | None = None
         self.progress = progress or (lambda stage, k, value: None)
-        self.options = dict(options)
-        self.backend = solvers.get(solver, **options)
         self.slack = float(self.backend.hold_slack)
         self.has_duals = "duals" in self.backend.features
         self.col_lower = self.lp.col_lower.copy()
@@ -441,8 +449,10 @@ class Engine:
             lo, hi = zero, inf
         else:
             lo, hi = -inf, zero
+        M = sp.csr_array(A + T + U)
+        rho = _row_scale(M)  # the rows' bounds are 0: scaling them is free
         names = [f"floor[{stage}#{j}]" for j in range(k)]
-        return self._add_rows(sp.csr_array(A + T + U), lo, hi, names)
+        return self._add_rows(sp.csr_array(sp.diags(rho) @ M), lo, hi, names), rho
 
     def _constant(self, A: sp.csr_array) -> np.ndarray:
         """Quantities whose every column is fixed (lower = upper): nothing can move them."""
@@ -456,16 +466,15 @@ class Engine:
         A, s, sense = sp.csr_array(spec.A), np.asarray(spec.scale, float), spec.sense
         k = A.shape[0]
         free = ~self._constant(A) if not spec.common else np.ones(k, bool)
-        rows = self._floor_rows(stage, A, s, sense, spec.common)
+        rows, rho = self._floor_rows(stage, A, s, sense, spec.common)
         off = np.flatnonzero(~free)
         self.backend.set_row_bounds(
             rows[off], np.full(len(off), -np.inf), np.full(len(off), np.inf)
         )
         self._floor_objective(sense)
-        retried = False
         while free.any():
             method = "interior" if self.rounds == "interior" and not spec.common else None
-            res = self._solve(stage, cold=retried, method=method)
+            res = self._solve(stage, method=method)
             if out.first is None:
                 out.first = res
             t = float(res.x[self.floor])
@@ -475,11 +484,7 @@ class Engine:
             if spec.common:
                 blocked, how = free.copy(), "common"
             else:
-                blocked, how = self._blocked(stage, spec, res, rows, on, q, t, out)
-            if how == "fallback" and not retried:
-                retried = True  # solve the round again, cold, before falling back
-                continue
-            retried = False
+                blocked, how = self._blocked(stage, spec, res, rows, rho, on, q, t)
             fix = np.flatnonzero(blocked)
             self._hold_quantities(stage, A, s, sense, fix, q[fix], t)
             self._close_floor(rows, fix)
@@ -487,26 +492,29 @@ class Engine:
             self._record(stage, out, t, fix, how)
         self._park_floor()
 
-    def _blocked(self, stage, spec: MaxMin, res: Result, rows, on, q, t, out):
+    def _blocked(self, stage, spec: MaxMin, res: Result, rows, rho, on, q, t):
         """Quantities on the floor that cannot move off it: (mask, how it was decided).
 
         One quantity alone on the floor is the bottleneck (were it able to move, the
         level could rise); a quantity at the best its columns' bounds allow cannot
-        move. The rest on the floor are verified by LP (:meth:`_verify`): duals
-        cannot decide this exactly, as a need that can still move by ``d`` may carry a
-        dual ``y`` with ``y d`` under the solver's tolerance (seen: y = 1e-3 on a need
-        that could rise by 3e-5, on a generated 25 x 50 plan).
+        move; a quantity whose floor row carries a dual (times its scale; they add up
+        to 1) above DUAL_MIN is tight in every optimum of the round (complementary
+        slackness). When none of these decides, a verification LP does
+        (:meth:`_verify`). Duals decide to the solver's tolerance only: a need that
+        can still rise by ``d`` may carry a dual ``y`` with ``y d`` under it (seen:
+        y = 1e-3 on a need that could rise by 3e-5 on a generated 25 x 50 plan);
+        ``exact=True`` verifies every round by LP instead, at the price of more solves.
         """
         A, s = spec.A, np.asarray(spec.scale, float)
         gap = GAP * max(1.0, abs(t))
         if on.sum() <= 1:
             return on.copy(), "alone"
         best = on & self._at_best(A, s, spec.sense, q, gap)
-        if self.rounds == "interior" and self.has_duals:
-            # a point inside the optimal face: a quantity on the floor with a dual
-            # well above the tolerance is tight in every optimum
-            y = s * np.abs(np.nan_to_num(res.row_duals[rows]))
+        if not self.exact and self.has_duals:
+            y = s * rho * np.abs(np.nan_to_num(res.row_duals[rows]))
             best |= on & (y > DUAL_MIN)
+            if best.any():
+                return best, "dual"
         rest = on & ~best
         if not rest.any():
             return best, "bounds"
@@ -514,13 +522,9 @@ class Engine:
         if blocked.any():
             return blocked, "verified"
         # every quantity on the floor moved off it in the verification LP: to the
-        # solver's tolerance the level could still rise (seen on badly conditioned
-        # generated plans); fall back on the duals, and on the lowest quantity
-        y = s * np.abs(np.nan_to_num(res.row_duals[rows])) if self.has_duals else 0 * s
-        blocked = on & (y > DUAL_MIN)
-        if not blocked.any():
-            blocked = on & (q == q[on].min()) if spec.sense == "max" else on & (q == q[on].max())
-        return blocked, "fallback"
+        # solver's tolerance the level could still rise; fix the lowest
+        low = q[on].min() if spec.sense == "max" else q[on].max()
+        return on & (np.abs(q - low) <= gap), "fallback"
 
     def _close_floor(self, rows: np.ndarray, fix: np.ndarray) -> None:
         """Switch off the floor rows of fixed quantities."""
@@ -641,6 +645,17 @@ class Engine:
             return self.scaling.result(_trim(res, self.n))
         finally:
             self.backend.set_objective(np.zeros(self.N), "min")
+
+
+def _row_scale(M: sp.csr_array) -> np.ndarray:
+    """Powers of 2 bringing each row's largest and smallest entries around 1."""
+    a = abs(M)
+    mx = a.max(axis=1).toarray().ravel()
+    inv = a.copy()
+    inv.data = 1.0 / inv.data
+    mn = 1.0 / np.maximum(inv.max(axis=1).toarray().ravel(), 1e-300)
+    g = np.sqrt(np.maximum(mx, 1e-300) * np.maximum(mn, 1e-300))
+    return np.exp2(-np.round(np.log2(np.where(mx > 0, g, 1.0))))
 
 
 def _trim(res: Result, n: int) -> Result:

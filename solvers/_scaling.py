@@ -119,8 +119,11 @@ def identity(lp: LinearProgram) -> Scaling:
     return Scaling(np.ones(lp.num_rows), np.ones(lp.num_cols))
 
 
-def equilibrate(lp: LinearProgram, passes: int = PASSES) -> Scaling:
-    """Geometric scaling of rows and columns, finite bounds counted as entries."""
+def equilibrate(lp: LinearProgram, passes: int = PASSES, columns: bool = True) -> Scaling:
+    """Geometric scaling of rows (and of columns unless ``columns`` is False).
+
+    Finite bounds count as entries.
+    """
     A = sp.csr_array(lp.A)
     m, n = A.shape
     r, c = np.ones(m), np.ones(n)
@@ -131,6 +134,8 @@ def equilibrate(lp: LinearProgram, passes: int = PASSES) -> Scaling:
         mx, mn = _extremes(S, rb * r)
         r = r * _geo(mx, mn)
         S = sp.csr_array(sp.diags(r) @ A @ sp.diags(c))
+        if not columns:
+            continue
         inv_b = np.divide(1.0, cb / c, out=np.zeros(n), where=cb > 0)
         mx, mn = _extremes(sp.csr_array(S.T), inv_b)
         c = c * _geo(mx, mn)
