@@ -67,7 +67,11 @@ def _names(names, size: int, what: str) -> tuple[str, ...] | None:
     return names
 
 
-def file_names(names, size: int, prefix: str) -> list[str]:
+LP_NAME = str.maketrans({"[": "(", "]": ")", ">": "~", ":": ";"})
+"""CPLEX LP names take no brackets, ``>`` or ``:``: ``balance(grain@a)``, ``flow(grain;a~b)``."""
+
+
+def file_names(names, size: int, prefix: str, fmt: str = "mps") -> list[str]:
     """Names safe for MPS/LP files: ``names`` with odd characters replaced by ``_``.
 
     Falls back to ``prefix0, prefix1, ...`` when no names are given or the cleaned
@@ -75,6 +79,8 @@ def file_names(names, size: int, prefix: str) -> list[str]:
     """
     if names is not None:
         clean = [re.sub(r"[^A-Za-z0-9_.\[\]@:>#]", "_", s)[:100] or "_" for s in names]
+        if fmt == "lp":
+            clean = [s.translate(LP_NAME) for s in clean]
         clean = [s if not s[0].isdigit() and s[0] != "." else "_" + s for s in clean]
         if len(set(clean)) == size:
             return clean

@@ -451,8 +451,8 @@ class HighsBackend(Backend):
         h = self._h
         if lp.col_names is not None or lp.row_names is not None:
             hl = h.getLp()
-            hl.col_names_ = file_names(lp.col_names, lp.num_cols, "c")
-            hl.row_names_ = file_names(lp.row_names, lp.num_rows, "r")
+            hl.col_names_ = file_names(lp.col_names, lp.num_cols, "c", fmt)
+            hl.row_names_ = file_names(lp.row_names, lp.num_rows, "r", fmt)
             h = new_highs()
             _check(h.passModel(hl), "passModel")
         _check(h.writeModel(str(path)), f"writeModel({path})")
