@@ -12,6 +12,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+MAX_PROBLEMS = 100
+"""Problems an error answer lists (the first ones, in order); ``problem_count`` tells them all."""
+MAX_PROBLEM_CHARS = 500
+
+
+def bounded(problems: list[str]) -> tuple[list[str], int]:
+    """The first ``MAX_PROBLEMS`` problems (each cut to ``MAX_PROBLEM_CHARS``), and how many there are."""
+    shown = [
+        p if len(p) <= MAX_PROBLEM_CHARS else p[: MAX_PROBLEM_CHARS - 1] + "…"
+        for p in problems[:MAX_PROBLEMS]
+    ]
+    return shown, len(problems)
+
 
 class ApiError(Exception):
     """Base: a message, optional problem list, extra body keys and headers."""
@@ -32,10 +45,10 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        """The JSON body of the response."""
+        """The JSON body of the response: at most ``MAX_PROBLEMS`` problems, and their count."""
         out: dict[str, Any] = {"detail": self.detail}
         if self.problems is not None:
-            out["problems"] = self.problems
+            out["problems"], out["problem_count"] = bounded(self.problems)
         return {**out, **self.extra}
 
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api import errors, migrate, web
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker
-from api.errors import problem_lines
+from api.errors import MAX_PROBLEMS, bounded, problem_lines
 from api.limits import BodySizeLimit
 from api.routes import ROUTERS
 from api.services.plans import software_version
@@ -61,7 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
     errs = [{k: e[k] for k in ("type", "loc", "msg") if k in e} for e in exc.errors()]
     errs = jsonable_encoder(errs)
+    problems, count = bounded(problem_lines(errs))
     return JSONResponse(
-        {"detail": "invalid request", "problems": problem_lines(errs), "errors": errs},
+        {
+            "detail": "invalid request",
+            "problems": problems,
+            "problem_count": count,
+            "errors": errs[:MAX_PROBLEMS],
+        },
         status_code=422,
     )

@@ -10,6 +10,7 @@ write it with ``save``/``dumps``/``to_json``. Bad input raises
 
 from models._frozen import Scenario
 from models._io import FORMS, dumps, from_json, load, loads, save, to_json
+from models._limits import Limits
 from models._meta import RULES, STAGES, Policy, ScenarioMeta
 from models._problems import Problem, ScenarioError
 from models._scenario import from_tables
@@ -20,6 +21,7 @@ from models._upload import read_table
 __all__ = [
     "FORMS",
     "ITEM_KINDS",
+    "Limits",
     "MANDATE_KINDS",
     "MANDATORY",
     "RULES",

@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 from models._csv import read_csv_table
 from models._json import rows_of
+from models._limits import DEFAULT, Limits, check_lines
 from models._normalise import normalise
 from models._problems import Problem, ScenarioError
 from models._scenario import canonical
@@ -14,7 +15,7 @@ from models._validate import check_alone
 from models._xlsx import sheet_table, workbook_rows
 
 
-def read_table(name: str, data: bytes, filename: str) -> list[dict]:
+def read_table(name: str, data: bytes, filename: str, limits: Limits = DEFAULT) -> list[dict]:
     """Parse and check one table; return its rows as dicts in canonical order.
 
     ``filename`` decides the form (``.csv`` or ``.xlsx``; in a workbook the
@@ -22,7 +23,8 @@ def read_table(name: str, data: bytes, filename: str) -> list[dict]:
     problems. Checks every cell and the table's own rules (duplicates, kinds,
     ranges); references to other tables are checked when the scenario is
     built. Raises ``ScenarioError`` listing every problem as
-    ``filename:row: column: message``.
+    ``filename:row: column: message``. Reading stops as soon as the file
+    passes ``limits`` (rows, unpacked bytes).
     """
     if name not in TABLES:
         raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
@@ -32,9 +34,10 @@ def read_table(name: str, data: bytes, filename: str) -> list[dict]:
     if not data:
         raise ScenarioError([Problem(label, 0, "-", "file is empty")])
     if suffix == ".csv":
+        check_lines(data, label, limits)
         raw, problems = read_csv_table(data, label)
     elif suffix == ".xlsx":
-        raw, problems = _sheet(name, data, label)
+        raw, problems = _sheet(name, data, label, limits)
     else:
         raise ScenarioError([Problem(label, 0, "-", "give a .csv or .xlsx file")])
     if raw is None:
@@ -47,9 +50,9 @@ def read_table(name: str, data: bytes, filename: str) -> list[dict]:
     return rows_of(canonical(table))
 
 
-def _sheet(name: str, data: bytes, label: str):
+def _sheet(name: str, data: bytes, label: str, limits: Limits):
     """The sheet ``name`` of a workbook, or its only sheet."""
-    sheets, problems = workbook_rows(data, label)
+    sheets, problems = workbook_rows(data, label, limits)
     if problems:
         return None, problems
     title = name if name in sheets else next(iter(sheets)) if len(sheets) == 1 else None

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PageDep, PrincipalDep, SessionDep, SettingsDep, page
 from api.errors import Invalid
-from api.routes._upload import read_upload
+from api.routes._upload import off_the_loop, read_upload
 from api.schemas.common import ErrorOut, Page
 from api.services import rows, uploads
 from api.services.kinds import KINDS
@@ -136,7 +136,9 @@ def row_router(
     if not bulk:
         return router
 
-    def parse(data: bytes, form: str, filename: str | None, scope: Scope) -> uploads.Sent:
+    def parse(
+        data: bytes, form: str, filename: str | None, scope: Scope, max_rows: int
+    ) -> uploads.Sent:
         """The rows sent, each with where it came from (``needs.csv:18``, ``needs.json:3``)."""
         label = filename or f"{table}.{form}"
         if form == "json":
@@ -150,7 +152,7 @@ def row_router(
                 [data_of(scope, r) for r in items],
                 [f"{label}:{i}" for i in range(1, len(items) + 1)],
             )
-        return uploads.read_file(table, scope, data, label)
+        return uploads.read_file(table, scope, data, label, max_rows=max_rows)
 
     @router.put(
         "",
@@ -193,8 +195,9 @@ def row_router(
         Problems name the sent rows: ``needs.csv:18: quantity: ...`` (the file's own
         row, header = row 1) or ``needs.json:3: item: ...`` (a JSON array's n-th row).
         """
+        await run_in_threadpool(rows.may_replace, session, principal, kind, scope)
         data, form, filename = await read_upload(request, "json")
-        new = parse(data, form, filename, scope)
+        new = await off_the_loop(settings, parse, data, form, filename, scope, settings.max_rows)
 
         def run() -> list[dict]:
             out = rows.replace(

@@ -170,7 +170,7 @@ def _subtree(
 def parse_upload(data: bytes, form: str, filename: str | None, max_rows: int) -> models.Scenario:
     """Bytes (json, xlsx or zip) -> a validated scenario; 422 with every problem otherwise."""
     try:
-        scenario = models.loads(data, form, filename)
+        scenario = models.loads(data, form, filename, models.Limits(max_rows=max_rows))
     except models.ScenarioError as exc:
         raise Invalid(
             "the scenario is not valid: nothing was imported",
@@ -199,6 +199,16 @@ def root_of(scenario: models.Scenario) -> str:
             problems=[f"confederations:0: parent: {len(roots)} roots found"],
         )
     return roots[0]
+
+
+def may_store(session: Session, principal: Principal, replace: str | None) -> None:
+    """403 unless ``principal`` may import a scenario (or replace ``replace``): asked before reading it."""
+    authz.require_writer(principal)
+    if not principal.is_admin and replace is None:
+        raise authz.Forbidden("only an admin may import a new scenario")
+    if replace is not None:
+        get(session, replace)
+        authz.require_root_coordinator(session, principal, replace)
 
 
 def store(

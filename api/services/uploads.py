@@ -22,6 +22,7 @@ from typing import Any
 
 import models
 from api.errors import Invalid
+from models._xlsx import workbook_rows
 
 Where = Callable[[int], str]
 """A file's row number -> how problems name that row (default ``file:row``)."""
@@ -62,29 +63,36 @@ def missing(value: Any) -> bool:
 
 
 def read_file(
-    table: str, scope: str, data: bytes, filename: str, where: Where | None = None
+    table: str,
+    scope: str,
+    data: bytes,
+    filename: str,
+    where: Where | None = None,
+    max_rows: int | None = None,
 ) -> Sent:
     """The rows of a .csv or .xlsx ``table`` of municipality ``scope``, each with its file row.
 
     Raises ``Invalid`` listing every problem as ``file:row: column: message``
     (or ``where(row): column: message``): the cells and the table's own
-    rules, and rows of another municipality.
+    rules, and rows of another municipality. Reading stops as soon as the
+    file has more than ``max_rows`` rows (default: a worksheet's).
     """
     name = PurePosixPath(filename).name or filename
-    sheet, records = _records(table, data, name)
-    label = f"{name}[{sheet}]" if sheet else name
-    where = where or (lambda row: f"{label}:{row}")
+    limits = models.Limits(max_rows=max_rows) if max_rows else models.Limits()
     try:
-        found = models.read_table(table, data, name)
+        found = models.read_table(table, data, name, limits)
     except models.ScenarioError as exc:
         raise Invalid(
             f"{name}: the {table} are not valid; nothing was changed",
             problems=[
-                f"{where(p.row) if p.row else p.file + ':0'}: {p.column}: {p.message}"
+                f"{where(p.row) if where and p.row else f'{p.file}:{p.row}'}: {p.column}: {p.message}"
                 for p in exc.problems
                 if p.is_error
             ],
         ) from None
+    sheet, records = _records(table, data, name, limits)
+    label = f"{name}[{sheet}]" if sheet else name
+    where = where or (lambda row: f"{label}:{row}")
     numbers = _row_numbers(table, records)
     origins = [where(numbers.get(key_of(table, r), 0)) for r in found]
     wrong = [
@@ -111,25 +119,23 @@ def _row_numbers(table: str, records: list[list[Any]]) -> dict[tuple[str, ...], 
     return out
 
 
-def _records(table: str, data: bytes, name: str) -> tuple[str | None, list[list[Any]]]:
-    """(sheet title or None, the raw records) of a file, as ``models.read_table`` picks them.
+def _records(
+    table: str, data: bytes, name: str, limits: models.Limits
+) -> tuple[str | None, list[list[Any]]]:
+    """(sheet title or None, the raw records) of a file ``models.read_table`` has read.
 
     Best effort: only row numbers are at stake, ``read_table`` reports what is wrong.
     """
+    if PurePosixPath(name).suffix.lower() == ".xlsx":
+        sheets, problems = workbook_rows(data, name, limits)
+        if problems or not sheets:
+            return None, []
+        title = table if table in sheets else next(iter(sheets))
+        return title, [list(r) for r in sheets[title]]
+    text = data.decode("utf-8-sig", errors="replace")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first and "," not in first else ","
     try:
-        if PurePosixPath(name).suffix.lower() == ".xlsx":
-            import openpyxl
-
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                sheets = {ws.title.strip(): ws for ws in book.worksheets}
-                title = table if table in sheets else next(iter(sheets))
-                return title, [list(r) for r in sheets[title].iter_rows(values_only=True)]
-            finally:
-                book.close()
-        text = data.decode("utf-8-sig", errors="replace")
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if ";" in first and "," not in first else ","
         return None, list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except Exception:  # noqa: BLE001 - read_table reports the real problem
+    except csv.Error:
         return None, []
