@@ -207,7 +207,6 @@ def may_store(session: Session, principal: Principal, replace: str | None) -> No
     if not principal.is_admin and replace is None:
         raise authz.Forbidden("only an admin may import a new scenario")
     if replace is not None:
-        get(session, replace)
         authz.require_root_coordinator(session, principal, replace)
 
 
