@@ -13,6 +13,7 @@ import re
 import zipfile
 from datetime import datetime, timedelta
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from models._limits import DEFAULT, SHEET_COLUMNS, SHEET_ROWS, Limits, open_zip, refuse
@@ -23,7 +24,7 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _C, _V, _T, _R, _IS, _ROW = (_NS + x for x in ("c", "v", "t", "r", "is", "row"))
 _DATE_IDS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
-_REF = re.compile(r"([A-Za-z]{1,3})[1-9][0-9]{0,6}")
+_REF = re.compile(r"([A-Za-z]{1,3})([1-9][0-9]*)")
 
 
 def _text(el) -> str:
@@ -119,9 +120,8 @@ class _Sheet:
             found = _REF.fullmatch(ref)
             column = _letters(found.group(1)) if found else SHEET_COLUMNS
             if column >= SHEET_COLUMNS:
-                raise ScenarioError(
-                    [Problem(self.label, len(self.rows) + 1, ref, "not a cell reference")]
-                )
+                row = int(found.group(2)) if found else len(self.rows) + 1
+                raise ScenarioError([Problem(self.label, row, ref, "not a cell reference")])
         self.cells.append((column, value))
 
     def row(self, r: str | None) -> None:
@@ -155,6 +155,15 @@ def read_sheets(data: bytes, name: str = "workbook.xlsx", limits: Limits = DEFAU
     unusual raises another exception (the caller then tries openpyxl).
     """
     zf = open_zip(data, name, limits, "an .xlsx workbook")
+    try:
+        return _read_sheets(zf, name, limits)
+    except DefusedXmlException as e:
+        raise ScenarioError(
+            [Problem(name, 0, "-", f"XML with entities or a DTD is not accepted ({e})")]
+        ) from None
+
+
+def _read_sheets(zf: zipfile.ZipFile, name: str, limits: Limits) -> dict:
     names = set(zf.namelist())
     strings: list[str] = []
     if "xl/sharedStrings.xml" in names:
