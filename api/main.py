@@ -6,9 +6,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api import errors, migrate, web
 from api.config import Settings, get_settings
@@ -51,11 +54,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = make_sessionmaker(engine)
     errors.install(app)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
     web.install(app)  # the web pages (api/web): /web/...
     return app
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI's own answer; a 405 lists in ``Allow`` every method the path has (not one route's)."""
+    response = await http_exception_handler(request, exc)
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+    return response
+
+
+def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
+    """Every method some route answers at the request's path."""
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**scope, "method": method})[0] == Match.FULL
+            for route in app.router.routes
+        )
+    ]
 
 
 async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,7 +12,6 @@ the fix: over 120 s and 3.5 GB for the first case).
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
 import zipfile
@@ -63,7 +62,8 @@ def _inline(ref: str, text: str) -> str:
 
 
 HEADER = '<row r="1">' + "".join(
-    _inline(f"{c}1", h) for c, h in zip("ABCD", ["municipality", "item", "tier", "quantity"])
+    _inline(f"{c}1", h)
+    for c, h in zip("ABCD", ["municipality", "item", "tier", "quantity"], strict=True)
 )
 HEADER += "</row>"
 
