@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from models._csv import read_csv_table, read_yaml, write_csv_table, write_yaml
+from models._formula import neutralise_frame, restore_frame
 from models._frozen import Scenario
 from models._json import document, parse_json, split_document
 from models._limits import DEFAULT, Limits, check_lines, open_zip, read_member
@@ -66,6 +67,8 @@ def _from_csv_files(
         raws[stem], found = read_csv_table(
             data, source.file(stem), optional=not TABLES[stem].mandatory
         )
+        if raws[stem] is not None:
+            raws[stem].frame = restore_frame(raws[stem].frame)
         problems += found
     for t in TABLES.values():
         if t.mandatory and t.name not in raws:
@@ -212,7 +215,7 @@ def from_json(doc: Any, source: str = "scenario.json") -> Scenario:
 def _csv_files(scenario: Scenario) -> dict[str, bytes]:
     files = {"scenario.yaml": write_yaml(scenario.meta.to_dict())}
     for name, frame in scenario.tables().items():
-        files[f"{name}.csv"] = write_csv_table(frame)
+        files[f"{name}.csv"] = write_csv_table(neutralise_frame(frame))
     return files
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from models._csv import read_csv_table
+from models._formula import restore_frame
 from models._json import rows_of
 from models._limits import DEFAULT, Limits, check_lines
 from models._normalise import normalise
@@ -36,6 +37,8 @@ def read_table(name: str, data: bytes, filename: str, limits: Limits = DEFAULT) 
     if suffix == ".csv":
         check_lines(data, label, limits)
         raw, problems = read_csv_table(data, label)
+        if raw is not None:
+            raw.frame = restore_frame(raw.frame)
     elif suffix == ".xlsx":
         raw, problems = _sheet(name, data, label, limits)
     else:

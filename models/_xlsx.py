@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from models._formula import risky
 from models._limits import DEFAULT, Limits, open_zip, refuse
 from models._normalise import RawTable, cell_text
 from models._problems import WARNING, Problem, ScenarioError
@@ -202,11 +203,20 @@ def _cell(ws, v):
     if isinstance(v, str):
         if v == "":
             return None
-        if v.startswith("="):  # text, never a formula
+        if risky(v):  # text, never a formula (see models/_formula.py)
             c = WriteOnlyCell(ws, value=v)
             c.data_type = "s"
+            c.quotePrefix = True
             return c
     return v
+
+
+def inert_row(ws) -> None:
+    """The last row appended to a (normal) worksheet: no text cell of it is a formula."""
+    for c in ws[ws.max_row]:
+        if c.data_type == "f" or risky(c.value):
+            c.data_type = "s"
+            c.quotePrefix = True
 
 
 def _exact_floats() -> None:

@@ -25,6 +25,7 @@ def _own_assembly_only(
     session: Session, p: Principal, sid: str, before: dict | None, after: dict | None
 ) -> None:
     """Needs, endowments, capacities, mandates: the municipality's own assembly, not even an admin."""
+    authz.require_writer(p)
     for row in (before, after):
         if row is not None:
             authz.require_own_assembly(p, row["municipality"], "needs, resources and mandates")
