@@ -59,7 +59,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     web.install(app)  # the web pages (api/web): /web/...
+    app.openapi = lambda: _openapi(app)
     return app
+
+
+ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+WRITES = ("post", "put", "patch", "delete")
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's document, with the error answers each operation can give (401, 404, 409, ...)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = FastAPI.openapi(app)
+    for path, operations in schema["paths"].items():
+        for method, op in operations.items():
+            for status, why in _errors(path, method, op):
+                op.setdefault("responses", {}).setdefault(status, {"description": why, **ERROR})
+    app.openapi_schema = schema
+    return schema
+
+
+def _errors(path: str, method: str, op: dict) -> list[tuple[str, str]]:
+    """(status, description) of the errors an operation may answer."""
+    headers = {p["name"].lower() for p in op.get("parameters", []) if p.get("in") == "header"}
+    out = []
+    if op.get("security"):
+        out += [("401", "no token, or an unknown, revoked or recalled one")]
+        out += [("403", "the token's principal may not do this")]
+    if "{" in path or method in WRITES:
+        out += [("404", "no such object (or one this request names)")]
+    if method in WRITES:
+        out += [("409", "a duplicate key, or a state that forbids the change")]
+        out += [("503", "the database is busy: try again after Retry-After seconds")]
+    if "if-match" in headers:
+        out += [("412", "If-Match is stale: the body holds the current row(s)")]
+        out += [("428", "If-Match is needed (the ETag from GET, or *)")]
+    if "requestBody" in op:
+        out += [("413", "the body is larger than the limit")]
+    return out
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
