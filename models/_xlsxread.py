@@ -127,6 +127,9 @@ class _Sheet:
     def row(self, r: str | None) -> None:
         number = int(r) if r and r.isdigit() else len(self.rows) + 1
         last = min(SHEET_ROWS, self.limits.max_rows + 1)
+        if number > last and not any(v not in (None, "") for _, v in self.cells):
+            self.cells = []  # a blank (perhaps only formatted) row far down: nothing to read
+            return
         if number > last:
             raise refuse(
                 self.label,

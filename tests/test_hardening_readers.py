@@ -217,3 +217,22 @@ def test_csv_folders(tmp_path_factory, files):
         models.load(folder)
     except models.ScenarioError:
         pass
+
+
+def test_a_row_past_the_limit_stops_the_reading_but_a_blank_one_is_skipped():
+    header = "".join(
+        f'<c r="{c}1" t="inlineStr"><is><t>{h}</t></is></c>'
+        for c, h in zip("ABCD", ["municipality", "item", "tier", "quantity"], strict=True)
+    )
+    far = '<row r="1048576"><c r="A1048576" s="1"/></row>'  # formatting only, as Excel writes
+    data = book({"needs": f'<row r="1">{header}</row>{far}'})
+    limits = models.Limits(max_rows=100)
+    assert models.read_table("needs", data, "needs.xlsx", limits) == []  # only the header
+    hostile = '<row r="200000000"><c r="A200000000" t="inlineStr"><is><t>x</t></is></c></row>'
+    with pytest.raises(models.ScenarioError) as e:
+        models.read_table(
+            "needs", book({"needs": f'<row r="1">{header}</row>{hostile}'}), "needs.xlsx", limits
+        )
+    assert [str(p) for p in e.value.problems] == [
+        "needs.xlsx[needs]:200000000: -: a row past row 101 (at most 100 rows after the header)"
+    ]

@@ -161,8 +161,7 @@ def save(
     Raises ``Invalid`` whose problems read ``file:row: column: message``
     (the file's own rows, or with ``rows_shown`` ``row n: column: message``
     with the numbers the edit table shows for its rows), ``Forbidden`` for
-    anyone but the town's assembly (or an admin; mandates: the assembly
-    only), ``PreconditionFailed`` when the rows changed since the page was
+    anyone but the town's own assembly, ``PreconditionFailed`` when the rows changed since the page was
     loaded.
     """
     kind = KINDS[table]
@@ -177,7 +176,7 @@ def save(
             return f"row {shown}"
 
     try:
-        sent = uploads.read_file(table, town, data, filename, where)
+        sent = uploads.read_file(table, town, data, filename, where, settings.max_rows)
         rows.replace(
             session,
             principal,
