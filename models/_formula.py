@@ -31,14 +31,23 @@ def risky(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(TRIGGERS)
 
 
+def _quoted(value: Any) -> bool:
+    """Text that is a trigger after any leading apostrophes (``=x``, ``'=x``, ``''-1``)."""
+    return isinstance(value, str) and risky(value.lstrip(QUOTE))
+
+
 def neutralise(value: Any) -> Any:
-    """A text cell for a CSV download: ``'`` before a formula trigger; anything else as it is."""
-    return QUOTE + value if risky(value) else value
+    """A text cell for a CSV download: one more ``'`` before a formula trigger; else as it is.
+
+    Text that already starts with apostrophes before a trigger gets one
+    more too, so that ``restore`` gives every text back exactly.
+    """
+    return QUOTE + value if _quoted(value) else value
 
 
 def restore(value: Any) -> Any:
-    """The stored text of a CSV cell ``neutralise`` wrote (``'=x`` -> ``=x``)."""
-    if isinstance(value, str) and value.startswith(QUOTE) and risky(value[1:]):
+    """The stored text of a CSV cell ``neutralise`` wrote (``'=x`` -> ``=x``, ``''=x`` -> ``'=x``)."""
+    if isinstance(value, str) and value.startswith(QUOTE) and _quoted(value[1:]):
         return value[1:]
     return value
 

@@ -88,3 +88,19 @@ def test_the_pages_workbook_download_has_no_live_formula(world):
     r = c.get("/scenarios/valley/export?format=zip", headers=world.h["analyst"])
     with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
         assert _csv_cells(zf.read("items.csv"))[1][1] == "'" + EVIL[0]
+
+
+def test_neutralising_round_trips_every_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from models._formula import neutralise, restore
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(st.text(alphabet="'=+-@\t\rax1 ", max_size=6))
+    def check(text):
+        out = neutralise(text)
+        assert restore(out) == text
+        assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+    check()
