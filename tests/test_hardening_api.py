@@ -148,3 +148,16 @@ def test_error_lists_are_bounded(world):
     )
     assert r.status_code == 422
     assert len(r.json()["problems"]) == MAX_PROBLEMS and r.json()["problem_count"] == 600
+
+
+def test_an_upload_not_read_in_time_is_refused(world):
+    world.app.state.settings.upload_seconds = 1e-6
+    lines = "".join(f"ashford,bread,{1 + i % 3},{i}\n" for i in range(400))
+    r = world.client.put(
+        "/municipalities/ashford/needs",
+        content=("municipality,item,tier,quantity\n" + lines).encode(),
+        headers={**world.h["assembly:ashford"], "If-Match": "*", "content-type": "text/csv"},
+    )
+    assert r.status_code == 422 and "not read within" in r.json()["detail"], r.text
+    needs = world.client.get("/municipalities/ashford/needs", headers=world.h["analyst"]).json()
+    assert needs["count"] == 16
