@@ -16,7 +16,7 @@ import csv
 import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -34,6 +34,10 @@ class Sent:
 
     rows: list[dict[str, Any]]
     origins: list[str]
+    problems: list[str] = field(default_factory=list)
+    """With ``partly``: the problems of the rows left out (``rows.replace(pending=...)``)."""
+    notes: list[str] = field(default_factory=list)
+    """How the file was read (e.g. ';'-separated with decimal commas): to show with the result."""
 
 
 def norm(value: Any) -> str:
@@ -68,31 +72,41 @@ def read_file(
     data: bytes,
     filename: str,
     where: Where | None = None,
+    partly: bool = False,
     max_rows: int | None = None,
 ) -> Sent:
     """The rows of a .csv or .xlsx ``table`` of municipality ``scope``, each with its file row.
 
     Raises ``Invalid`` listing every problem as ``file:row: column: message``
     (or ``where(row): column: message``): the cells and the table's own
-    rules, and rows of another municipality. Reading stops as soon as the
-    file has more than ``max_rows`` rows (default: a worksheet's).
+    rules, and rows of another municipality. With ``partly`` the rows with
+    problems are left out and their problems returned in ``Sent.problems``
+    (for ``rows.replace(pending=...)``, which adds those the whole scenario
+    finds, so every problem is reported at once). Reading stops as soon as
+    the file has more than ``max_rows`` rows (default: a worksheet's).
     """
     name = PurePosixPath(filename).name or filename
     limits = models.Limits(max_rows=max_rows) if max_rows else models.Limits()
-    try:
-        found = models.read_table(table, data, name, limits)
-    except models.ScenarioError as exc:
-        raise Invalid(
-            f"{name}: the {table} are not valid; nothing was changed",
-            problems=[
-                f"{where(p.row) if where and p.row else f'{p.file}:{p.row}'}: {p.column}: {p.message}"
-                for p in exc.problems
-                if p.is_error
-            ],
-        ) from None
     sheet, records = _records(table, data, name, limits)
     label = f"{name}[{sheet}]" if sheet else name
     where = where or (lambda row: f"{label}:{row}")
+
+    def lines(problems: list[models.Problem]) -> list[str]:
+        return [
+            f"{where(p.row) if p.row else p.file + ':0'}: {p.column}: {p.message}"
+            for p in problems
+            if p.is_error
+        ]
+
+    try:
+        found, problems = models.read_table_partly(table, data, name, limits)
+    except models.ScenarioError as exc:
+        raise Invalid(
+            f"{name}: the {table} are not valid; nothing was changed", problems=lines(exc.problems)
+        ) from None
+    pending = lines(problems)
+    if pending and not partly:
+        raise Invalid(f"{name}: the {table} are not valid; nothing was changed", problems=pending)
     numbers = _row_numbers(table, records)
     origins = [where(numbers.get(key_of(table, r), 0)) for r in found]
     wrong = [
@@ -101,10 +115,12 @@ def read_file(
         for r, origin in zip(found, origins, strict=True)
         if r["municipality"] != scope
     ]
-    if wrong:
+    if wrong and not partly:
         raise Invalid(f"{name}: every row must be {scope}'s; nothing was changed", problems=wrong)
-    rows = [{k: (None if missing(v) else v) for k, v in r.items()} for r in found]
-    return Sent(rows, origins)
+    own = [i for i, r in enumerate(found) if r["municipality"] == scope]
+    rows = [{k: (None if missing(v) else v) for k, v in found[i].items()} for i in own]
+    notes = [f"{name}: {p.message}" for p in problems if not p.is_error and p.row <= 1]
+    return Sent(rows, [origins[i] for i in own], pending + wrong, notes)
 
 
 def _row_numbers(table: str, records: list[list[Any]]) -> dict[tuple[str, ...], int]:
@@ -122,10 +138,13 @@ def _row_numbers(table: str, records: list[list[Any]]) -> dict[tuple[str, ...], 
 def _records(
     table: str, data: bytes, name: str, limits: models.Limits
 ) -> tuple[str | None, list[list[Any]]]:
-    """(sheet title or None, the raw records) of a file ``models.read_table`` has read.
+    """(sheet title or None, the raw records) of a file, as ``models.read_table`` picks them.
 
-    Best effort: only row numbers are at stake, ``read_table`` reports what is wrong.
+    Best effort, within ``limits``: only row numbers are at stake,
+    ``read_table`` reports what is wrong (a file past the limits too).
     """
+    if data.count(b"\n") > limits.max_lines:
+        return None, []
     if PurePosixPath(name).suffix.lower() == ".xlsx":
         sheets, problems = workbook_rows(data, name, limits)
         if problems or not sheets:

@@ -155,8 +155,11 @@ def save(
     if_match: str | None,
     label: str | None = None,
     rows_shown: list[int] | None = None,
-) -> int:
-    """Make the town's ``table`` exactly the rows of ``data`` (a .csv or .xlsx); returns how many.
+) -> tuple[int, list[str]]:
+    """Make the town's ``table`` exactly the rows of ``data`` (a .csv or .xlsx).
+
+    Returns how many rows were saved, and notes on how the file was read
+    (a ';'-separated CSV with decimal commas is read as the CLI reads it).
 
     Raises ``Invalid`` whose problems read ``file:row: column: message``
     (the file's own rows, or with ``rows_shown`` ``row n: column: message``
@@ -176,7 +179,9 @@ def save(
             return f"row {shown}"
 
     try:
-        sent = uploads.read_file(table, town, data, filename, where, settings.max_rows)
+        sent = uploads.read_file(
+            table, town, data, filename, where, partly=True, max_rows=settings.max_rows
+        )
         rows.replace(
             session,
             principal,
@@ -186,6 +191,7 @@ def save(
             if_match,
             settings.max_rows,
             origins=sent.origins,
+            pending=sent.problems,
         )
     except Invalid as exc:
         n = len(exc.problems or []) or 1
@@ -193,7 +199,7 @@ def save(
             f"{label} has {n} problem{'' if n == 1 else 's'}; nothing was saved.",
             problems=exc.problems or [exc.detail],
         ) from None
-    return len(sent.rows)
+    return len(sent.rows), sent.notes
 
 
 # -- downloading -------------------------------------------------------------------------
