@@ -69,7 +69,7 @@ def row_router(
         about one row (the body is not a list of objects) is reported alone.
         """
         problems = _json_problems(exc, label)
-        rows_of = [e.get("loc", ("",))[0] for e in exc.errors()]
+        rows_of = [(e.get("loc") or ("",))[0] for e in exc.errors()]  # () for a body-wide error
         if not all(isinstance(r, int) for r in rows_of):
             raise Invalid("invalid rows: nothing was changed", problems=problems) from None
         bad = set(rows_of)
