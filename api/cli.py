@@ -192,7 +192,8 @@ def start_workers(n: int) -> list[subprocess.Popen]:
 
 
 def _worker_process() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=os.environ.copy())
+    env = {**os.environ, "COMMUNE_SERVER_PID": str(os.getpid())}  # it dies with this server
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
 
 
 def _supervise(

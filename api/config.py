@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     max_body_bytes: int = 10 * 2**20
     max_rows: int = 100_000
+    upload_seconds: float = 60.0
+    """Longest an upload may take to read (off the event loop) before it is refused."""
     page_default: int = 100
     page_max: int = 1000
     default_time_limit: float = 120.0

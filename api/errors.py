@@ -7,10 +7,27 @@ web pages can both call them; ``install`` turns them into responses shaped
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, OperationalError
+
+log = logging.getLogger("api")
+
+MAX_PROBLEMS = 100
+"""Problems an error answer lists (the first ones, in order); ``problem_count`` tells them all."""
+MAX_PROBLEM_CHARS = 500
+
+
+def bounded(problems: list[str]) -> tuple[list[str], int]:
+    """The first ``MAX_PROBLEMS`` problems (each cut to ``MAX_PROBLEM_CHARS``), and how many there are."""
+    shown = [
+        p if len(p) <= MAX_PROBLEM_CHARS else p[: MAX_PROBLEM_CHARS - 1] + "…"
+        for p in problems[:MAX_PROBLEMS]
+    ]
+    return shown, len(problems)
 
 
 class ApiError(Exception):
@@ -32,10 +49,10 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        """The JSON body of the response."""
+        """The JSON body of the response: at most ``MAX_PROBLEMS`` problems, and their count."""
         out: dict[str, Any] = {"detail": self.detail}
         if self.problems is not None:
-            out["problems"] = self.problems
+            out["problems"], out["problem_count"] = bounded(self.problems)
         return {**out, **self.extra}
 
 
@@ -92,8 +109,28 @@ def problem_lines(errs: list[dict]) -> list[str]:
     return out
 
 
+RETRY_AFTER = 2
+"""Seconds a client is asked to wait when the database is busy (503)."""
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked" / "busy", or a PostgreSQL lock or serialisation timeout."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return "database is locked" in text or "database is busy" in text or code in BUSY_STATES
+
+
+BUSY_STATES = {"40001", "40P01", "55P03", "57014"}
+"""PostgreSQL: serialization failure, deadlock, lock not available, statement timeout."""
+
+
 def install(app: FastAPI) -> None:
-    """Register the handler that renders every ``ApiError``."""
+    """Register the handlers that render every ``ApiError``, and input that no route expects.
+
+    Numbers too large for the database, and input nested too deeply for
+    the parser, are the client's: 422, never 500. A database too busy to
+    take a write in time answers 503 with ``Retry-After``.
+    """
 
     @app.exception_handler(ApiError)
     async def _render(_request: Request, exc: ApiError) -> JSONResponse:
@@ -101,3 +138,41 @@ def install(app: FastAPI) -> None:
         if exc.status == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")
         return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        log.info("%s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return await _render(
+            request, Invalid("a number in the request is out of range", problems=[RANGE_PROBLEM])
+        )
+
+    async def _too_deep(request: Request, _exc: Exception) -> JSONResponse:
+        return await _render(
+            request, Invalid("the request is nested too deeply", problems=[DEPTH_PROBLEM])
+        )
+
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, OperationalError) and _busy(exc):
+            log.warning("%s %s: database busy: %s", request.method, request.url.path, exc.orig)
+            return await _render(request, Busy())
+        raise exc
+
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)
+    app.add_exception_handler(RecursionError, _too_deep)
+    app.add_exception_handler(OperationalError, _database)
+
+
+RANGE_PROBLEM = "request:0: -: a number is too large (or too small) to be an id, count or offset"
+DEPTH_PROBLEM = "request:0: -: nested too deeply"
+
+
+class Busy(ApiError):
+    """503: the database did not take the write in time; try again after ``Retry-After`` s."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database is busy: nothing was changed; try again shortly",
+            headers={"Retry-After": str(RETRY_AFTER)},
+        )

@@ -13,9 +13,11 @@ running; its job is queued again by the next worker (see
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 import traceback
@@ -254,5 +256,41 @@ def serve_forever(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    server = os.environ.get(SERVER_PID)
+    if server and server.isdigit():
+        die_with(int(server), w.stop)
     log.info("worker %s polling %s", w.name, settings.database_url)
     w.run()
+
+
+SERVER_PID = "COMMUNE_SERVER_PID"
+"""Set by ``planner serve`` for its workers: the server's pid, which they must not outlive."""
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with(parent: int, stop: threading.Event, grace: float = 10.0) -> None:
+    """Stop when process ``parent`` (the server) is gone, however it ended (even ``kill -9``).
+
+    On Linux the kernel sends SIGTERM when the parent dies (``prctl``
+    ``PR_SET_PDEATHSIG``); everywhere a thread checks once a second that
+    the parent is still ours, and sets ``stop`` (the current job is given
+    back), then ends the process if it has not stopped ``grace`` s later.
+    """
+    import signal
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread still watches
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        log.warning("worker: the server (pid %s) is gone; stopping", parent)
+        stop.set()
+        time.sleep(grace)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()

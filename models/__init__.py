@@ -10,6 +10,7 @@ write it with ``save``/``dumps``/``to_json``. Bad input raises
 
 from models._frozen import Scenario
 from models._io import FORMS, dumps, from_json, load, loads, save, to_json
+from models._limits import Limits
 from models._meta import Policy, ScenarioMeta
 from models._policy import (
     NEED_RULES,
@@ -54,6 +55,7 @@ __all__ = [
     "own_use_count",
     "FORMS",
     "ITEM_KINDS",
+    "Limits",
     "MANDATE_KINDS",
     "MANDATORY",
     "NEED_RULES",

@@ -10,8 +10,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from models._csv import read_csv_table, read_yaml, write_csv_table, write_yaml
+from models._formula import neutralise_frame, restore_frame
 from models._frozen import Scenario
 from models._json import document, parse_json, split_document
+from models._limits import DEFAULT, Limits, check_lines, open_zip, read_member
 from models._normalise import RawTable
 from models._problems import WARNING, Problem, ScenarioError
 from models._scenario import assemble, raw_from_input
@@ -21,13 +23,16 @@ from models._text import suggest
 from models._xlsx import read_xlsx, write_xlsx
 
 FORMS = ("json", "xlsx", "zip")
-ZIP_MAX_BYTES = 512 * 2**20
-"""Largest total uncompressed size of a zip accepted by ``loads``."""
 _META_NAMES = ("scenario.yaml", "scenario.yml")
 
 
-def _from_csv_files(files: Mapping[str, bytes], source: Source) -> Scenario:
+def _from_csv_files(
+    files: Mapping[str, bytes], source: Source, limits: Limits = DEFAULT
+) -> Scenario:
     """Assemble a scenario from CSV files and scenario.yaml, by file name."""
+    for fname, data in files.items():
+        if fname.lower().endswith(".csv"):
+            check_lines(data, source.file(fname.rpartition(".")[0]), limits)
     problems: list[Problem] = []
     meta, lines = None, {}
     meta_name = next((n for n in _META_NAMES if n in files), None)
@@ -62,6 +67,8 @@ def _from_csv_files(files: Mapping[str, bytes], source: Source) -> Scenario:
         raws[stem], found = read_csv_table(
             data, source.file(stem), optional=not TABLES[stem].mandatory
         )
+        if raws[stem] is not None:
+            raws[stem].frame = restore_frame(raws[stem].frame)
         problems += found
     for t in TABLES.values():
         if t.mandatory and t.name not in raws:
@@ -86,12 +93,8 @@ def _read_folder(path: Path) -> Scenario:
     return _from_csv_files(files, Source.csv())
 
 
-def _read_zip(data: bytes, name: str) -> Scenario:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ScenarioError([Problem(name, 0, "-", "not a zip archive")]) from None
-    with zf:
+def _read_zip(data: bytes, name: str, limits: Limits = DEFAULT) -> Scenario:
+    with open_zip(data, name, limits) as zf:
         infos = [
             i
             for i in zf.infolist()
@@ -99,28 +102,21 @@ def _read_zip(data: bytes, name: str) -> Scenario:
             and not i.filename.startswith("__MACOSX/")
             and not PurePosixPath(i.filename).name.startswith(".")
         ]
-        if sum(i.file_size for i in infos) > ZIP_MAX_BYTES:
-            raise ScenarioError(
-                [
-                    Problem(
-                        name,
-                        0,
-                        "-",
-                        f"archive too large once unpacked (over {ZIP_MAX_BYTES // 2**20} MiB)",
-                    )
-                ]
-            )
         paths = [PurePosixPath(i.filename) for i in infos]
         metas = [p for p in paths if p.name in _META_NAMES]
         root = min((p.parent for p in metas), key=lambda p: len(p.parts), default=None)
         if root is None:
             parents = {p.parent for p in paths if p.suffix.lower() == ".csv"}
             root = min(parents, key=lambda p: len(p.parts), default=PurePosixPath("."))
-        files = {p.name: zf.read(i) for p, i in zip(paths, infos, strict=True) if p.parent == root}
-    return _from_csv_files(files, Source.csv(f"{name}/"))
+        files = {
+            p.name: read_member(zf, i, name, limits)
+            for p, i in zip(paths, infos, strict=True)
+            if p.parent == root and (p.suffix.lower() == ".csv" or p.name in _META_NAMES)
+        }
+    return _from_csv_files(files, Source.csv(f"{name}/"), limits)
 
 
-def _read_json_bytes(data: bytes, name: str) -> Scenario:
+def _read_json_bytes(data: bytes, name: str, limits: Limits = DEFAULT) -> Scenario:
     doc, problems = parse_json(data, name)
     if doc is None:
         raise ScenarioError(problems)
@@ -140,8 +136,8 @@ def _from_document(doc: Any, name: str, problems: list[Problem]) -> Scenario:
     return assemble(meta, raws, source, problems)
 
 
-def _read_xlsx_bytes(data: bytes, name: str) -> Scenario:
-    meta, lines, raws, problems = read_xlsx(data, name)
+def _read_xlsx_bytes(data: bytes, name: str, limits: Limits = DEFAULT) -> Scenario:
+    meta, lines, raws, problems = read_xlsx(data, name, limits)
     if any(p.file == name and p.row == 0 and p.is_error for p in problems):
         raise ScenarioError(problems)  # not a workbook at all
     return assemble(meta, raws, Source.xlsx(name), problems, lines)
@@ -181,11 +177,18 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError([Problem(label, 0, "-", f"cannot read: {e.strerror or e}")]) from None
 
 
-def loads(data: bytes, form: str | None = None, filename: str | None = None) -> Scenario:
+def loads(
+    data: bytes,
+    form: str | None = None,
+    filename: str | None = None,
+    limits: Limits = DEFAULT,
+) -> Scenario:
     """Read a scenario from bytes: ``form`` is ``json``, ``xlsx`` or ``zip``.
 
     ``form`` may be left out when ``filename`` has one of those suffixes;
     ``filename`` names the input in problems (default ``scenario.<form>``).
+    Reading stops as soon as the input passes ``limits`` (rows per table,
+    unpacked bytes, packing ratio): ``ScenarioError`` says which.
     """
     if form is None and filename:
         form = PurePosixPath(filename).suffix.lower().lstrip(".")
@@ -196,7 +199,7 @@ def loads(data: bytes, form: str | None = None, filename: str | None = None) -> 
     if not data:
         raise ScenarioError([Problem(name, 0, "-", "file is empty")])
     reader = {"json": _read_json_bytes, "xlsx": _read_xlsx_bytes, "zip": _read_zip}[form]
-    return reader(data, name)
+    return reader(data, name, limits)
 
 
 def to_json(scenario: Scenario) -> dict:
@@ -212,7 +215,7 @@ def from_json(doc: Any, source: str = "scenario.json") -> Scenario:
 def _csv_files(scenario: Scenario) -> dict[str, bytes]:
     files = {"scenario.yaml": write_yaml(scenario.meta.to_dict())}
     for name, frame in scenario.tables().items():
-        files[f"{name}.csv"] = write_csv_table(frame)
+        files[f"{name}.csv"] = write_csv_table(neutralise_frame(frame))
     return files
 
 

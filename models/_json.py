@@ -48,6 +48,8 @@ def parse_json(data: bytes, name: str) -> tuple[Any, list[Problem]]:
         return None, [
             Problem(name, e.lineno, "-", f"JSON syntax error: {e.msg} (column {e.colno})")
         ]
+    except RecursionError:
+        return None, [Problem(name, 0, "-", "JSON nested too deeply")]
 
 
 def split_document(doc: Any, name: str) -> tuple[Any, dict[str, Any], list[Problem]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from models._csv import read_csv_table
+from models._formula import restore_frame
 from models._json import rows_of
+from models._limits import DEFAULT, Limits, check_lines
 from models._normalise import normalise
 from models._problems import Problem, ScenarioError
 from models._scenario import canonical
@@ -14,7 +16,7 @@ from models._validate import check_alone
 from models._xlsx import sheet_table, workbook_rows
 
 
-def read_table(name: str, data: bytes, filename: str) -> list[dict]:
+def read_table(name: str, data: bytes, filename: str, limits: Limits = DEFAULT) -> list[dict]:
     """Parse and check one table; return its rows as dicts in canonical order.
 
     ``filename`` decides the form (``.csv`` or ``.xlsx``; in a workbook the
@@ -22,15 +24,18 @@ def read_table(name: str, data: bytes, filename: str) -> list[dict]:
     problems. Checks every cell and the table's own rules (duplicates, kinds,
     ranges); references to other tables are checked when the scenario is
     built. Raises ``ScenarioError`` listing every problem as
-    ``filename:row: column: message``.
+    ``filename:row: column: message``. Reading stops as soon as the file
+    passes ``limits`` (rows, unpacked bytes).
     """
-    rows, problems = read_table_partly(name, data, filename)
+    rows, problems = read_table_partly(name, data, filename, limits)
     if any(p.is_error for p in problems):
         raise ScenarioError(problems)
     return rows
 
 
-def read_table_partly(name: str, data: bytes, filename: str) -> tuple[list[dict], list[Problem]]:
+def read_table_partly(
+    name: str, data: bytes, filename: str, limits: Limits = DEFAULT
+) -> tuple[list[dict], list[Problem]]:
     """Like ``read_table``, but keep going: (the rows without errors, every problem).
 
     For checking the good rows against the whole scenario while the bad ones
@@ -46,9 +51,12 @@ def read_table_partly(name: str, data: bytes, filename: str) -> tuple[list[dict]
     if not data:
         raise ScenarioError([Problem(label, 0, "-", "file is empty")])
     if suffix == ".csv":
+        check_lines(data, label, limits)
         raw, problems = read_csv_table(data, label)
+        if raw is not None:
+            raw.frame = restore_frame(raw.frame)
     elif suffix == ".xlsx":
-        raw, problems = _sheet(name, data, label)
+        raw, problems = _sheet(name, data, label, limits)
     else:
         raise ScenarioError([Problem(label, 0, "-", "give a .csv or .xlsx file")])
     if raw is None:
@@ -66,9 +74,9 @@ def read_table_partly(name: str, data: bytes, filename: str) -> tuple[list[dict]
     return rows_of(canonical(table)), problems
 
 
-def _sheet(name: str, data: bytes, label: str):
+def _sheet(name: str, data: bytes, label: str, limits: Limits):
     """The sheet ``name`` of a workbook, or its only sheet."""
-    sheets, problems = workbook_rows(data, label)
+    sheets, problems = workbook_rows(data, label, limits)
     if problems:
         return None, problems
     title = name if name in sheets else next(iter(sheets)) if len(sheets) == 1 else None

@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 import json
 import math
-import zipfile
 
 import pandas as pd
 
+from models._formula import risky
+from models._limits import DEFAULT, Limits, open_zip, refuse
 from models._normalise import RawTable, cell_text
-from models._problems import WARNING, Problem
+from models._problems import WARNING, Problem, ScenarioError
 from models._schema import TABLES
 from models._text import suggest
 from models._xlsxread import read_sheets
@@ -86,22 +87,48 @@ def _meta_from_sheet(
     return meta, lines, problems
 
 
-def workbook_rows(data: bytes, name: str) -> tuple[dict[str, list[tuple]], list[Problem]]:
-    """Every sheet's rows by (stripped) title, or a Problem if this is no workbook."""
+def workbook_rows(
+    data: bytes, name: str, limits: Limits = DEFAULT
+) -> tuple[dict[str, list[tuple]], list[Problem]]:
+    """Every sheet's rows by (stripped) title, or the Problem why they cannot be read.
+
+    A workbook past ``limits`` or with XML entities is refused; one the fast
+    reader does not understand is read by openpyxl, within the same limits.
+    """
     try:
-        sheets = read_sheets(data)
+        sheets = read_sheets(data, name, limits)
+    except ScenarioError as e:
+        return {}, list(e.problems)
     except Exception:  # noqa: BLE001 - anything unusual: let openpyxl read (or refuse) it
         sheets = None
     if sheets is not None:
         return {title.strip(): rows for title, rows in sheets.items()}, []
+    try:
+        return _openpyxl_rows(data, name, limits), []
+    except ScenarioError as e:
+        return {}, list(e.problems)
+    except Exception as e:  # noqa: BLE001 - whatever a broken file makes openpyxl raise
+        return {}, [Problem(name, 0, "-", f"not a readable .xlsx workbook ({type(e).__name__})")]
+
+
+def _openpyxl_rows(data: bytes, name: str, limits: Limits) -> dict[str, list[tuple]]:
+    """Every sheet's rows read by openpyxl, stopped past ``limits``."""
     import openpyxl
 
+    open_zip(data, name, limits, "an .xlsx workbook").close()
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        return {}, [Problem(name, 0, "-", f"not an .xlsx workbook ({e})")]
-    try:
-        return {ws.title.strip(): list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}, []
+        out, cells = {}, 0
+        for ws in wb.worksheets:
+            rows = out.setdefault(ws.title.strip(), [])
+            for row in ws.iter_rows(values_only=True):
+                cells += len(row) + 1
+                if len(rows) > limits.max_rows or cells > limits.max_cells:
+                    raise refuse(
+                        f"{name}[{ws.title}]", len(rows) + 1, "past the limit of rows or cells"
+                    )
+                rows.append(row)
+        return out
     finally:
         wb.close()
 
@@ -124,9 +151,9 @@ def sheet_table(
     return _sheet_frame(rows, file)
 
 
-def read_xlsx(data: bytes, name: str):
+def read_xlsx(data: bytes, name: str, limits: Limits = DEFAULT):
     """Workbook bytes -> (meta, key rows, raw tables, problems)."""
-    sheets, problems = workbook_rows(data, name)
+    sheets, problems = workbook_rows(data, name, limits)
     if problems:
         return None, {}, {}, problems
     raws: dict[str, RawTable | None] = {}
@@ -176,11 +203,20 @@ def _cell(ws, v):
     if isinstance(v, str):
         if v == "":
             return None
-        if v.startswith("="):  # text, never a formula
+        if risky(v):  # text, never a formula (see models/_formula.py)
             c = WriteOnlyCell(ws, value=v)
             c.data_type = "s"
+            c.quotePrefix = True
             return c
     return v
+
+
+def inert_row(ws) -> None:
+    """The last row appended to a (normal) worksheet: no text cell of it is a formula."""
+    for c in ws[ws.max_row]:
+        if c.data_type == "f" or risky(c.value):
+            c.data_type = "s"
+            c.quotePrefix = True
 
 
 def _exact_floats() -> None:

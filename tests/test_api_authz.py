@@ -83,9 +83,7 @@ def _add_mandate(w):
 def _municipal(table: str, new: dict, change: dict, match: dict) -> list[Case]:
     hdr = {"If-Match": ANY}
     setup = _add_mandate if table == "mandates" else None
-    others = OTHER_TOWN + (
-        ("admin",) if table == "mandates" else ()
-    )  # mandates: the assembly alone
+    others = OTHER_TOWN + ("admin",)  # an assembly's own decisions: the assembly alone
     return [
         Case(
             f"create {table}",
@@ -224,7 +222,7 @@ CASES = [
         "patch",
         lambda w, s: "/municipalities/ashford",
         "coord:upper",
-        UPPER + ("assembly:birchwood",),
+        UPPER + ("assembly:birchwood",),  # labour hours: see test_labour_hours_are_the_assembly_s
         {"population": 1},
     ),
     Case(
@@ -410,14 +408,14 @@ CASES = [
         "post",
         lambda w, s: f"/delegates/{w.delegate_ids['valley']}/recall",
         "assembly:ashford",
-        ("assembly:birchwood", "coord:upper", "analyst", None),
+        ("assembly:birchwood", "coord:lower", "coord:valley", "analyst", None),
     ),
     Case(
         "delegate token",
         "post",
         lambda w, s: f"/delegates/{w.delegate_ids['valley']}/tokens",
         "assembly:ashford",
-        ("assembly:birchwood", "coord:valley", "analyst", None),
+        ("assembly:birchwood", "coord:valley", "coord:lower", "analyst", None),
         {},
     ),
     Case(
@@ -489,3 +487,88 @@ def test_every_write_route_is_covered(app):
         if method in ("post", "put", "patch", "delete") and not path.startswith("/web")
     ]
     assert len(writes) == len(CASES), sorted(writes)
+
+
+# Issue 18: an assembly named itself delegate of the root council, took a root
+# coordinator token, changed another municipality's labour hours and deleted it.
+
+ABOVE = [(town, conf) for town in ("ashford", "dunmore", "elmstead") for conf in ("valley",)]
+"""(municipality, a council above its own confederation's)."""
+OWN_CONF = {"ashford": "upper", "dunmore": "lower", "elmstead": "lower"}
+
+
+@pytest.mark.parametrize("town,conf", ABOVE)
+def test_no_assembly_names_itself_to_a_council_above_its_own(world, town, conf):
+    url = f"/municipalities/{town}/delegates"
+    body = {"name": "me", "confederation": conf}
+    before = _state(world)
+    wrong_council = "coord:upper" if OWN_CONF[town] == "lower" else "coord:lower"
+    for who in (f"assembly:{town}", "assembly:birchwood", wrong_council, "coord:valley", "analyst"):
+        r = world.client.post(url, json=body, headers=world.h[who])
+        assert r.status_code == 403, (who, r.text)
+        assert _state(world) == before, who
+    r = world.client.post(url, json={"name": "me"}, headers=world.h[f"assembly:{town}"])
+    assert r.status_code == 201 and r.json()["confederation"] == OWN_CONF[town]
+    # a council above is reached through the council below, which sends the delegate
+    r = world.client.post(url, json=body, headers=world.h[f"coord:{OWN_CONF[town]}"])
+    assert r.status_code == 201, r.text
+    sent = r.json()["id"]
+    r = world.client.post(f"/delegates/{sent}/tokens", json={}, headers=world.h[wrong_council])
+    assert r.status_code == 403
+
+
+def test_a_root_coordinator_never_acts_for_an_assembly(world):
+    c = world.client
+    before = _state(world)
+    for who in ("coord:valley", "coord:lower", "admin", "assembly:ashford"):
+        h = world.h[who]
+        r = c.patch("/municipalities/dunmore", json={"labour_hours": 1}, headers=h)
+        assert r.status_code == 403, (who, r.text)
+        r = c.delete("/municipalities/fernhill", headers=h)
+        assert r.status_code in (403, 409), (who, r.text)
+        r = c.put("/municipalities/fernhill/needs", json=[], headers={**h, "If-Match": "*"})
+        assert r.status_code == 403, (who, r.text)
+    assert _state(world) == before
+    r = c.patch(
+        "/municipalities/dunmore", json={"labour_hours": 1}, headers=world.h["assembly:dunmore"]
+    )
+    assert r.status_code == 200 and r.json()["labour_hours"] == 1
+
+
+def test_labour_hours_are_the_assembly_s(world):
+    c = world.client
+    for who in ("coord:upper", "coord:valley", "admin", "assembly:birchwood"):
+        r = c.patch("/municipalities/ashford", json={"labour_hours": 5}, headers=world.h[who])
+        assert r.status_code == 403, who
+    h = world.h["assembly:ashford"]
+    assert c.patch("/municipalities/ashford", json={"population": 5}, headers=h).status_code == 403
+    assert (
+        c.patch("/municipalities/ashford", json={"labour_hours": 5}, headers=h).status_code == 200
+    )
+    doc = models.to_json(models.loads(_doc(), "json"))
+    doc["municipalities"][0]["labour_hours"] = 7
+    for who in ("coord:valley", "admin"):
+        r = c.put("/scenarios/valley", json=doc, headers=world.h[who])
+        assert r.status_code == 403 and "labour_hours" in " ".join(r.json()["problems"]), r.text
+
+
+def test_tokens_die_with_their_municipality(world):
+    c, up = world.client, world.h["coord:upper"]
+    town = {"id": "glen", "confederation": "upper", "population": 10, "labour_hours": 100}
+    assert c.post("/municipalities", json=town, headers=up).status_code == 201
+    glen = world.token("assembly", "glen")
+    d = c.post("/municipalities/glen/delegates", json={"name": "Gil"}, headers=glen).json()["id"]
+    delegate = c.post(f"/delegates/{d}/tokens", json={}, headers=glen).json()["token"]
+    coord = {"Authorization": f"Bearer {delegate}"}
+    need = {"item": "bread", "tier": 1, "quantity": 3}
+    assert c.post("/municipalities/glen/needs", json=need, headers=glen).status_code == 201
+    r = c.delete("/municipalities/glen", headers=up)
+    assert r.status_code == 409 and r.json()["problems"] == ["needs: 1 row(s) of glen"]
+    assert c.delete("/municipalities/glen", headers=world.h["admin"]).status_code == 409
+    assert c.delete("/municipalities/glen", headers=glen).status_code == 204  # its own choice
+    log = c.get("/audit?resource=municipalities", headers=world.h["admin"]).json()["data"]
+    archived = next(e for e in log if e["action"] == "archive")
+    assert [n["quantity"] for n in archived["before"]["needs"]] == [3]  # history kept
+    assert c.post("/municipalities", json=town, headers=up).status_code == 201  # made again
+    for h in (glen, coord):
+        assert c.get("/municipalities/glen", headers=h).status_code == 401

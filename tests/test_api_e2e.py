@@ -121,18 +121,25 @@ def test_whole_cycle_over_http(db_url, tmp_path):
                 headers={**h, "If-Match": listed.headers["etag"]},
             )
             assert r.status_code == 200, r.text
-        # the first assembly names a delegate to the whole confederation; the delegate plans
+
+        # the first assembly names a delegate to its own council, which sends her on to the
+        # council of the whole confederation; there she plans
+        def token_of(delegate: dict) -> dict:
+            url = f"/delegates/{delegate['id']}/tokens"
+            secret = http.post(url, json={}, headers=assembly[towns[0]]).json()["token"]
+            return {"Authorization": f"Bearer {secret}"}
+
+        own = http.post(
+            f"/municipalities/{towns[0]}/delegates",
+            json={"name": "Dana"},
+            headers=assembly[towns[0]],
+        ).json()
         delegate = http.post(
             f"/municipalities/{towns[0]}/delegates",
             json={"name": "Dana", "confederation": "valley"},
-            headers=assembly[towns[0]],
+            headers=token_of(own),
         ).json()
-        coord = {
-            "Authorization": "Bearer "
-            + http.post(
-                f"/delegates/{delegate['id']}/tokens", json={}, headers=assembly[towns[0]]
-            ).json()["token"]
-        }
+        coord = token_of(delegate)
         r = http.post(
             "/confederations/valley/plans",
             json={"rule": "leximin", "time_limit": 60},

@@ -118,13 +118,17 @@ def test_municipalities(world):
 
 def test_delete_municipality_takes_its_rows_but_not_links(world):
     c, h = world.client, world.h["coord:valley"]
+    own = world.h["assembly:elmstead"]
     r = c.delete("/municipalities/elmstead", headers=h)
+    assert r.status_code == 409 and any("needs" in p for p in r.json()["problems"])
+    r = c.delete("/municipalities/elmstead", headers=own)
     assert r.status_code == 422 and any("links" in p for p in r.json()["problems"])
     links = c.get("/scenarios/valley/links?limit=100", headers=h).json()["data"]
     for link in links:
         if "elmstead" in (link["from"], link["to"]):
             assert c.delete(f"/scenarios/valley/links/{link['id']}", headers=h).status_code == 204
-    assert c.delete("/municipalities/elmstead", headers=h).status_code == 204
+    assert c.delete("/municipalities/elmstead", headers=own).status_code == 204
     assert c.get("/municipalities/elmstead/needs", headers=h).status_code == 404
-    r = c.get("/audit?resource=municipalities", headers=h).json()["data"][0]
-    assert r["action"] == "delete" and r["key"] == "elmstead"
+    r = c.get("/audit?resource=municipalities", headers=h).json()["data"]
+    assert r[0]["action"] == "delete" and r[0]["key"] == "elmstead"
+    assert r[1]["action"] == "archive" and r[1]["before"]["needs"]  # its history is kept

@@ -100,7 +100,8 @@ def web(template, tmp_path) -> Iterator[Web]:
     db = tmp_path / "web.db"
     shutil.copy(path, db)
     app = create_app(Settings(database_url=f"sqlite:///{db}", auto_migrate=False))
-    with TestClient(app, base_url="http://testserver") as client:
+    origin = {"Origin": "http://testserver"}  # as a browser sends it (sign-in needs it)
+    with TestClient(app, base_url="http://testserver", headers=origin) as client:
         yield Web(client, secrets, app)
     app.state.engine.dispose()
 

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PageDep, PrincipalDep, SessionDep, SettingsDep, page
 from api.errors import Invalid
-from api.routes._upload import read_upload
+from api.routes._upload import off_the_loop, read_upload
 from api.schemas.common import ErrorOut, Page
 from api.services import rows, uploads
 from api.services.kinds import KINDS
@@ -69,7 +69,7 @@ def row_router(
         about one row (the body is not a list of objects) is reported alone.
         """
         problems = _json_problems(exc, label)
-        rows_of = [e.get("loc", ("",))[0] for e in exc.errors()]
+        rows_of = [(e.get("loc") or ("",))[0] for e in exc.errors()]  # () for a body-wide error
         if not all(isinstance(r, int) for r in rows_of):
             raise Invalid("invalid rows: nothing was changed", problems=problems) from None
         bad = set(rows_of)
@@ -158,7 +158,9 @@ def row_router(
     if not bulk:
         return router
 
-    def parse(data: bytes, form: str, filename: str | None, scope: Scope) -> uploads.Sent:
+    def parse(
+        data: bytes, form: str, filename: str | None, scope: Scope, max_rows: int
+    ) -> uploads.Sent:
         """The rows sent, each with where it came from (``needs.csv:18``, ``needs.json:3``)."""
         label = filename or f"{table}.{form}"
         if form == "json":
@@ -170,7 +172,7 @@ def row_router(
                 [data_of(scope, r) for r in items],
                 [f"{label}:{i}" for i in range(1, len(items) + 1)],
             )
-        return uploads.read_file(table, scope, data, label, partly=True)
+        return uploads.read_file(table, scope, data, label, partly=True, max_rows=max_rows)
 
     @router.put(
         "",
@@ -213,8 +215,9 @@ def row_router(
         Problems name the sent rows: ``needs.csv:18: quantity: ...`` (the file's own
         row, header = row 1) or ``needs.json:3: item: ...`` (a JSON array's n-th row).
         """
+        await run_in_threadpool(rows.may_replace, session, principal, kind, scope)
         data, form, filename = await read_upload(request, "json")
-        new = parse(data, form, filename, scope)
+        new = await off_the_loop(settings, parse, data, form, filename, scope, settings.max_rows)
 
         def run() -> list[dict]:
             out = rows.replace(

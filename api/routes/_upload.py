@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from api.config import Settings
 from api.errors import ApiError, Invalid
+
+T = TypeVar("T")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMS = {
@@ -63,3 +71,19 @@ async def read_upload(
             + " or multipart/form-data"
         )
     return await request.body(), form_name, None
+
+
+async def off_the_loop(settings: Settings, read: Callable[..., T], *args) -> T:
+    """``read(*args)`` in a worker thread, answered within ``settings.upload_seconds``.
+
+    The event loop keeps serving other requests meanwhile. Past the time
+    limit the request is answered 422 at once; the thread, whose work the
+    readers' row and size limits bound, finishes on its own.
+    """
+    try:
+        return await asyncio.wait_for(run_in_threadpool(read, *args), settings.upload_seconds)
+    except TimeoutError:
+        raise Invalid(
+            f"the upload was not read within {settings.upload_seconds:g} s: nothing was changed;"
+            " send a smaller file"
+        ) from None

@@ -116,21 +116,24 @@ def revoke_token(token_id: int, session: SessionDep, principal: PrincipalDep) ->
 @router.get("/audit", response_model=Page[AuditPublic], tags=["audit"])
 def list_audit(
     session: SessionDep,
-    _p: PrincipalDep,
+    principal: PrincipalDep,
     paging: PageDep,
     scenario: str | None = None,
     resource: str | None = None,
     actor: str | None = None,
     key: str | None = None,
 ) -> dict:
-    """The append-only log of every change: who, what, when, before and after (newest first)."""
+    """The append-only log of every change: who, what, when, before and after (newest first).
+
+    Each reader sees its own scenario's entries (an analyst every scenario's, an admin all).
+    """
     found, total = audit.entries(
-        session, paging.limit, paging.offset, scenario, resource, actor, key
+        session, principal, paging.limit, paging.offset, scenario, resource, actor, key
     )
     return page(found, total, paging)
 
 
 @router.get("/audit/{entry_id}", response_model=AuditPublic, tags=["audit"])
-def get_audit(entry_id: int, session: SessionDep, _p: PrincipalDep) -> AuditPublic:
-    """One audit entry."""
-    return audit.entry(session, entry_id)
+def get_audit(entry_id: int, session: SessionDep, principal: PrincipalDep) -> AuditPublic:
+    """One audit entry (404 outside the reader's scope)."""
+    return audit.entry(session, principal, entry_id)

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PageDep, PrincipalDep, SessionDep, SettingsDep, page
 from api.errors import Invalid
-from api.routes._upload import UPLOAD_DOC, XLSX, read_upload
+from api.routes._upload import UPLOAD_DOC, XLSX, off_the_loop, read_upload
 from api.schemas.common import ErrorOut, Page
 from api.schemas.scenario import ImportResult, ScenarioDetail, ScenarioPublic, ScenarioUpdate
 from api.services import scenarios
@@ -25,10 +25,13 @@ def list_scenarios(session: SessionDep, _p: PrincipalDep, paging: PageDep) -> di
     return page(rows, total, paging)
 
 
-def _store(session, principal, settings, data, form, filename, replace=None) -> dict:
+def _parse(settings, data, form, filename):
     if form not in ("json", "xlsx", "zip"):
         raise Invalid(f"a scenario comes as json, xlsx or zip, not {form}")
-    scenario = scenarios.parse_upload(data, form, filename, settings.max_rows)
+    return scenarios.parse_upload(data, form, filename, settings.max_rows)
+
+
+def _store(session, principal, scenario, replace=None) -> dict:
     row = scenarios.store(session, principal, scenario, replace)
     return {
         "id": row.id,
@@ -49,8 +52,10 @@ async def import_scenario(
 
     Invalid input answers 422 with every problem as ``file:row: column: message``.
     """
+    await run_in_threadpool(scenarios.may_store, session, principal, None)
     data, form, filename = await read_upload(request)
-    return await run_in_threadpool(_store, session, principal, settings, data, form, filename)
+    scenario = await off_the_loop(settings, _parse, settings, data, form, filename)
+    return await run_in_threadpool(_store, session, principal, scenario)
 
 
 @router.get("/{scenario_id}", response_model=ScenarioDetail)
@@ -72,10 +77,10 @@ async def replace_scenario(
     settings: SettingsDep,
 ) -> dict:
     """Replace every table of a scenario at once (a coordinator of its root, or an admin)."""
+    await run_in_threadpool(scenarios.may_store, session, principal, scenario_id)
     data, form, filename = await read_upload(request)
-    return await run_in_threadpool(
-        _store, session, principal, settings, data, form, filename, scenario_id
-    )
+    scenario = await off_the_loop(settings, _parse, settings, data, form, filename)
+    return await run_in_threadpool(_store, session, principal, scenario, scenario_id)
 
 
 @router.patch("/{scenario_id}", response_model=ScenarioPublic)

@@ -16,9 +16,13 @@ Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 class In(BaseModel):
-    """Request bodies refuse unknown keys (a typo is a 422, not silently ignored)."""
+    """Request bodies refuse unknown keys (a typo is a 422, not silently ignored).
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    Strict types: ``{"transportable": 0}`` or ``{"quantity": false}`` is a
+    422, not a silent ``false`` or ``0`` (a whole number is still a number).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 class Out(BaseModel):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound
-from api.orm import AuditEntry
+from api.orm import AuditEntry, Confederation, Municipality
 from api.security import Principal
 
 
@@ -54,6 +54,7 @@ def _text(value: Any) -> str:
 
 def entries(
     session: Session,
+    reader: Principal,
     limit: int,
     offset: int,
     scenario_id: str | None = None,
@@ -61,8 +62,8 @@ def entries(
     actor: str | None = None,
     key: str | None = None,
 ) -> tuple[list[AuditEntry], int]:
-    """A page of entries, newest first, and the total matching."""
-    q = select(AuditEntry)
+    """A page of the entries ``reader`` may see (``readable``), newest first, and their total."""
+    q = select(AuditEntry).where(readable(session, reader))
     if scenario_id:
         q = q.where(AuditEntry.scenario_id == scenario_id)
     if resource:
@@ -76,9 +77,27 @@ def entries(
     return list(rows), total
 
 
-def entry(session: Session, entry_id: int) -> AuditEntry:
-    """One entry or 404."""
-    e = session.get(AuditEntry, entry_id)
+def readable(session: Session, reader: Principal):
+    """Which entries ``reader`` may read: its own scenario's; an analyst every scenario's; an admin all.
+
+    Entries about tokens (no scenario) are the admins' alone.
+    """
+    if reader.is_admin:
+        return true()
+    if reader.role == "analyst":
+        return AuditEntry.scenario_id.is_not(None)
+    if reader.municipality:
+        own = select(Municipality.scenario_id).where(Municipality.id == reader.municipality)
+    else:
+        own = select(Confederation.scenario_id).where(Confederation.id == reader.confederation)
+    return AuditEntry.scenario_id == own.scalar_subquery()
+
+
+def entry(session: Session, reader: Principal, entry_id: int) -> AuditEntry:
+    """One entry ``reader`` may read, or 404."""
+    e = session.scalar(
+        select(AuditEntry).where(AuditEntry.id == entry_id, readable(session, reader))
+    )
     if e is None:
         raise NotFound(f"no audit entry {entry_id}")
     return e

@@ -1,12 +1,17 @@
 """Object-level authorisation: who may change which part of which scenario.
 
-* ``admin`` may do anything;
-* ``assembly`` (one municipality) writes that municipality's needs,
-  endowments, capacities and mandates, its tallies and its delegates;
-* ``coordinator`` (a delegate of one confederation) writes the
+* ``assembly`` (one municipality) alone writes that municipality's needs,
+  endowments, capacities, mandates and labour hours (nobody else: not a
+  coordinator, not an admin), its tallies, and names delegates to the
+  council of its own confederation;
+* ``coordinator`` (a delegate of one confederation's council) writes the
   coordinator-managed tables inside that confederation's subtree; the
   scenario-wide ones (items, processes and coefficients, metadata) only as
-  a coordinator of the root;
+  a coordinator of the root. The council only coordinates: a delegate to
+  the council above its own is sent by the council below (one of its
+  coordinators), never named by an assembly on its own;
+* ``admin`` keeps the service (scenarios, tokens) and may do what a
+  coordinator may, but never changes an assembly's own decisions;
 * ``analyst`` only reads (and may ask for rule comparisons).
 """
 
@@ -85,3 +90,28 @@ def require_root_coordinator(session: Session, principal: Principal, scenario_id
         raise Forbidden(
             f"only a coordinator of the whole confederation {scenario_id!r} may change this"
         )
+
+
+def require_own_assembly(principal: Principal, municipality: str, what: str) -> None:
+    """The municipality's own assembly and nobody else, not even an admin."""
+    if principal.role != "assembly" or principal.municipality != municipality:
+        raise Forbidden(f"only the assembly of {municipality!r} may change its {what}")
+
+
+def require_sender(
+    session: Session, principal: Principal, town_conf: str, conf: str, what: str
+) -> None:
+    """Who sends a delegate of a municipality (of ``town_conf``) to the council of ``conf``.
+
+    To its own confederation's council: its assembly (checked by the
+    caller). To a council above: the council directly below it on the
+    municipality's way up (one of its coordinators), or an admin.
+    """
+    chain = ancestors(session, town_conf)
+    below = chain[chain.index(conf) - 1]
+    if principal.is_admin or (principal.role == "coordinator" and principal.confederation == below):
+        return
+    raise Forbidden(
+        f"a delegate to the council of {conf!r} is sent by the council of {below!r}"
+        f" (one of its coordinators), not named by an assembly: {what}"
+    )

@@ -42,18 +42,30 @@ def name(
 ) -> Delegate:
     """The assembly of ``municipality`` names ``person`` to the council of ``confederation``.
 
-    ``confederation`` defaults to the municipality's own; it may be any
-    confederation the municipality belongs to, directly or through others.
+    ``confederation`` defaults to the municipality's own, the only council
+    the assembly names delegates to; a delegate to a council further up is
+    sent by the council below it (``authz.require_sender``).
     """
     town = session.scalar(select(Municipality).where(Municipality.id == municipality))
     if town is None:
         raise NotFound(f"no municipality {municipality!r}")
-    authz.require_assembly(principal, municipality, "delegates")
+    authz.require_writer(principal)
     conf = confederation or town.confederation
-    if conf not in authz.ancestors(session, town.confederation):
+    if conf == town.confederation:
+        authz.require_assembly(principal, municipality, "delegates")
+    elif conf not in authz.ancestors(session, town.confederation):
+        authz.require_assembly(principal, municipality, "delegates")
         raise Invalid(
             f"{municipality!r} is not a member of confederation {conf!r}",
             problems=[f"body:0: confederation: {municipality!r} does not belong to {conf!r}"],
+        )
+    else:
+        authz.require_sender(
+            session,
+            principal,
+            town.confederation,
+            conf,
+            f"{municipality!r} names delegates to {town.confederation!r} only",
         )
     d = Delegate(
         scenario_id=town.scenario_id, municipality=municipality, confederation=conf, name=person
@@ -70,7 +82,7 @@ def name(
 def recall(session: Session, principal: Principal, delegate_id: int) -> Delegate:
     """The delegate's assembly recalls them: every token of theirs stops working at once."""
     d = get(session, delegate_id)
-    authz.require_assembly(principal, d.municipality, "delegates")
+    may_send(session, principal, d)
     if d.recalled_at is not None:
         raise Conflict(f"delegate {d.id} ({d.name}) was recalled already")
     before = public(d)
@@ -86,6 +98,45 @@ def recall(session: Session, principal: Principal, delegate_id: int) -> Delegate
     )
     session.commit()
     return d
+
+
+def may_send(session: Session, principal: Principal, d: Delegate) -> None:
+    """403 unless ``principal`` sent (so may recall, or give a token to) delegate ``d``.
+
+    The delegate's own assembly always may (it recalls its delegates at
+    any time); for a council above its own, so may the council below.
+    """
+    if principal.role == "assembly" and principal.municipality == d.municipality:
+        return
+    town_conf = session.scalar(
+        select(Municipality.confederation).where(Municipality.id == d.municipality)
+    )
+    if town_conf is None or d.confederation == town_conf:
+        authz.require_assembly(principal, d.municipality, "delegates")
+        return
+    authz.require_sender(session, principal, town_conf, d.confederation, "its delegates")
+
+
+def retire(session: Session, municipalities: list[str], scenario_id: str | None = None) -> None:
+    """Municipalities (or a scenario) gone: recall their delegates; their tokens die with them."""
+    now = utcnow()
+    gone = Delegate.municipality.in_(municipalities)
+    if scenario_id is not None:
+        gone = gone | (Delegate.scenario_id == scenario_id)
+    ids = list(session.scalars(select(Delegate.id).where(gone)))
+    session.execute(
+        update(Delegate)
+        .where(Delegate.id.in_(ids), Delegate.recalled_at.is_(None))
+        .values(recalled_at=now)
+    )
+    session.execute(
+        update(Token)
+        .where(
+            Token.municipality.in_(municipalities) | Token.delegate_id.in_(ids),
+            Token.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
 
 
 def listing(

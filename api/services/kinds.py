@@ -21,24 +21,31 @@ from api.services import authz
 Check = Callable[[Session, Principal, str, dict | None, dict | None], None]
 
 
-def _assembly(
-    session: Session, p: Principal, sid: str, before: dict | None, after: dict | None
-) -> None:
-    authz.require_writer(p)
-    for row in (before, after):
-        if row is not None:
-            authz.require_assembly(p, row["municipality"])
-
-
 def _own_assembly_only(
     session: Session, p: Principal, sid: str, before: dict | None, after: dict | None
 ) -> None:
-    """Mandates: the municipality's own assembly and nobody else, not even an admin."""
+    """Needs, endowments, capacities, mandates: the municipality's own assembly, not even an admin."""
+    authz.require_writer(p)
     for row in (before, after):
-        if row is not None and (p.role != "assembly" or p.municipality != row["municipality"]):
-            raise authz.Forbidden(
-                f"only the assembly of {row['municipality']!r} may change its mandates"
-            )
+        if row is not None:
+            authz.require_own_assembly(p, row["municipality"], "needs, resources and mandates")
+
+
+def _municipality(
+    session: Session, p: Principal, sid: str, before: dict | None, after: dict | None
+) -> None:
+    """Coordinators keep the tree; labour hours are the assembly's own, and so is leaving it."""
+    authz.require_writer(p)
+    if before is not None and after is not None:
+        changed = {k for k in after if after[k] != before[k]}
+        if "labour_hours" in changed:
+            authz.require_own_assembly(p, before["id"], "labour hours")
+            if changed == {"labour_hours"}:
+                return
+    if after is None and p.role == "assembly" and p.municipality == before["id"]:
+        return  # its own assembly takes it out of the confederation
+    units = [row["confederation"] for row in (before, after) if row is not None]
+    authz.require_coordinator(session, p, *units)
 
 
 def _root(
@@ -105,7 +112,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "confederations": Kind("confederations", "tree", "id", _confederation),
-    "municipalities": Kind("municipalities", "tree", "id", _units("confederation")),
+    "municipalities": Kind("municipalities", "tree", "id", _municipality),
     "items": Kind("items", "scenario", "id", _root),
     "processes": Kind("processes", "scenario", "id", _root),
     "process_io": Kind("process_io", "scenario", "pk", _root),
@@ -115,12 +122,12 @@ KINDS: dict[str, Kind] = {
         "needs",
         "municipality",
         "pk",
-        _assembly,
+        _own_assembly_only,
         versioned=True,
         exclusive=("quantity", "per_capita"),
     ),
-    "endowments": Kind("endowments", "municipality", "pk", _assembly, versioned=True),
-    "capacities": Kind("capacities", "municipality", "pk", _assembly),
+    "endowments": Kind("endowments", "municipality", "pk", _own_assembly_only, versioned=True),
+    "capacities": Kind("capacities", "municipality", "pk", _own_assembly_only),
     "mandates": Kind("mandates", "municipality", "pk", _own_assembly_only),
 }
 """Every row resource by SPEC table name."""

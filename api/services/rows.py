@@ -271,6 +271,12 @@ def collection_etag(session: Session, kind: Kind, scope: str) -> str:
     return f'"{kind.table}-{scope}-{digest}"'
 
 
+def may_replace(session: Session, principal: Principal, kind: Kind, scope: str) -> None:
+    """404 for an unknown scope, 403 unless ``principal`` may replace its rows: asked before any upload is read."""
+    sid = scenario_for(session, kind, scope)
+    kind.check(session, principal, sid, None, {"municipality": scope})
+
+
 def in_file_order(problems: list[str]) -> list[str]:
     """``file:row: ...`` lines by file, then row number (so 9 comes before 10)."""
 

@@ -19,7 +19,7 @@ from api.db import utcnow
 from api.errors import Conflict, Invalid, NotFound
 from api.orm import TABLE_CLASSES, Confederation, Municipality, ScenarioRow, attr
 from api.security import Principal
-from api.services import audit, authz
+from api.services import audit, authz, delegates
 
 SOURCE = models.Source("scenario", "{table}", first_row=1, has_header=False)
 """Problems from stored rows read ``needs:<row id>: column: message``."""
@@ -174,7 +174,7 @@ def _subtree(
 def parse_upload(data: bytes, form: str, filename: str | None, max_rows: int) -> models.Scenario:
     """Bytes (json, xlsx or zip) -> a validated scenario; 422 with every problem otherwise."""
     try:
-        scenario = models.loads(data, form, filename)
+        scenario = models.loads(data, form, filename, models.Limits(max_rows=max_rows))
     except models.ScenarioError as exc:
         raise Invalid(
             "the scenario is not valid: nothing was imported",
@@ -205,6 +205,15 @@ def root_of(scenario: models.Scenario) -> str:
     return roots[0]
 
 
+def may_store(session: Session, principal: Principal, replace: str | None) -> None:
+    """403 unless ``principal`` may import a scenario (or replace ``replace``): asked before reading it."""
+    authz.require_writer(principal)
+    if not principal.is_admin and replace is None:
+        raise authz.Forbidden("only an admin may import a new scenario")
+    if replace is not None:
+        authz.require_root_coordinator(session, principal, replace)
+
+
 def store(
     session: Session, principal: Principal, scenario: models.Scenario, replace: str | None = None
 ) -> ScenarioRow:
@@ -219,8 +228,7 @@ def store(
         authz.require_root_coordinator(session, principal, replace)
         lock(session, sid)
         row = get(session, sid)
-        if not principal.is_admin:
-            _assemblies_unchanged(stored_rows(session, sid), scenario)
+        _assemblies_unchanged(stored_rows(session, sid), scenario)  # by admins too
         for model in TABLE_CLASSES.values():
             session.execute(delete(model).where(model.scenario_id == sid))
         action = "replace"
@@ -263,9 +271,16 @@ def _assemblies_unchanged(old: dict[str, list[tuple[int, dict]]], new: models.Sc
     for table in ASSEMBLY_TABLES:
         diff = _rowset(r for _, r in old[table]) ^ _rowset(doc[table])
         changed += [f"{table}: {t}" for t in sorted({dict(r)["municipality"] for r in diff})]
+    hours = {r["id"]: r["labour_hours"] for _, r in old["municipalities"]}
+    changed += [
+        f"municipalities: {r['id']}: labour_hours"
+        for r in doc["municipalities"]
+        if r["id"] in hours and float(r["labour_hours"]) != float(hours[r["id"]])
+    ]
     if changed:
         raise authz.Forbidden(
-            "only each municipality's assembly may change its needs, endowments, capacities and mandates",
+            "only each municipality's assembly may change its needs, endowments, capacities,"
+            " mandates and labour hours",
             problems=changed,
         )
 
@@ -329,6 +344,10 @@ def remove(session: Session, principal: Principal, scenario_id: str) -> None:
     if not principal.is_admin:
         raise authz.Forbidden("only an admin may delete a scenario")
     row = get(session, scenario_id)
+    towns = list(
+        session.scalars(select(Municipality.id).where(Municipality.scenario_id == scenario_id))
+    )
+    delegates.retire(session, towns, scenario_id)  # their tokens die with them
     for model in TABLE_CLASSES.values():
         session.execute(delete(model).where(model.scenario_id == scenario_id))
     session.delete(row)

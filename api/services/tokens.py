@@ -13,7 +13,7 @@ from api.db import utcnow
 from api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from api.orm import Delegate, Municipality, Token
 from api.security import ROLES, Principal, hash_token, new_token
-from api.services import audit
+from api.services import audit, delegates
 
 
 def authenticate(session: Session, raw: str | None) -> Principal:
@@ -29,7 +29,15 @@ def authenticate(session: Session, raw: str | None) -> Principal:
             raise Unauthorized("this token's delegate has been recalled by their assembly")
     if tok.revoked_at is not None:
         raise Unauthorized("this token has been revoked")
+    if tok.municipality is not None and not _exists(session, tok.municipality):
+        raise Unauthorized(f"this token's municipality {tok.municipality!r} is gone")
     return principal_of(tok)
+
+
+def _exists(session: Session, municipality: str) -> bool:
+    return (
+        session.scalar(select(Municipality.id).where(Municipality.id == municipality)) is not None
+    )
 
 
 def principal_of(tok: Token) -> Principal:
@@ -63,11 +71,7 @@ def issue(
         raise Invalid(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
     confederation = None
     if role == "assembly":
-        if (
-            not municipality
-            or session.scalar(select(Municipality.id).where(Municipality.id == municipality))
-            is None
-        ):
+        if not municipality or not _exists(session, municipality):
             raise Invalid(
                 f"an assembly token needs an existing municipality (got {municipality!r})"
             )
@@ -80,12 +84,7 @@ def issue(
         if d.recalled_at is not None:
             raise Conflict(f"delegate {d.id} ({d.name}) has been recalled")
         confederation, municipality = d.confederation, None
-        if not (
-            actor.is_admin or (actor.role == "assembly" and actor.municipality == d.municipality)
-        ):
-            raise Forbidden(
-                f"only the assembly of {d.municipality!r} may issue tokens for its delegate"
-            )
+        delegates.may_send(session, actor, d)
     else:
         municipality = delegate_id = None
     if role != "coordinator" and not actor.is_admin:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api.errors import Invalid
+from api.errors import Conflict, Invalid
 from api.orm import Capacity, Confederation, Endowment, Mandate, Municipality, Need
 from api.security import Principal
-from api.services import authz, rows
+from api.services import audit, authz, delegates, rows
 from api.services.kinds import KINDS
 
 CONF, TOWN = KINDS["confederations"], KINDS["municipalities"]
@@ -70,18 +70,43 @@ def update_municipality(
     return rows.update(session, principal, TOWN, obj, changes)
 
 
-def _drop_own_rows(session: Session, obj: Municipality) -> None:
-    for model in (Need, Endowment, Capacity, Mandate):
-        session.execute(delete(model).where(model.municipality == obj.id))
+OWN = {"needs": Need, "endowments": Endowment, "capacities": Capacity, "mandates": Mandate}
+"""The tables of a municipality's own assembly."""
 
 
 def delete_municipality(session: Session, principal: Principal, town: str) -> None:
-    """Remove a municipality with its needs, endowments, capacities and mandates.
+    """Take a municipality out of the confederation: not an everyday write.
 
-    Links and limits that name it must go first (422 lists them).
+    Its own assembly may (its needs, endowments, capacities and mandates
+    go with it, kept in the audit log); a coordinator or admin only once it
+    holds none of them (409 otherwise). Links and limits that name it must
+    go first (422 lists them). Its tokens die with it, and its delegates
+    are recalled, so a municipality made again with the same id starts
+    with none.
     """
     obj = rows.find(session, TOWN, None, town)
-    rows.remove(session, principal, TOWN, obj, then=_drop_own_rows)
+    held = {
+        t: session.scalars(select(m).where(m.municipality == town)).all() for t, m in OWN.items()
+    }
+    own = principal.role == "assembly" and principal.municipality == town
+    if not own and any(held.values()):
+        TOWN.check(session, principal, obj.scenario_id, rows.spec(TOWN, obj), None)
+        raise Conflict(
+            f"{town!r} still holds its assembly's decisions; only its own assembly may remove"
+            " them (or take the municipality out); nothing was changed",
+            problems=[f"{t}: {len(found)} row(s) of {town}" for t, found in held.items() if found],
+        )
+
+    def archive(session: Session, obj: Municipality) -> None:
+        kept = {t: [rows.public(KINDS[t], r) for r in found] for t, found in held.items()}
+        audit.record(
+            session, principal, "archive", "municipalities", town, obj.scenario_id, kept, None
+        )
+        for model in OWN.values():
+            session.execute(delete(model).where(model.municipality == town))
+        delegates.retire(session, [town])
+
+    rows.remove(session, principal, TOWN, obj, then=archive)
 
 
 def children(session: Session, conf_id: str) -> list[Confederation]:

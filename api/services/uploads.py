@@ -22,6 +22,7 @@ from typing import Any
 
 import models
 from api.errors import Invalid
+from models._xlsx import workbook_rows
 
 Where = Callable[[int], str]
 """A file's row number -> how problems name that row (default ``file:row``)."""
@@ -72,6 +73,7 @@ def read_file(
     filename: str,
     where: Where | None = None,
     partly: bool = False,
+    max_rows: int | None = None,
 ) -> Sent:
     """The rows of a .csv or .xlsx ``table`` of municipality ``scope``, each with its file row.
 
@@ -80,10 +82,12 @@ def read_file(
     rules, and rows of another municipality. With ``partly`` the rows with
     problems are left out and their problems returned in ``Sent.problems``
     (for ``rows.replace(pending=...)``, which adds those the whole scenario
-    finds, so every problem is reported at once).
+    finds, so every problem is reported at once). Reading stops as soon as
+    the file has more than ``max_rows`` rows (default: a worksheet's).
     """
     name = PurePosixPath(filename).name or filename
-    sheet, records = _records(table, data, name)
+    limits = models.Limits(max_rows=max_rows) if max_rows else models.Limits()
+    sheet, records = _records(table, data, name, limits)
     label = f"{name}[{sheet}]" if sheet else name
     where = where or (lambda row: f"{label}:{row}")
 
@@ -95,7 +99,7 @@ def read_file(
         ]
 
     try:
-        found, problems = models.read_table_partly(table, data, name)
+        found, problems = models.read_table_partly(table, data, name, limits)
     except models.ScenarioError as exc:
         raise Invalid(
             f"{name}: the {table} are not valid; nothing was changed", problems=lines(exc.problems)
@@ -131,25 +135,26 @@ def _row_numbers(table: str, records: list[list[Any]]) -> dict[tuple[str, ...], 
     return out
 
 
-def _records(table: str, data: bytes, name: str) -> tuple[str | None, list[list[Any]]]:
+def _records(
+    table: str, data: bytes, name: str, limits: models.Limits
+) -> tuple[str | None, list[list[Any]]]:
     """(sheet title or None, the raw records) of a file, as ``models.read_table`` picks them.
 
-    Best effort: only row numbers are at stake, ``read_table`` reports what is wrong.
+    Best effort, within ``limits``: only row numbers are at stake,
+    ``read_table`` reports what is wrong (a file past the limits too).
     """
+    if data.count(b"\n") > limits.max_lines:
+        return None, []
+    if PurePosixPath(name).suffix.lower() == ".xlsx":
+        sheets, problems = workbook_rows(data, name, limits)
+        if problems or not sheets:
+            return None, []
+        title = table if table in sheets else next(iter(sheets))
+        return title, [list(r) for r in sheets[title]]
+    text = data.decode("utf-8-sig", errors="replace")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first and "," not in first else ","
     try:
-        if PurePosixPath(name).suffix.lower() == ".xlsx":
-            import openpyxl
-
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                sheets = {ws.title.strip(): ws for ws in book.worksheets}
-                title = table if table in sheets else next(iter(sheets))
-                return title, [list(r) for r in sheets[title].iter_rows(values_only=True)]
-            finally:
-                book.close()
-        text = data.decode("utf-8-sig", errors="replace")
-        first = text.split("\n", 1)[0]
-        delimiter = ";" if ";" in first and "," not in first else ","
         return None, list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except Exception:  # noqa: BLE001 - read_table reports the real problem
+    except csv.Error:
         return None, []

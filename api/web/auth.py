@@ -79,11 +79,18 @@ MaybePrincipal = Annotated[Principal | None, Depends(optional)]
 
 
 def same_origin(request: Request) -> None:
-    """403 for a POST whose Origin (or, lacking it, Referer) is another site."""
+    """403 for a POST whose Origin (or, lacking it, Referer) is another site.
+
+    Signing in must name our own origin: no cookie protects that form yet,
+    so a missing or ``null`` Origin (a sandboxed or another site's page
+    signing the visitor in as someone else: login CSRF) is refused too.
+    """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
+        if request.url.path == f"{PREFIX}/signin":
+            raise Forbidden("sign in from this site's own sign-in page (no origin was named)")
         return
     parts = urlsplit(source)
     host = request.headers.get("host", "")

@@ -26,6 +26,8 @@ from api.orm import Municipality
 from api.security import Principal
 from api.services import authz, rows, uploads
 from api.services.kinds import KINDS
+from models._formula import neutralise
+from models._xlsx import inert_row
 
 OWN = ("needs", "endowments", "capacities", "mandates")
 """The tables an assembly keeps for its municipality, in page order."""
@@ -136,7 +138,7 @@ def to_csv(table: str, records: list[dict[str, Any]]) -> bytes:
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return repr(value) if not value.is_integer() else str(int(value))
-    return str(value)
+    return neutralise(value) if isinstance(value, str) else str(value)  # no live formulas
 
 
 # -- saving ---------------------------------------------------------------------------
@@ -162,8 +164,7 @@ def save(
     Raises ``Invalid`` whose problems read ``file:row: column: message``
     (the file's own rows, or with ``rows_shown`` ``row n: column: message``
     with the numbers the edit table shows for its rows), ``Forbidden`` for
-    anyone but the town's assembly (or an admin; mandates: the assembly
-    only), ``PreconditionFailed`` when the rows changed since the page was
+    anyone but the town's own assembly, ``PreconditionFailed`` when the rows changed since the page was
     loaded.
     """
     kind = KINDS[table]
@@ -178,7 +179,9 @@ def save(
             return f"row {shown}"
 
     try:
-        sent = uploads.read_file(table, town, data, filename, where, partly=True)
+        sent = uploads.read_file(
+            table, town, data, filename, where, partly=True, max_rows=settings.max_rows
+        )
         rows.replace(
             session,
             principal,
@@ -215,6 +218,7 @@ def workbook(data: TownData) -> bytes:
         sheet.append(names)
         for r in data.tables[table]:
             sheet.append([None if uploads.missing(r.get(c)) else r.get(c) for c in names])
+            inert_row(sheet)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for i, name in enumerate(names):
@@ -223,6 +227,7 @@ def workbook(data: TownData) -> bytes:
     ref.append(["id", "name", "unit", "kind"])
     for item in data.items.values():
         ref.append([item["id"], item["name"], item["unit"], item["kind"]])
+        inert_row(ref)
     for cell in ref[1]:
         cell.font = Font(bold=True)
     buf = io.BytesIO()
