@@ -77,18 +77,26 @@ def _watch_parent(parent: int) -> None:
         time.sleep(0.25)
 
 
+def progress_text(stage: str, k: int, value: float, elapsed: float) -> str:
+    """A job's progress as the command line shows it: stage, round, level, seconds."""
+    if k > 0:
+        return f"stage {stage} · round {k} · level {value:.4g} · {elapsed:.1f} s"
+    return f"stage {stage} · {elapsed:.1f} s"
+
+
 def _solve_child(
     conn, doc: dict, rule: str | None, solver: str, time_limit: float, delay: float, parent: int
 ) -> None:
     """Child process: solve and send ("done", plan) or ("error", message) to the worker."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     last = [0.0]
+    start = time.monotonic()
 
     def progress(stage: str, k: int, value: float) -> None:
         now = time.monotonic()
         if now - last[0] > 0.5:
             last[0] = now
-            conn.send(("progress", f"stage {stage}" + (f", level {k}" if k > 0 else "")))
+            conn.send(("progress", progress_text(stage, k, value, now - start)))
 
     try:
         if delay:

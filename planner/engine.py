@@ -41,6 +41,7 @@ from solvers import LinearProgram, Result, Status
 GAP = 1e-7  # relative: a quantity this close to the level sits on the floor
 MOVE = 1e-6  # relative: a candidate that moves this far beyond the level is free
 DUAL_MIN = 1e-6  # interior rounds: a floor row's dual (times its scale) above this binds
+HOLD_AT_BOUND = True  # a quantity at its column's bound is held there exactly
 CAP = 1e-4  # relative: how far a verification LP pushes each candidate at most
 REPAIR = 1e-7  # how far held lower bounds are loosened when holds turn a stage infeasible
 FACE_TOL = 1e-7  # reduced costs and duals above this (times max |c|) fix a linear optimum
@@ -605,8 +606,9 @@ class Engine:
         c, vb = col[below], v[below]
         lo = np.minimum(np.maximum(vb, self.lp.col_lower[c]), self.col_upper[c])
         # a quantity at its column's bound (a need met in full) is held there exactly
-        near = self.col_upper[c] - lo <= 4 * self.slack * np.maximum(1.0, np.abs(self.col_upper[c]))
-        lo = np.where(near, self.col_upper[c], lo)
+        if HOLD_AT_BOUND:
+            near = self.col_upper[c] - lo <= 4 * self.slack * np.maximum(1.0, np.abs(self.col_upper[c]))
+            lo = np.where(near, self.col_upper[c], lo)
         self._set_cols(c, lo, self.col_upper[c])
         c, va = col[~below], v[~below]
         up = np.maximum(np.minimum(va, self.col_upper[c]), self.col_lower[c])

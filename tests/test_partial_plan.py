@@ -37,3 +37,12 @@ def test_time_limit_gives_the_plan_of_the_stages_done(monkeypatch, stop_at):
     assert doc["deliveries"], "the tables of the last feasible point are given"
     assert stopped in doc["message"]
     assert check_plan(VALLEY, doc) == []
+
+
+def test_job_progress_reads_like_the_command_line():
+    from api.worker import progress_text
+
+    assert progress_text("needs:tier2", 3, 0.92651, 12.34) == (
+        "stage needs:tier2 · round 3 · level 0.9265 · 12.3 s"
+    )
+    assert progress_text("min_labour", 0, float("nan"), 1.0) == "stage min_labour · 1.0 s"
