@@ -44,6 +44,7 @@ scenario (``numpy.random.Generator``), and ``models.save`` writes it.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -146,20 +147,8 @@ def _edges(xy: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return key[keep] // n, key[keep] % n, tree[first][keep]
 
 
-def generate_tables(
-    municipalities: int,
-    goods: int,
-    seed: int = 0,
-    *,
-    name: str | None = None,
-) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    """The scenario's metadata and tables (plain DataFrames) before validation."""
-    M, G = int(municipalities), int(goods)
-    if M < 1 or G < 1:
-        raise ValueError("need at least one municipality and one good")
-    rng = np.random.default_rng(seed)
-
-    # ---- goods -------------------------------------------------------------
+def _goods(rng: np.random.Generator, G: int) -> SimpleNamespace:
+    """Sectors (raw, made, service), labour values, ids, names and units of the goods."""
     n_pri = max(1, round(0.2 * G))
     n_srv = round(0.25 * G) if G >= 3 else 0
     n_man = G - n_pri - n_srv
@@ -176,19 +165,23 @@ def generate_tables(
         ]
     ).astype(object)
     units = np.array(["t", "unit", "h"], dtype=object)[sector]
+    return SimpleNamespace(
+        G=G,
+        sector=sector,
+        trans=trans,
+        n_tr=n_tr,
+        value=value,
+        ids=good_ids,
+        names=good_names,
+        units=units,
+    )
 
-    # ---- processes ---------------------------------------------------------
-    alt = rng.random(G) < 0.3
-    p_good = np.concatenate([np.arange(G), np.flatnonzero(alt)])
-    p_alt = np.concatenate([np.zeros(G, bool), np.ones(int(alt.sum()), bool)])
-    P = len(p_good)
-    p_sec = sector[p_good]
-    p_ids = np.where(p_alt, "b", "a").astype(object)
-    p_ids = good_ids[p_good] + "_" + p_ids
-    p_names = np.where(p_alt, "alternative technique for ", "making ").astype(object)
-    p_names = p_names + good_names[p_good]
 
-    # inputs: a handful of transportable goods, upstream (raw) goods preferred
+def _process_inputs(
+    rng: np.random.Generator, gd: SimpleNamespace, p_good: np.ndarray, p_sec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Goods inputs ``(ip, ij, a_in, alpha)``: a handful of transportable goods, raw preferred."""
+    G, P, n_tr, sector, value = gd.G, len(p_good), gd.n_tr, gd.sector, gd.value
     k_in = np.select(
         [p_sec == 0, p_sec == 1],
         [(rng.random(P) < 0.3).astype(int), 1 + rng.binomial(3, 0.5, P)],
@@ -210,6 +203,22 @@ def generate_tables(
     alpha = rng.uniform(0.2, 0.55, P)
     a_in = _sig(alpha[ip] * share * value[p_good[ip]] / value[ij])
     a_in = np.maximum(a_in, 1e-4)
+    return ip, ij, a_in, alpha
+
+
+def _processes(rng: np.random.Generator, gd: SimpleNamespace) -> SimpleNamespace:
+    """One technique per good, a second for about 30%: inputs, labour, CO2, land, water."""
+    G, sector, value = gd.G, gd.sector, gd.value
+    alt = rng.random(G) < 0.3
+    p_good = np.concatenate([np.arange(G), np.flatnonzero(alt)])
+    p_alt = np.concatenate([np.zeros(G, bool), np.ones(int(alt.sum()), bool)])
+    P = len(p_good)
+    p_sec = sector[p_good]
+    p_ids = np.where(p_alt, "b", "a").astype(object)
+    p_ids = gd.ids[p_good] + "_" + p_ids
+    p_names = np.where(p_alt, "alternative technique for ", "making ").astype(object)
+    p_names = p_names + gd.names[p_good]
+    ip, ij, a_in, alpha = _process_inputs(rng, gd, p_good, p_sec)
     has_goods_input = np.bincount(ip, minlength=P) > 0
 
     labour = (1 - alpha) * value[p_good] * rng.uniform(0.4, 1.0, P)
@@ -224,11 +233,30 @@ def generate_tables(
     water = _sig(np.where(rng.random(P) < water_p, np.exp(rng.normal(np.log(0.2), 0.7, P)), 0.0))
 
     labour, co2, land, water = (_clip(v) for v in (labour, co2, land, water))
-
-    # input matrix A[j, p] (goods x processes) and the primary-technique Leontief system
+    # input matrix A[j, p] (goods x processes)
     A = sp.csr_matrix((a_in, (ij, ip)), shape=(G, P))
+    return SimpleNamespace(
+        alt=alt,
+        good=p_good,
+        is_alt=p_alt,
+        P=P,
+        sec=p_sec,
+        ids=p_ids,
+        names=p_names,
+        ip=ip,
+        ij=ij,
+        a_in=a_in,
+        has_goods_input=has_goods_input,
+        labour=labour,
+        co2=co2,
+        land=land,
+        water=water,
+        A=A,
+    )
 
-    # ---- municipalities, tree ---------------------------------------------
+
+def _tree(rng: np.random.Generator, M: int) -> SimpleNamespace:
+    """Municipalities on a plane, grouped into districts and regions; scopes by id."""
     side = 10.0 * math.sqrt(M)
     xy = rng.uniform(0, side, (M, 2))
     pop = np.clip(np.round(np.exp(rng.normal(np.log(1500), 1.0, M))), 100, 200_000)
@@ -237,30 +265,49 @@ def generate_tables(
     m_names = np.char.add("Town ", np.arange(1, M + 1).astype(str)).astype(object)
 
     conf_rows: list[tuple[str, str, str]] = [("root", "Confederation", "")]
+    scopes = {"root": np.arange(M)}
     if M <= 30:
         m_conf = np.full(M, "root", dtype=object)
-        scopes = {"root": np.arange(M)}
     else:
         dist_lab = _spatial_groups(xy, 20)
         nd = int(dist_lab.max()) + 1
         d_ids = _ids("d", nd)
         m_conf = d_ids[dist_lab]
-        if M > 200:
-            cent = np.c_[np.bincount(dist_lab, xy[:, 0]), np.bincount(dist_lab, xy[:, 1])]
-            cent /= np.bincount(dist_lab)[:, None]
-            reg_lab = _spatial_groups(cent, 10)
-            r_ids = _ids("r", int(reg_lab.max()) + 1)
-            conf_rows += [(r, f"Region {k + 1}", "root") for k, r in enumerate(r_ids)]
-            conf_rows += [(d, f"District {k + 1}", r_ids[reg_lab[k]]) for k, d in enumerate(d_ids)]
-        else:
-            conf_rows += [(d, f"District {k + 1}", "root") for k, d in enumerate(d_ids)]
-        scopes = {"root": np.arange(M)}
+        conf_rows += _districts(xy, dist_lab, d_ids, regions=M > 200)
         order = np.argsort(dist_lab, kind="stable")
         bounds = np.cumsum(np.bincount(dist_lab, minlength=nd))[:-1]
         for d, members in zip(d_ids, np.split(order, bounds), strict=True):
             scopes[d] = members
+    return SimpleNamespace(
+        M=M,
+        xy=xy,
+        pop=pop,
+        hours=hours,
+        ids=m_ids,
+        names=m_names,
+        conf_rows=conf_rows,
+        conf=m_conf,
+        scopes=scopes,
+    )
 
-    # ---- needs -------------------------------------------------------------
+
+def _districts(
+    xy: np.ndarray, dist_lab: np.ndarray, d_ids: np.ndarray, regions: bool
+) -> list[tuple[str, str, str]]:
+    """Confederation rows of the districts (and of their regions when ``regions``)."""
+    if not regions:
+        return [(d, f"District {k + 1}", "root") for k, d in enumerate(d_ids)]
+    cent = np.c_[np.bincount(dist_lab, xy[:, 0]), np.bincount(dist_lab, xy[:, 1])]
+    cent /= np.bincount(dist_lab)[:, None]
+    reg_lab = _spatial_groups(cent, 10)
+    r_ids = _ids("r", int(reg_lab.max()) + 1)
+    rows = [(r, f"Region {k + 1}", "root") for k, r in enumerate(r_ids)]
+    return rows + [(d, f"District {k + 1}", r_ids[reg_lab[k]]) for k, d in enumerate(d_ids)]
+
+
+def _needs(rng: np.random.Generator, gd: SimpleNamespace, M: int) -> SimpleNamespace:
+    """Needs per municipality and tier, per capita before calibration."""
+    G, sector, value = gd.G, gd.sector, gd.value
     vital_pool = np.flatnonzero((sector == 0) | (sector == 2))
     if len(vital_pool) == 0:
         vital_pool = np.arange(G)
@@ -287,8 +334,18 @@ def generate_tables(
     budget = np.exp(rng.normal(0, 0.6, len(nm))) * np.array([0, 12.0, 5.0, 3.0])[ntier]
     per_cap = budget / value[ng]
     per_capita_form = (ntier == 1) | (sector[ng] == 2) | (rng.random(len(nm)) < 0.5)
+    return SimpleNamespace(m=nm, g=ng, tier=ntier, per_cap=per_cap, per_capita=per_capita_form)
 
-    # ---- reference plan: gross outputs for all needs ------------------------
+
+def _calibrate(gd: SimpleNamespace, pr: SimpleNamespace, tw: SimpleNamespace, nd: SimpleNamespace):
+    """Scale the needs to ``LABOUR_TARGET`` of all hours; the reference plan's gross outputs.
+
+    Sets ``nd.per_cap``, ``nd.qty`` and ``nd.true`` (as the scenario reads it) and
+    returns ``(final, x_tot, x_vital, tech)``: final demand per good, reference
+    activity per process, the part of it that vital needs take, technique shares.
+    """
+    G, P, p_good, p_alt, alt = gd.G, pr.P, pr.good, pr.is_alt, pr.alt
+    nm, ng, ntier, pop = nd.m, nd.g, nd.tier, tw.pop
     # technique shares: primary technique 1, or split 60/40 with the alternative
     alt_of = np.full(G, -1)
     alt_of[p_good[p_alt]] = np.flatnonzero(p_alt)
@@ -297,7 +354,7 @@ def generate_tables(
     tech[:G] = split
     tech[alt_of[alt]] = 0.4
     S = sp.csr_matrix((tech, (p_good, np.arange(P))), shape=(G, P))  # good -> process mix
-    Amix = (A @ S.T).tocsr()  # inputs per unit of good, technique-mixed
+    Amix = (pr.A @ S.T).tocsr()  # inputs per unit of good, technique-mixed
 
     def gross(final: np.ndarray) -> np.ndarray:
         q = final.copy()
@@ -309,24 +366,27 @@ def generate_tables(
                 break
         return q
 
-    need_qty = per_cap * pop[nm]
+    need_qty = nd.per_cap * pop[nm]
     final = np.bincount(ng, weights=need_qty, minlength=G)
     q = gross(final)
-    lab_req = float((S.T @ q) @ labour)
-    scale = LABOUR_TARGET * hours.sum() / max(lab_req, 1e-300)
-    per_cap = _sig(per_cap * scale, 3)
-    need_qty = _sig(per_cap * pop[nm], 3)
-    need_true = np.where(per_capita_form, per_cap * pop[nm], need_qty)  # as the scenario reads it
+    lab_req = float((S.T @ q) @ pr.labour)
+    scale = LABOUR_TARGET * tw.hours.sum() / max(lab_req, 1e-300)
+    nd.per_cap = per_cap = _sig(nd.per_cap * scale, 3)
+    nd.qty = _sig(per_cap * pop[nm], 3)
+    nd.true = need_true = np.where(nd.per_capita, per_cap * pop[nm], nd.qty)
     final = np.bincount(ng, weights=need_true, minlength=G)
     q = gross(final)
     x_tot = S.T @ q  # reference activity per process
     vital_final = np.bincount(ng, weights=np.where(ntier == 1, need_true, 0.0), minlength=G)
     x_vital = S.T @ gross(vital_final)  # the part of it that vital needs take
+    return final, x_tot, x_vital, tech
 
-    # ---- capacities ----------------------------------------------------------
-    need_mg = sp.csr_matrix((need_true, (nm, ng)), shape=(M, G)).toarray()
-    vital_w = np.where(ntier == 1, need_true, 0.0)
-    need_vital = sp.csr_matrix((vital_w, (nm, ng)), shape=(M, G)).toarray()
+
+def _hosts(
+    rng: np.random.Generator, pr: SimpleNamespace, M: int, need_mg: np.ndarray
+) -> np.ndarray:
+    """Which municipality may run which process (M x P)."""
+    P, p_sec, p_good, p_alt = pr.P, pr.sec, pr.good, pr.is_alt
     host_p = np.where(p_sec == 0, rng.uniform(0.2, 0.6, P), rng.uniform(0.03, 0.3, P))
     host = rng.random((M, P)) < host_p
     srv = p_sec == 2
@@ -337,9 +397,28 @@ def generate_tables(
     if few.any():
         extra = np.argsort(rng.random((M, int(few.sum()))), axis=0)[: min(M, 3)]
         host[extra, np.flatnonzero(few)[None, :]] = True
-    cm, cp = np.nonzero(host)
+    return host
+
+
+def _capacities(
+    rng: np.random.Generator,
+    gd: SimpleNamespace,
+    pr: SimpleNamespace,
+    tw: SimpleNamespace,
+    nd: SimpleNamespace,
+    ref: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> SimpleNamespace:
+    """Capacity rows ``(cm, cp, cap)`` around the reference plan ``x_ref``; more hours where needed."""
+    M, G, P, p_good = tw.M, gd.G, pr.P, pr.good
+    nm, ng, ntier, need_true = nd.m, nd.g, nd.tier, nd.true
+    _, x_tot, x_vital, tech = ref
+    need_mg = sp.csr_matrix((need_true, (nm, ng)), shape=(M, G)).toarray()
+    vital_w = np.where(ntier == 1, need_true, 0.0)
+    need_vital = sp.csr_matrix((vital_w, (nm, ng)), shape=(M, G)).toarray()
+    srv = pr.sec == 2
+    cm, cp = np.nonzero(_hosts(rng, pr, M, need_mg))
     # production is spread in proportion to labour, with noise
-    weight = hours[cm] * rng.gamma(4.0, size=len(cm))
+    weight = tw.hours[cm] * rng.gamma(4.0, size=len(cm))
     weight /= np.bincount(cp, weights=weight, minlength=P)[cp]
     slack = np.exp(rng.normal(np.log(1.3), 0.35, G)).clip(0.6, 3.0)
     x_ref = weight * x_tot[cp]
@@ -356,92 +435,116 @@ def generate_tables(
 
     # a municipality whose share of the reference plan would take more than
     # 85% of its labour hours gets more hours (commuters from outside)
-    lab_ref = np.bincount(cm, weights=x_ref * labour[cp], minlength=M)
-    hours = np.maximum(hours, np.round(lab_ref / 0.85, -1))
+    lab_ref = np.bincount(cm, weights=x_ref * pr.labour[cp], minlength=M)
+    tw.hours = np.maximum(tw.hours, np.round(lab_ref / 0.85, -1))
+    return SimpleNamespace(m=cm, p=cp, x_ref=x_ref, cap=cap, need_mg=need_mg)
 
-    # ---- resources ------------------------------------------------------------
-    land_use = np.bincount(cm, weights=x_ref * land[cp], minlength=M)
-    water_use = np.bincount(cm, weights=x_ref * water[cp], minlength=M)
-    land_end = np.ceil(land_use * rng.uniform(1.0, 1.8, M))
-    water_end = np.ceil(water_use * rng.uniform(1.0, 1.8, M))
-    emis_ref = np.bincount(cm, weights=x_ref * co2[cp], minlength=M)
 
-    # ---- mandates and their certificate x0 --------------------------------------
-    n_each = max(1, round(0.02 * M))
+def _resources(
+    rng: np.random.Generator, pr: SimpleNamespace, M: int, ca: SimpleNamespace
+) -> SimpleNamespace:
+    """Land and water endowments around the reference plan's use; its emissions."""
+    cm, cp, x_ref = ca.m, ca.p, ca.x_ref
+    land_use = np.bincount(cm, weights=x_ref * pr.land[cp], minlength=M)
+    water_use = np.bincount(cm, weights=x_ref * pr.water[cp], minlength=M)
+    return SimpleNamespace(
+        land_end=np.ceil(land_use * rng.uniform(1.0, 1.8, M)),
+        water_end=np.ceil(water_use * rng.uniform(1.0, 1.8, M)),
+        water_use=water_use,
+        emis_ref=np.bincount(cm, weights=x_ref * pr.co2[cp], minlength=M),
+    )
+
+
+def _min_local_share(
+    rng: np.random.Generator,
+    pr: SimpleNamespace,
+    tw: SimpleNamespace,
+    ca: SimpleNamespace,
+    res: SimpleNamespace,
+    n_each: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``min_local_share`` mandates ``(m, g, value)`` and the certificate ``x0`` they need.
+
+    Each names a need met by a local process without goods inputs; capacity
+    and endowments are raised so that running ``x0`` fits.
+    """
+    M, cm, cp, cap, need_mg, labour = tw.M, ca.m, ca.p, ca.cap, ca.need_mg, pr.labour
     x0 = np.zeros(len(cm))
-    # min_local_share: a need met by a local process without goods inputs
-    ok = (~has_goods_input[cp]) & (need_mg[cm, p_good[cp]] > 0) & ~p_alt[cp]
+    ok = (~pr.has_goods_input[cp]) & (need_mg[cm, pr.good[cp]] > 0) & ~pr.is_alt[cp]
     cand_rows = np.flatnonzero(ok)
     cand_rows = cand_rows[rng.permutation(len(cand_rows))]
     _, first = np.unique(cm[cand_rows], return_index=True)  # at most one per municipality
     cand_rows = cand_rows[np.sort(first)]
     mls = cand_rows[:n_each]
-    mls_m, mls_g = cm[mls], p_good[cp[mls]]
+    mls_m, mls_g = cm[mls], pr.good[cp[mls]]
     mls_val = np.round(rng.uniform(0.2, 0.6, len(mls)), 2)
     need_tot = need_mg[mls_m, mls_g]
-    room = 0.3 * hours[mls_m] / np.maximum(labour[cp[mls]] * need_tot, 1e-300)
+    room = 0.3 * tw.hours[mls_m] / np.maximum(labour[cp[mls]] * need_tot, 1e-300)
     mls_val = np.floor(np.minimum(mls_val, room) * 100) / 100
     keep = mls_val >= 0.01
     mls, mls_m, mls_g, mls_val = mls[keep], mls_m[keep], mls_g[keep], mls_val[keep]
     x0[mls] = mls_val * need_mg[mls_m, mls_g]
     cap[mls] = np.where(np.isnan(cap[mls]), np.nan, np.maximum(cap[mls], _sig(1.2 * x0[mls], 3)))
     cap[mls] = np.where(cap[mls] < x0[mls], x0[mls] * 1.01, cap[mls])
-    land_end = np.maximum(land_end, np.ceil(1.2 * np.bincount(cm, x0 * land[cp], M)))
-    water_end = np.maximum(water_end, np.ceil(1.2 * np.bincount(cm, x0 * water[cp], M)))
-    lab0 = np.bincount(cm, x0 * labour[cp], M)
-    emis0 = np.bincount(cm, x0 * co2[cp], M)
-    wat0 = np.bincount(cm, x0 * water[cp], M)
+    res.land_end = np.maximum(res.land_end, np.ceil(1.2 * np.bincount(cm, x0 * pr.land[cp], M)))
+    res.water_end = np.maximum(res.water_end, np.ceil(1.2 * np.bincount(cm, x0 * pr.water[cp], M)))
+    return mls_m, mls_g, mls_val, x0
 
-    mls_rows = pd.DataFrame(
-        {
-            "municipality": m_ids[mls_m],
-            "kind": "min_local_share",
-            "target": good_ids[mls_g],
-            "value": mls_val,
-        }
+
+def _mandate_rows(municipality, kind: str, target, value) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"municipality": municipality, "kind": kind, "target": target, "value": value}
     )
-    mls_m_set = np.zeros(M, bool)
-    mls_m_set[mls_m] = True
+
+
+def _mandates(
+    rng: np.random.Generator,
+    gd: SimpleNamespace,
+    pr: SimpleNamespace,
+    tw: SimpleNamespace,
+    ca: SimpleNamespace,
+    res: SimpleNamespace,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A few mandates of each kind, all met by the certificate ``x0`` (returned too)."""
+    M, m_ids, cm, cp, x_ref = tw.M, tw.ids, ca.m, ca.p, ca.x_ref
+    n_each = max(1, round(0.02 * M))
+    mls_m, mls_g, mls_val, x0 = _min_local_share(rng, pr, tw, ca, res, n_each)
+    lab0 = np.bincount(cm, x0 * pr.labour[cp], M)
+    mls_rows = _mandate_rows(m_ids[mls_m], "min_local_share", gd.ids[mls_g], mls_val)
     # max_labour_share
     mlm = rng.choice(M, min(M, n_each), replace=False)
-    share0 = lab0[mlm] / np.maximum(hours[mlm], 1e-300)
+    share0 = lab0[mlm] / np.maximum(tw.hours[mlm], 1e-300)
     mlv = np.minimum(
         1.0, np.ceil(np.maximum(rng.uniform(0.3, 0.8, len(mlm)), share0 + 0.05) * 100) / 100
     )
-    mlab_rows = pd.DataFrame(
-        {
-            "municipality": m_ids[mlm],
-            "kind": "max_labour_share",
-            "target": "",
-            "value": mlv,
-        }
-    )
+    mlab_rows = _mandate_rows(m_ids[mlm], "max_labour_share", "", mlv)
     # max_export: a transportable good the municipality can make
-    tr_rows = np.flatnonzero(trans[p_good[cp]])
+    tr_rows = np.flatnonzero(gd.trans[pr.good[cp]])
     mex = rng.choice(tr_rows, min(len(tr_rows), n_each), replace=False) if len(tr_rows) else tr_rows
     mex_val = _sig(np.nan_to_num(x_ref[mex]) * rng.uniform(0.0, 0.5, len(mex)), 3)
-    mex_rows = pd.DataFrame(
-        {
-            "municipality": m_ids[cm[mex]],
-            "kind": "max_export",
-            "target": good_ids[p_good[cp[mex]]],
-            "value": mex_val,
-        }
+    mex_rows = _mandate_rows(
+        m_ids[cm[mex]], "max_export", gd.ids[pr.good[cp[mex]]], mex_val
     ).drop_duplicates(["municipality", "target"])
     # forbid_process: a process the municipality could run, not one x0 runs
     free = np.flatnonzero(x0 == 0)
     fb = rng.choice(free, min(len(free), n_each), replace=False)
-    fb_rows = pd.DataFrame(
-        {
-            "municipality": m_ids[cm[fb]],
-            "kind": "forbid_process",
-            "target": p_ids[cp[fb]],
-            "value": np.nan,
-        }
-    )
+    fb_rows = _mandate_rows(m_ids[cm[fb]], "forbid_process", pr.ids[cp[fb]], np.nan)
     mandates = pd.concat([mls_rows, mlab_rows, mex_rows, fb_rows], ignore_index=True)
+    return mandates, x0
 
-    # ---- limits ---------------------------------------------------------------
+
+def _limits(
+    rng: np.random.Generator,
+    pr: SimpleNamespace,
+    tw: SimpleNamespace,
+    ca: SimpleNamespace,
+    res: SimpleNamespace,
+    x0: np.ndarray,
+) -> pd.DataFrame:
+    """CO2 caps on the root and some scopes, water caps on some; all met by ``x0``."""
+    M, cm, cp, scopes, emis_ref = tw.M, ca.m, ca.p, tw.scopes, res.emis_ref
+    emis0 = np.bincount(cm, x0 * pr.co2[cp], M)
+    wat0 = np.bincount(cm, x0 * pr.water[cp], M)
     lim = [("co2", "root", 0.95 * emis_ref.sum(), emis0.sum())]
     others = [k for k in scopes if k != "root"]
     if others:
@@ -452,22 +555,27 @@ def generate_tables(
         pickw = rng.choice(len(others), max(1, round(0.1 * len(others))), replace=False)
         for k in np.sort(pickw):
             mem = scopes[others[k]]
-            lim.append(("water", others[k], 0.9 * water_use[mem].sum(), wat0[mem].sum()))
+            lim.append(("water", others[k], 0.9 * res.water_use[mem].sum(), wat0[mem].sum()))
     limits = pd.DataFrame(lim, columns=["item", "scope", "ref", "x0"])
     limits["cap"] = _sig(np.maximum(limits["ref"], 1.25 * limits["x0"]) + 1.0, 4)
-    limits = limits[["item", "scope", "cap"]]
+    return limits[["item", "scope", "cap"]]
 
-    # ---- links ------------------------------------------------------------------
+
+def _links(
+    rng: np.random.Generator, gd: SimpleNamespace, tw: SimpleNamespace, final: np.ndarray
+) -> pd.DataFrame:
+    """Links between neighbours: labour by distance, some capacities, losses, one-way links."""
+    xy, pop, m_ids = tw.xy, tw.pop, tw.ids
     li, lj, tree = _edges(xy)
     km = np.hypot(*(xy[li] - xy[lj]).T)
     L = len(li)
-    tr_pc = final[trans].sum() / max(pop.sum(), 1.0)  # transportable units needed per head
+    tr_pc = final[gd.trans].sum() / max(pop.sum(), 1.0)  # transportable units needed per head
     has_cap = rng.random(L) < 0.15
     lcap = _sig(rng.uniform(0.2, 1.0, L) * tr_pc * (pop[li] + pop[lj]) / 2, 3)
     lossy = rng.random(L) < 0.1
     one_way = (~tree) & (rng.random(L) < 0.05)
     flip = rng.random(L) < 0.5
-    links = pd.DataFrame(
+    return pd.DataFrame(
         {
             "from": m_ids[np.where(flip, lj, li)],
             "to": m_ids[np.where(flip, li, lj)],
@@ -478,7 +586,17 @@ def generate_tables(
         }
     )
 
-    # ---- endowments (resources, some stocks of goods) -------------------------------
+
+def _endowments(
+    rng: np.random.Generator,
+    gd: SimpleNamespace,
+    tw: SimpleNamespace,
+    res: SimpleNamespace,
+    final: np.ndarray,
+) -> pd.DataFrame:
+    """Land and water endowments, and some stocks of transportable goods."""
+    M, G, n_tr, m_ids = tw.M, gd.G, gd.n_tr, tw.ids
+    land_end, water_end = res.land_end, res.water_end
     em = [np.flatnonzero(land_end > 0), np.flatnonzero(water_end > 0)]
     endow = [
         pd.DataFrame({"municipality": m_ids[em[0]], "item": "land", "quantity": land_end[em[0]]}),
@@ -496,74 +614,110 @@ def generate_tables(
             pd.DataFrame(
                 {
                     "municipality": m_ids[sm[keep]],
-                    "item": good_ids[sg[keep]],
+                    "item": gd.ids[sg[keep]],
                     "quantity": stock[keep],
                 }
             )
         )
-    endowments = pd.concat(endow, ignore_index=True)
+    return pd.concat(endow, ignore_index=True)
 
-    # ---- tables --------------------------------------------------------------------
+
+def _item_tables(gd: SimpleNamespace, pr: SimpleNamespace) -> dict[str, pd.DataFrame]:
+    """The items, processes and process_io tables."""
+    G, P, good_ids, co2, land, water = gd.G, pr.P, gd.ids, pr.co2, pr.land, pr.water
     items = pd.DataFrame(
         {
             "id": np.concatenate([good_ids, ["land", "water", "co2"]]),
-            "name": np.concatenate([good_names, ["Land", "Water", "CO2"]]),
-            "unit": np.concatenate([units, ["ha", "ML", "t"]]),
+            "name": np.concatenate([gd.names, ["Land", "Water", "CO2"]]),
+            "unit": np.concatenate([gd.units, ["ha", "ML", "t"]]),
             "kind": np.concatenate(
                 [np.full(G, "good", object), ["resource", "resource", "emission"]]
             ),
-            "transportable": np.concatenate([trans, [False, False, False]]),
+            "transportable": np.concatenate([gd.trans, [False, False, False]]),
         }
     )
-    processes = pd.DataFrame({"id": p_ids, "name": p_names, "labour_hours": labour})
+    processes = pd.DataFrame({"id": pr.ids, "name": pr.names, "labour_hours": pr.labour})
     parts = [
-        (np.arange(P), good_ids[p_good], np.ones(P)),
-        (ip, good_ids[ij], -a_in),
+        (np.arange(P), good_ids[pr.good], np.ones(P)),
+        (pr.ip, good_ids[pr.ij], -pr.a_in),
         (np.flatnonzero(co2 > 0), "co2", co2[co2 > 0]),
         (np.flatnonzero(land > 0), "land", -land[land > 0]),
         (np.flatnonzero(water > 0), "water", -water[water > 0]),
     ]
     process_io = pd.concat(
-        [pd.DataFrame({"process": p_ids[pp], "item": it, "quantity": qq}) for pp, it, qq in parts],
+        [pd.DataFrame({"process": pr.ids[pp], "item": it, "quantity": qq}) for pp, it, qq in parts],
         ignore_index=True,
     )
-    capacities = pd.DataFrame(
-        {
-            "municipality": m_ids[cm],
-            "process": p_ids[cp],
-            "max_level": cap,
-        }
-    )
-    needs = pd.DataFrame(
-        {
-            "municipality": m_ids[nm],
-            "item": good_ids[ng],
-            "tier": ntier,
-            "quantity": np.where(per_capita_form, np.nan, need_qty),
-            "per_capita": np.where(per_capita_form, per_cap, np.nan),
-        }
-    )
-    tables = {
-        "confederations": pd.DataFrame(conf_rows, columns=["id", "name", "parent"]),
+    return {"items": items, "processes": processes, "process_io": process_io}
+
+
+def _town_tables(tw: SimpleNamespace, gd: SimpleNamespace, nd: SimpleNamespace) -> dict:
+    """The confederations, municipalities and needs tables."""
+    return {
+        "confederations": pd.DataFrame(tw.conf_rows, columns=["id", "name", "parent"]),
         "municipalities": pd.DataFrame(
             {
-                "id": m_ids,
-                "name": m_names,
-                "confederation": m_conf,
-                "population": pop,
-                "labour_hours": hours,
+                "id": tw.ids,
+                "name": tw.names,
+                "confederation": tw.conf,
+                "population": tw.pop,
+                "labour_hours": tw.hours,
             }
         ),
-        "items": items,
-        "processes": processes,
-        "process_io": process_io,
+        "needs": pd.DataFrame(
+            {
+                "municipality": tw.ids[nd.m],
+                "item": gd.ids[nd.g],
+                "tier": nd.tier,
+                "quantity": np.where(nd.per_capita, np.nan, nd.qty),
+                "per_capita": np.where(nd.per_capita, nd.per_cap, np.nan),
+            }
+        ),
+    }
+
+
+def generate_tables(
+    municipalities: int,
+    goods: int,
+    seed: int = 0,
+    *,
+    name: str | None = None,
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """The scenario's metadata and tables (plain DataFrames) before validation.
+
+    One step per part of the scenario, in a fixed order of random draws:
+    goods, processes, municipalities, needs, calibration, capacities,
+    resources, mandates, limits, links, endowments.
+    """
+    M, G = int(municipalities), int(goods)
+    if M < 1 or G < 1:
+        raise ValueError("need at least one municipality and one good")
+    rng = np.random.default_rng(seed)
+    gd = _goods(rng, G)
+    pr = _processes(rng, gd)
+    tw = _tree(rng, M)
+    nd = _needs(rng, gd, M)
+    ref = _calibrate(gd, pr, tw, nd)
+    ca = _capacities(rng, gd, pr, tw, nd, ref)
+    res = _resources(rng, pr, M, ca)
+    mandates, x0 = _mandates(rng, gd, pr, tw, ca, res)
+    limits = _limits(rng, pr, tw, ca, res, x0)
+    links = _links(rng, gd, tw, ref[0])
+    endowments = _endowments(rng, gd, tw, res, ref[0])
+    capacities = pd.DataFrame(
+        {"municipality": tw.ids[ca.m], "process": pr.ids[ca.p], "max_level": ca.cap}
+    )
+    tables = {
+        **_town_tables(tw, gd, nd),
+        **_item_tables(gd, pr),
         "capacities": capacities,
         "endowments": endowments,
-        "needs": needs,
         "links": links,
         "limits": limits,
         "mandates": mandates,
     }
+    order = ["confederations", "municipalities", "items", "processes", "process_io"]
+    order += ["capacities", "endowments", "needs", "links", "limits", "mandates"]
     meta = {
         "name": name or f"synthetic-{M}x{G}-seed{seed}",
         "period": "synthetic",
@@ -572,7 +726,7 @@ def generate_tables(
             "(models.generator). Feasible by construction; figures are random."
         ),
     }
-    return meta, tables
+    return meta, {k: tables[k] for k in order}
 
 
 def generate(

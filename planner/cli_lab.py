@@ -145,21 +145,14 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ):
     """Solve a grid of scenario variants under several rules; resumable; on local processes or Dask."""
-    from models import RULES
-    from planner.cli import EXIT_INVALID, EXIT_UNREACHABLE, err, fail, load_or_exit, out
-    from planner.lab import parse_rules
+    from planner.cli import EXIT_INVALID, EXIT_UNREACHABLE, err, fail, load_or_exit
     from planner.sweep import SweepError, journal_path
     from planner.sweep import sweep as run
 
     s = load_or_exit(path)
     exit_if_unreachable(scheduler)
     try:
-        rule_list = parse_rules(rules)
-        unknown = [r for r in rule_list if r not in RULES]
-        if unknown:
-            raise SweepError(f"unknown rule {', '.join(unknown)}; valid rules: {', '.join(RULES)}")
-        if out_file.suffix.lower() not in (".parquet", ".pq", ".csv"):
-            raise SweepError(f"--out {out_file}: write .parquet or .csv")
+        rule_list = sweep_rules(rules, out_file)
         df = run(
             s,
             vary,
@@ -186,6 +179,31 @@ def sweep(
             markup=False,
         )
         raise typer.Exit(130) from None
+    print_sweep(df, out_file)
+    if df.attrs["failed"]:
+        raise typer.Exit(1)
+
+
+def sweep_rules(rules: str, out_file: Path) -> list[str]:
+    """The sweep's rules, checked with its output suffix (``SweepError`` when bad)."""
+    from models import RULES
+    from planner.lab import parse_rules
+    from planner.sweep import SweepError
+
+    rule_list = parse_rules(rules)
+    unknown = [r for r in rule_list if r not in RULES]
+    if unknown:
+        raise SweepError(f"unknown rule {', '.join(unknown)}; valid rules: {', '.join(RULES)}")
+    if out_file.suffix.lower() not in (".parquet", ".pq", ".csv"):
+        raise SweepError(f"--out {out_file}: write .parquet or .csv")
+    return rule_list
+
+
+def print_sweep(df, out_file: Path) -> None:
+    """The results table and a line of counts (solved, reused, failed, left)."""
+    from planner.cli import out
+    from planner.sweep import journal_path
+
     a = df.attrs
     out.print(sweep_table(df))
     out.print(
@@ -198,8 +216,6 @@ def sweep(
         out.print(
             f"{a['tasks'] - len(df)} tasks left: run the same command to go on.", markup=False
         )
-    if a["failed"]:
-        raise typer.Exit(1)
 
 
 def exit_if_unreachable(scheduler: str | None) -> None:

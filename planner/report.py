@@ -284,49 +284,75 @@ def flow_links(c: Comparison, rule: str) -> pd.DataFrame:
     return f.reset_index(drop=True)
 
 
-def flows_figure(c: Comparison, flows_rule: str | None = None) -> go.Figure:
-    """Sankey of flows between municipalities, one trace per rule, a menu to switch rules."""
+def _flow_rules(c: Comparison, flows_rule: str | None) -> list[str]:
+    """The rules whose flows are drawn: every solved one, or just ``flows_rule``."""
     rules = _solved(c)
     if flows_rule is not None:
         if flows_rule not in c.rules:
             raise ValueError(f"rule {flows_rule!r} is not in the comparison: {', '.join(c.rules)}")
         rules = [flows_rule] if flows_rule in rules else []
+    return rules
+
+
+def _flows_sankey(c: Comparison, rule: str, icol: dict[str, str], visible: bool) -> go.Sankey:
+    """One rule's flows as a Sankey trace: senders on the left, receivers on the right."""
     munis = list(c.scenario.municipalities["id"])
     n = len(munis)
     units = c.scenario.items.set_index("id")["unit"].to_dict()
+    f = flow_links(c, rule)
+    f = f[f["hours"] > 0] if len(f) else f
+    pos = {m: i for i, m in enumerate(munis)}
+    return go.Sankey(
+        visible=visible,
+        name=rule,
+        arrangement="snap",
+        valueformat=",.0f",
+        valuesuffix=" h",
+        node=dict(
+            label=[f"{m} sends" for m in munis] + [f"{m} receives" for m in munis],
+            color=[rule_colour(c, rule)] * n + ["#777"] * n,
+            pad=14,
+            thickness=16,
+        ),
+        link=dict(
+            source=[pos[x] for x in f["from"]],
+            target=[n + pos[x] for x in f["to"]],
+            value=list(f["hours"]),
+            color=[_rgba(icol[i], 0.55) for i in f["item"]],
+            customdata=[
+                f"{i}: {num(q, 4)} {units.get(i, '')}".rstrip()
+                for i, q in zip(f["item"], f["arrived"], strict=True)
+            ],
+            hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<br>%{value:,.4~r} h of labour<extra></extra>",
+        ),
+    )
+
+
+def _item_legend(fig: go.Figure, items: list[str], icol: dict[str, str]) -> None:
+    """The colours of the items, as a line of text under the diagram."""
+    legend = " ".join(f"<span style='color:{icol[i]}'>■</span> {i}" for i in items)
+    fig.add_annotation(
+        text=legend,
+        x=0.5,
+        y=-0.02,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        xanchor="center",
+        yanchor="top",
+        font=dict(size=11),
+    )
+    fig.update_layout(margin=dict(t=110, l=20, r=20, b=50))
+
+
+def flows_figure(c: Comparison, flows_rule: str | None = None) -> go.Figure:
+    """Sankey of flows between municipalities, one trace per rule, a menu to switch rules."""
+    rules = _flow_rules(c, flows_rule)
     items = sorted({i for r in rules for i in c.plans[r].flows.get("item", [])})
     icol = {i: ITEM_COLOURS[k % len(ITEM_COLOURS)] for k, i in enumerate(items)}
     fig = go.Figure()
     for k, rule in enumerate(rules):
-        f = flow_links(c, rule)
-        f = f[f["hours"] > 0] if len(f) else f
-        pos = {m: i for i, m in enumerate(munis)}
-        fig.add_trace(
-            go.Sankey(
-                visible=k == 0,
-                name=rule,
-                arrangement="snap",
-                valueformat=",.0f",
-                valuesuffix=" h",
-                node=dict(
-                    label=[f"{m} sends" for m in munis] + [f"{m} receives" for m in munis],
-                    color=[rule_colour(c, rule)] * n + ["#777"] * n,
-                    pad=14,
-                    thickness=16,
-                ),
-                link=dict(
-                    source=[pos[x] for x in f["from"]],
-                    target=[n + pos[x] for x in f["to"]],
-                    value=list(f["hours"]),
-                    color=[_rgba(icol[i], 0.55) for i in f["item"]],
-                    customdata=[
-                        f"{i}: {num(q, 4)} {units.get(i, '')}".rstrip()
-                        for i, q in zip(f["item"], f["arrived"], strict=True)
-                    ],
-                    hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<br>%{value:,.4~r} h of labour<extra></extra>",
-                ),
-            )
-        )
+        fig.add_trace(_flows_sankey(c, rule, icol, visible=k == 0))
     buttons = [
         dict(
             label=rule,
@@ -351,21 +377,8 @@ def flows_figure(c: Comparison, flows_rule: str | None = None) -> go.Figure:
         if len(rules) > 1
         else [],
     )
-    # the colours of the items, as a line of text under the diagram
     if items:
-        legend = " ".join(f"<span style='color:{icol[i]}'>■</span> {i}" for i in items)
-        fig.add_annotation(
-            text=legend,
-            x=0.5,
-            y=-0.02,
-            xref="paper",
-            yref="paper",
-            showarrow=False,
-            xanchor="center",
-            yanchor="top",
-            font=dict(size=11),
-        )
-        fig.update_layout(margin=dict(t=110, l=20, r=20, b=50))
+        _item_legend(fig, items, icol)
     return fig
 
 

@@ -301,6 +301,106 @@ def _executor_for(executor, workers, scheduler, jobs: int):
     return pool, n, lambda: pool.shutdown(wait=True, cancel_futures=True)
 
 
+class _Run:
+    """The state of one sweep run: rows so far, counts, journal, progress bar, callback."""
+
+    def __init__(self, rows: dict[str, dict], fh, bar, on_result) -> None:
+        self.rows, self.fh, self.bar, self.on_result = rows, fh, bar, on_result
+        self.solved = self.failed = 0
+
+    def record(self, job: list[tuple], results: list[dict]) -> None:
+        """Keep the rows of one finished job (journal those that did not fail)."""
+        for (_, point, rule, key), row in zip(job, results, strict=True):
+            if row["status"] == "error":
+                self.failed += 1
+            else:
+                self.solved += 1
+                if self.fh is not None:
+                    _append(self.fh, key, row)
+            self.rows[key] = row
+            if self.bar is not None:
+                self.bar.update(1)
+            if self.on_result is not None:
+                self.on_result({**point, "rule": rule, **row})
+
+    def keep_finished(self, pending: dict[Future, list[tuple]]) -> None:
+        """Journal the jobs that finished while the sweep was stopping."""
+        if self.fh is None:
+            return
+        for f, job in pending.items():
+            if f.done() and not f.cancelled() and f.exception() is None:
+                for (_, _, _, key), row in zip(job, f.result(), strict=True):
+                    if row["status"] != "error":
+                        _append(self.fh, key, row)
+
+    def close(self) -> None:
+        """Close the progress bar and the journal."""
+        if self.bar is not None:
+            self.bar.close()
+        if self.fh is not None:
+            self.fh.close()
+
+
+def _job_result(f: Future, job: list[tuple]) -> list[dict]:
+    try:
+        return f.result()
+    except Exception as exc:  # noqa: BLE001 - one failed point must not lose the sweep
+        return [{"status": "error", "message": f"{type(exc).__name__}: {exc}"}] * len(job)
+
+
+def _run_jobs(
+    run: _Run, ex, slots: int, close, jobs: dict[int, list[tuple]], submit: Callable
+) -> None:
+    """Keep about ``2 x slots`` jobs in flight until every job is done (or interrupted)."""
+    window = max(2 * slots, 4)
+    pending: dict[Future, list[tuple]] = {}
+    queue = iter(jobs.values())
+    try:
+        while True:
+            for job in queue:
+                pending[submit(ex, job)] = job
+                if len(pending) >= window:
+                    break
+            if not pending:
+                break
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for f in finished:
+                job = pending.pop(f)
+                run.record(job, _job_result(f, job))
+    finally:
+        for f in pending:
+            f.cancel()
+        close()  # waits for the jobs already running (pool workers ignore Ctrl-C)
+        run.keep_finished(pending)
+        run.close()
+
+
+def _progress_bar(progress: bool, todo: list, reused: int):
+    if not (progress and todo):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(
+        total=len(todo),
+        desc=f"sweep ({reused} reused)" if reused else "sweep",
+        unit="task",
+        file=sys.stderr,
+    )
+
+
+def _journal(
+    journal: str | Path | None, out: str | Path | None, resume: bool
+) -> tuple[Path | None, dict[str, dict]]:
+    """The journal's path and the tasks it holds (none without ``resume``: it is removed)."""
+    jpath = (
+        Path(journal) if journal is not None else (journal_path(out) if out is not None else None)
+    )
+    done = read_journal(jpath) if (jpath is not None and resume) else {}
+    if jpath is not None and not resume and jpath.exists():
+        jpath.unlink()
+    return jpath, done
+
+
 def sweep(
     scenario: Scenario | str | Path,
     vary: Iterable[str | Axis],
@@ -339,97 +439,39 @@ def sweep(
     rules = parse_rules(rules)
     axes = parse_axes(vary)
     check_axes(s, axes)
-    points = grid(axes)
     tasks = [
         (i, p, r, task_key(s.content_hash, p, r, solver, time_limit))
-        for i, p in enumerate(points)
+        for i, p in enumerate(grid(axes))
         for r in rules
     ]
-    jpath = (
-        Path(journal) if journal is not None else (journal_path(out) if out is not None else None)
-    )
-    done = read_journal(jpath) if (jpath is not None and resume) else {}
-    if jpath is not None and not resume and jpath.exists():
-        jpath.unlink()
+    jpath, done = _journal(journal, out, resume)
     rows: dict[str, dict] = {k: done[k] for _, _, _, k in tasks if k in done}
     todo = [t for t in tasks if t[3] not in rows]
     if limit is not None:
         todo = todo[: max(0, limit)]
-    reused, solved, failed = len(rows), 0, 0
+    reused = len(rows)
     # one job per point: the variant is built once for the rules it still lacks
     jobs: dict[int, list[tuple]] = {}
     for t in todo:
         jobs.setdefault(t[0], []).append(t)
-
-    bar = None
-    if progress and todo:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=len(todo),
-            desc=f"sweep ({reused} reused)" if reused else "sweep",
-            unit="task",
-            file=sys.stderr,
-        )
+    bar = _progress_bar(progress, todo, reused)
     fh = jpath.open("a", encoding="utf-8") if (jpath is not None and todo) else None
+    run = _Run(rows, fh, bar, on_result)
     ex, slots, close = (
         (None, 1, lambda: None)
         if not todo
         else _executor_for(executor, workers, scheduler, len(jobs))
     )
-    window = max(2 * slots, 4)
-    pending: dict[Future, list[tuple]] = {}
-    queue = iter(jobs.values())
-    try:
-        while True:
-            for job in queue:
-                rules_left = [t[2] for t in job]
-                f = ex.submit(solve_point, s, job[0][1], rules_left, solver, time_limit)
-                pending[f] = job
-                if len(pending) >= window:
-                    break
-            if not pending:
-                break
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for f in finished:
-                job = pending.pop(f)
-                try:
-                    results = f.result()
-                except Exception as exc:  # noqa: BLE001 - one failed point must not lose the sweep
-                    results = [
-                        {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
-                    ] * len(job)
-                for (_, point, rule, key), row in zip(job, results, strict=True):
-                    if row["status"] == "error":
-                        failed += 1
-                    else:
-                        solved += 1
-                        if fh is not None:
-                            _append(fh, key, row)
-                    rows[key] = row
-                    if bar is not None:
-                        bar.update(1)
-                    if on_result is not None:
-                        on_result({**point, "rule": rule, **row})
-    finally:
-        for f in pending:
-            f.cancel()
-        close()  # waits for the jobs already running (pool workers ignore Ctrl-C)
-        for f, job in pending.items():  # keep what finished while stopping
-            if f.done() and not f.cancelled() and f.exception() is None and fh is not None:
-                for (_, _, _, key), row in zip(job, f.result(), strict=True):
-                    if row["status"] != "error":
-                        _append(fh, key, row)
-        if bar is not None:
-            bar.close()
-        if fh is not None:
-            fh.close()
 
+    def submit(ex, job: list[tuple]) -> Future:
+        return ex.submit(solve_point, s, job[0][1], [t[2] for t in job], solver, time_limit)
+
+    _run_jobs(run, ex, slots, close, jobs, submit)
     df = _frame(axes, tasks, rows)
     df.attrs.update(
-        solved=solved,
+        solved=run.solved,
         reused=reused,
-        failed=failed,
+        failed=run.failed,
         complete=len(df) == len(tasks),
         tasks=len(tasks),
     )

@@ -154,44 +154,49 @@ def test_min_local_share_can_be_met_at_home(seed):
         assert len(here), f"{m.municipality} has no way to make {m.target} from local resources"
 
 
-def _hard_constraints_feasible(s: models.Scenario) -> bool:
-    """SPEC section 3's hard constraints with no deliveries (d = 0), by linprog."""
-    mun = list(s.municipalities["id"])
-    items = s.items.set_index("id")
-    goods = [i for i in items.index if items.loc[i, "kind"] == "good"]
-    trans = [i for i in goods if items.loc[i, "transportable"]]
-    cap = s.capacities.reset_index(drop=True)
+class _Rows:
+    """Rows ``entries . x <= b`` of a sparse LP, each ``entries`` a list of ``(column, coefficient)``."""
+
+    def __init__(self):
+        self.rows, self.rhs = [], []
+
+    def add(self, entries, b):
+        self.rows.append(entries)
+        self.rhs.append(b)
+
+    def matrix(self, n):
+        ii = [k for k, e in enumerate(self.rows) for _ in e]
+        jj = [c for e in self.rows for c, _ in e]
+        vv = [v for e in self.rows for _, v in e]
+        return sp.csr_matrix((vv, (ii, jj)), shape=(len(self.rows), n))
+
+
+def _directed_arcs(links: pd.DataFrame) -> pd.DataFrame:
+    cols = ["from", "to", "labour_per_unit", "capacity", "loss"]
+    back = links.loc[links["both_ways"], ["to", "from", "labour_per_unit", "capacity", "loss"]]
+    return pd.concat([links[cols], back.set_axis(cols, axis=1)], ignore_index=True)
+
+
+def _upper_bounds(s: models.Scenario, cap: pd.DataFrame, nf: int) -> list[float]:
     forb = s.mandates[s.mandates["kind"] == "forbid_process"]
     forbidden = set(zip(forb["municipality"], forb["target"], strict=True))
-    links = s.links
-    arcs = pd.concat(
-        [
-            links[["from", "to", "labour_per_unit", "capacity", "loss"]],
-            links.loc[
-                links["both_ways"], ["to", "from", "labour_per_unit", "capacity", "loss"]
-            ].set_axis(["from", "to", "labour_per_unit", "capacity", "loss"], axis=1),
-        ],
-        ignore_index=True,
-    )
-    nx, nf = len(cap), len(arcs) * len(trans)
-    n = nx + nf
     ub = [
         0.0
         if (r.municipality, r.process) in forbidden
         else (np.inf if np.isnan(r.max_level) else r.max_level)
         for r in cap.itertuples()
     ]
-    ub += [np.inf] * nf
-    rows, rhs = [], []
+    return ub + [np.inf] * nf
 
-    def row(entries, b):
-        rows.append(entries)
-        rhs.append(b)
 
+def _balance_and_labour(s, cap, arcs, trans, out: _Rows) -> dict:
+    """Balance rows and link capacity rows; returns the labour entries per municipality."""
+    items = s.items.set_index("id")
     io = s.process_io.groupby("process")
     lab = s.processes.set_index("id")["labour_hours"]
+    nx = len(cap)
     bal: dict = {}
-    labour: dict = {m: [] for m in mun}
+    labour: dict = {m: [] for m in s.municipalities["id"]}
     for k, r in enumerate(cap.itertuples()):
         for it, q in zip(
             io.get_group(r.process)["item"], io.get_group(r.process)["quantity"], strict=True
@@ -199,25 +204,34 @@ def _hard_constraints_feasible(s: models.Scenario) -> bool:
             if items.loc[it, "kind"] != "emission":
                 bal.setdefault((r.municipality, it), []).append((k, -q))
         labour[r.municipality].append((k, lab[r.process]))
-    ti = {i: t for t, i in enumerate(trans)}
     for a, arc in enumerate(arcs.itertuples(index=False)):
-        for i, t in ti.items():
+        for t, i in enumerate(trans):
             c = nx + a * len(trans) + t
             bal.setdefault((arc[0], i), []).append((c, 1.0))
             bal.setdefault((arc[1], i), []).append((c, -(1 - arc[4])))
             labour[arc[0]].append((c, arc[2]))
         if not np.isnan(arc[3]):
-            row([(nx + a * len(trans) + t, 1.0) for t in range(len(trans))], arc[3])
+            out.add([(nx + a * len(trans) + t, 1.0) for t in range(len(trans))], arc[3])
     endow = {(e.municipality, e.item): e.quantity for e in s.endowments.itertuples()}
     for key, entries in bal.items():
-        row(entries, endow.get(key, 0.0))
+        out.add(entries, endow.get(key, 0.0))
+    return labour
+
+
+def _labour_rows(s, labour: dict, out: _Rows) -> None:
+    mun = list(s.municipalities["id"])
     share = dict.fromkeys(mun, 1.0)
     mand = s.mandates
     for r in mand[mand["kind"] == "max_labour_share"].itertuples():
         share[r.municipality] = r.value
     hours = s.municipalities.set_index("id")["labour_hours"]
     for m in mun:
-        row(labour[m], share[m] * hours[m])
+        out.add(labour[m], share[m] * hours[m])
+
+
+def _limit_rows(s, cap, out: _Rows) -> None:
+    items = s.items.set_index("id")
+    io = s.process_io.groupby("process")
     conf = s.confederations.set_index("id")["parent"].to_dict()
     home = s.municipalities.set_index("id")["confederation"].to_dict()
 
@@ -237,11 +251,18 @@ def _hard_constraints_feasible(s: models.Scenario) -> bool:
             q = g.loc[g["item"] == lim.item, "quantity"].sum()
             if q and within(r.municipality, lim.scope):
                 entries.append((k, sign * q))
-        row(entries, lim.cap)
+        out.add(entries, lim.cap)
+
+
+def _mandate_rows(s, cap, arcs, trans, out: _Rows) -> None:
+    """max_export and min_local_share rows."""
+    io = s.process_io.groupby("process")
+    mand = s.mandates
+    nx, ti = len(cap), {i: t for t, i in enumerate(trans)}
     need = s.resolved_needs().groupby(["municipality", "item"])["need"].sum()
     for r in mand[mand["kind"] == "max_export"].itertuples():
         a_out = np.flatnonzero(arcs["from"].to_numpy() == r.municipality)
-        row([(nx + a * len(trans) + ti[r.target], 1.0) for a in a_out], r.value)
+        out.add([(nx + a * len(trans) + ti[r.target], 1.0) for a in a_out], r.value)
     for r in mand[mand["kind"] == "min_local_share"].itertuples():
         entries = []
         for k, c in enumerate(cap.itertuples()):
@@ -250,16 +271,28 @@ def _hard_constraints_feasible(s: models.Scenario) -> bool:
                 q = g.loc[(g["item"] == r.target) & (g["quantity"] > 0), "quantity"].sum()
                 if q:
                     entries.append((k, -q))
-        row(entries, -r.value * need.get((r.municipality, r.target), 0.0))
-    ii = [k for k, e in enumerate(rows) for _ in e]
-    jj = [c for e in rows for c, _ in e]
-    vv = [v for e in rows for _, v in e]
-    A = sp.csr_matrix((vv, (ii, jj)), shape=(len(rows), n))
+        out.add(entries, -r.value * need.get((r.municipality, r.target), 0.0))
+
+
+def _hard_constraints_feasible(s: models.Scenario) -> bool:
+    """SPEC section 3's hard constraints with no deliveries (d = 0), by linprog."""
+    items = s.items.set_index("id")
+    goods = [i for i in items.index if items.loc[i, "kind"] == "good"]
+    trans = [i for i in goods if items.loc[i, "transportable"]]
+    cap = s.capacities.reset_index(drop=True)
+    arcs = _directed_arcs(s.links)
+    nf = len(arcs) * len(trans)
+    n = len(cap) + nf
+    out = _Rows()
+    labour = _balance_and_labour(s, cap, arcs, trans, out)
+    _labour_rows(s, labour, out)
+    _limit_rows(s, cap, out)
+    _mandate_rows(s, cap, arcs, trans, out)
     res = linprog(
         np.zeros(n),
-        A_ub=A,
-        b_ub=np.array(rhs),
-        bounds=list(zip([0] * n, ub, strict=True)),
+        A_ub=out.matrix(n),
+        b_ub=np.array(out.rhs),
+        bounds=list(zip([0] * n, _upper_bounds(s, cap, nf), strict=True)),
         method="highs",
     )
     return res.status == 0

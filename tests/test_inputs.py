@@ -182,14 +182,15 @@ def test_solve_json_keeps_stdout_clean_of_notes(tmp_path):
 
 
 def _valley_solution():
+    from planner import explain
     from planner.engine import Engine
     from planner.formulation import build
-    from planner.policy import stages_for
+    from planner.stages import specs
 
     s = models.load(Path(__file__).resolve().parents[1] / "data" / "valley")
     form = build(s)
-    res = Engine(form, "highs").run(stages_for("leximin", None))
-    return s, form, res
+    res = Engine(form.lp, form.t_col, "highs").run(specs(form, models.stage_list("leximin")))
+    return s, form, explain.explained(form, res)
 
 
 def test_dust_levels_and_flows_are_reported_as_zero_and_the_plan_still_checks():
@@ -246,7 +247,7 @@ def test_solve_prints_no_float_noise(tmp_path):
     assert r.exit_code == 0, r.output
     assert not re.search(r"\d\.\d{7,}", r.output), r.output  # no 1.0000000000000004
     assert "e+0" not in r.output and "e-0" not in r.output  # no 2.8e+04 beside 5,093
-    assert "31 needs not fully met (lowest first; 10 of 31 shown, 21 more)" in r.output
+    assert "31 needs not fully met, and why (lowest first):" in r.output
 
 
 def test_an_unreachable_dask_scheduler_is_one_line_and_exit_6(tmp_path):

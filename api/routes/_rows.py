@@ -11,6 +11,7 @@ name the factory's schema arguments, which FastAPI must see as classes.)
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
@@ -41,6 +42,29 @@ def _json_problems(exc: ValidationError, label: str) -> list[str]:
     return out
 
 
+def _good_rows(
+    exc: ValidationError, data: bytes, label: str, convert: Callable[[Any], dict]
+) -> uploads.Sent:
+    """The rows that are well formed (to check against the scenario), and the others' problems.
+
+    So that a bad cell and an unknown item are reported together. An error not
+    about one row (the body is not a list of objects) is reported alone.
+    ``convert`` turns one raw row into the data to store.
+    """
+    problems = _json_problems(exc, label)
+    rows_of = [(e.get("loc") or ("",))[0] for e in exc.errors()]  # () for a body-wide error
+    if not all(isinstance(r, int) for r in rows_of):
+        raise Invalid("invalid rows: nothing was changed", problems=problems) from None
+    bad = set(rows_of)
+    raw = json.loads(data)
+    good = [i for i in range(len(raw)) if i not in bad]
+    return uploads.Sent(
+        [convert(raw[i]) for i in good],
+        [f"{label}:{i + 1}" for i in good],
+        problems,
+    )
+
+
 def row_router(
     table: str,
     prefix: str,
@@ -61,25 +85,6 @@ def row_router(
     label = table.replace("_", " ")
 
     one = TypeAdapter(create_schema)
-
-    def _good_rows(exc: ValidationError, data: bytes, label: str, scope: str) -> uploads.Sent:
-        """The rows that are well formed (to check against the scenario), and the others' problems.
-
-        So that a bad cell and an unknown item are reported together. An error not
-        about one row (the body is not a list of objects) is reported alone.
-        """
-        problems = _json_problems(exc, label)
-        rows_of = [(e.get("loc") or ("",))[0] for e in exc.errors()]  # () for a body-wide error
-        if not all(isinstance(r, int) for r in rows_of):
-            raise Invalid("invalid rows: nothing was changed", problems=problems) from None
-        bad = set(rows_of)
-        raw = json.loads(data)
-        good = [i for i in range(len(raw)) if i not in bad]
-        return uploads.Sent(
-            [data_of(scope, one.validate_python(raw[i])) for i in good],
-            [f"{label}:{i + 1}" for i in good],
-            problems,
-        )
 
     def data_of(scope: Scope, body) -> dict:
         data = body.model_dump(by_alias=True)
@@ -167,7 +172,9 @@ def row_router(
             try:
                 items = adapter.validate_json(data)
             except ValidationError as exc:
-                return _good_rows(exc, data, label, scope)
+                return _good_rows(
+                    exc, data, label, lambda raw: data_of(scope, one.validate_python(raw))
+                )
             return uploads.Sent(
                 [data_of(scope, r) for r in items],
                 [f"{label}:{i}" for i in range(1, len(items) + 1)],
