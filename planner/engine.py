@@ -607,7 +607,9 @@ class Engine:
         lo = np.minimum(np.maximum(vb, self.lp.col_lower[c]), self.col_upper[c])
         # a quantity at its column's bound (a need met in full) is held there exactly
         if HOLD_AT_BOUND:
-            near = self.col_upper[c] - lo <= 4 * self.slack * np.maximum(1.0, np.abs(self.col_upper[c]))
+            near = self.col_upper[c] - lo <= 4 * self.slack * np.maximum(
+                1.0, np.abs(self.col_upper[c])
+            )
             lo = np.where(near, self.col_upper[c], lo)
         self._set_cols(c, lo, self.col_upper[c])
         c, va = col[~below], v[~below]
