@@ -252,10 +252,12 @@ class Engine:
         self.col_upper[cols] = upper
         self.backend.set_col_bounds(cols, lower, upper)
 
-    def _floor_objective(self, sense: str, lower: float = 0.0, upper: float = np.inf) -> None:
+    def _floor_objective(
+        self, sense: str, lower: float = 0.0, upper: float = np.inf, near: bool = False
+    ) -> None:
         c = np.zeros(self.N)
         c[self.floor] = 1.0
-        self.backend.set_objective(c, sense)
+        self.backend.set_objective(c, sense, near=near)
         self._set_cols(np.array([self.floor]), np.array([lower]), np.array([upper]))
 
     def _park_floor(self) -> None:
@@ -574,7 +576,7 @@ class Engine:
                 self._set_cols(self.n + idx, np.zeros(len(idx)), np.full(len(idx), CAP * scale))
                 c = np.zeros(self.N)
                 c[self.n + idx] = 1.0
-                self.backend.set_objective(c, "max")
+                self.backend.set_objective(c, "max", near=True)
                 res = self._solve(stage)
                 self._set_cols(self.n + idx, np.zeros(len(idx)), np.zeros(len(idx)))
                 moved = np.zeros(len(cand), bool)
@@ -584,7 +586,7 @@ class Engine:
                 cand &= ~moved
             return cand
         finally:
-            self._floor_objective(sense)
+            self._floor_objective(sense, near=True)
 
     def _hold_quantities(self, stage, A, s, sense, fix, q: np.ndarray, t: float) -> None:
         """Hold quantities ``fix`` at the level: a column bound where one column makes it.

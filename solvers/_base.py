@@ -316,9 +316,15 @@ class Backend(ABC):
         self._lp = None
         return np.arange(m, m + k)
 
-    def set_objective(self, c, sense="min", offset=0.0) -> None:
-        """Replace the objective ``c @ x + offset`` and its sense."""
+    def set_objective(self, c, sense="min", offset=0.0, near: bool = False) -> None:
+        """Replace the objective ``c @ x + offset`` and its sense.
+
+        ``near``: its optimum is expected near the last point (a short excursion and
+        back, as a verification LP), so a warm re-solve should be kept going rather
+        than abandoned for a cold one (see the HiGHS backend's re-solve path).
+        """
         mr = self._require()
+        self.objective_near = bool(near)
         c = _vector(c, mr.c.size, "c")
         if sense not in ("min", "max"):
             raise ValueError(f"sense must be 'min' or 'max', not {sense!r}")

@@ -224,7 +224,7 @@ class HighsBackend(Backend):
         )
 
     def _set_objective(self, c, sense, offset) -> None:
-        self._new_objective = True
+        self._new_objective = not getattr(self, "objective_near", False)
         _check(self._h.changeColsCost(c.size, _i32(np.arange(c.size)), c), "changeColsCost")
         _check(self._h.changeObjectiveSense(self._sense(sense)), "changeObjectiveSense")
         _check(self._h.changeObjectiveOffset(offset), "changeObjectiveOffset")
