@@ -26,6 +26,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,21 @@ def open_executor(
         slots = max(1, sum(client.nthreads().values()))
         return client.get_executor(pure=False), slots, client.close
     return _executor_for(executor, workers, scheduler, jobs)
+
+
+@contextmanager
+def batch_executor(
+    executor: Executor | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    jobs: int = 1,
+):
+    """An executor for several batches in a row (opened once: one pool, one Dask client)."""
+    ex, _, close = open_executor(executor, workers, configured_scheduler(scheduler), max(1, jobs))
+    try:
+        yield ex
+    finally:
+        close()
 
 
 @dataclass
