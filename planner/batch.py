@@ -85,13 +85,15 @@ def open_executor(
     workers: int | None,
     scheduler: str | None,
     jobs: int,
-    timeout: float = CONNECT_TIMEOUT,
+    timeout: float | None = None,
 ):
     """(executor, parallelism, close) as :func:`planner.sweep._executor_for`, with a clear error.
 
-    A remote scheduler is reached within ``timeout`` seconds or not at all:
-    ``BatchError("cannot reach the Dask scheduler at ...")``.
+    A remote scheduler is reached within ``timeout`` seconds (default
+    ``CONNECT_TIMEOUT``) or not at all: ``BatchError("cannot reach the Dask
+    scheduler at ...")``.
     """
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     if executor is None and scheduler and scheduler != "local":
         try:
             from distributed import Client
