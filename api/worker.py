@@ -54,6 +54,42 @@ def solve_document(
     return plan.to_dict()
 
 
+def courses_document(doc: dict, rule: str | None, solver: str, task: dict, progress=None) -> dict:
+    """The courses of action of a stored input snapshot, and the binding mandates' costs.
+
+    ``task``: count, slack, workers, scheduler, journal (see ``api.services.courses``).
+    The result: the optimal plan's status, ``optimal``, ``courses`` and ``mandate_costs``.
+    """
+    import models
+    from planner.alternatives import courses_of_action
+    from planner.costs import mandate_costs
+
+    scenario = models.from_json(doc)
+    batch = {
+        "workers": task.get("workers"),
+        "scheduler": task.get("scheduler"),
+        "journal": task.get("journal"),
+        "progress": progress,
+    }
+    c = courses_of_action(
+        scenario, task["count"], task["slack"], rule=_rule_for(doc, rule), solver=solver, **batch
+    )
+    out = {"status": c.optimal.get("status", "error"), "kind": "courses", **c.to_dict()}
+    if c.optimal.get("status") in ("optimal", "shortfall"):
+        costs = mandate_costs(scenario, plan=c.optimal, rule=_rule_for(doc, rule), **batch)
+        out["mandate_costs"] = costs["costs"]
+    return out
+
+
+def run_job(
+    doc: dict, rule, solver, time_limit, task: dict | None, progress=None, batch_progress=None
+):
+    """A plan (SPEC JSON) or, for a ``courses`` task, the courses of action."""
+    if task is not None and task.get("purpose") == "courses":
+        return courses_document(doc, rule, solver, task, batch_progress)
+    return solve_document(doc, rule, solver, time_limit, progress)
+
+
 def _watch_parent(parent: int) -> None:
     while True:
         if os.getppid() != parent:
@@ -62,7 +98,14 @@ def _watch_parent(parent: int) -> None:
 
 
 def _solve_child(
-    conn, doc: dict, rule: str | None, solver: str, time_limit: float, delay: float, parent: int
+    conn,
+    doc: dict,
+    rule: str | None,
+    solver: str,
+    time_limit: float,
+    delay: float,
+    parent: int,
+    task: dict | None = None,
 ) -> None:
     """Child process: solve and send ("done", plan) or ("error", message) to the worker."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
@@ -74,11 +117,14 @@ def _solve_child(
             last[0] = now
             conn.send(("progress", f"stage {stage}" + (f", level {k}" if k > 0 else "")))
 
+    def batch_progress(done: int, total: int, label: str) -> None:
+        conn.send(("progress", f"{label}: {done}/{total} plans"))
+
     try:
         if delay:
             conn.send(("progress", f"test delay: sleeping {delay:g} s in process {os.getpid()}"))
             time.sleep(delay)
-        conn.send(("done", solve_document(doc, rule, solver, time_limit, progress)))
+        conn.send(("done", run_job(doc, rule, solver, time_limit, task, progress, batch_progress)))
     except Exception as exc:  # noqa: BLE001 - reported as the plan's error
         conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
     finally:
@@ -115,7 +161,7 @@ class Worker:
             if claim is None:
                 return False
             plan = s.get(PlanRow, claim.plan_id)
-            job = (plan.input, plan.rule, plan.solver, plan.time_limit)
+            job = (plan.input, plan.rule, plan.solver, plan.time_limit, self._task(s, plan))
         log.info("job %s (plan %s), attempt %s", claim.job_id, claim.plan_id, claim.attempt)
         if self.inline:
             self._run_inline(claim, *job)
@@ -137,6 +183,26 @@ class Worker:
                 log.error("database unavailable (%s); retrying", exc.orig or exc)
                 self.stop.wait(5 * self.settings.worker_poll_seconds + 1)
 
+    def _task(self, session, plan: PlanRow) -> dict | None:
+        """A batch's options (courses of action), None for a plain plan."""
+        if plan.purpose != "courses":
+            return None
+        from pathlib import Path
+
+        from api.orm import CourseSet
+
+        opts = session.get(CourseSet, plan.id)
+        journal = Path(self.settings.batch_journal_dir)
+        journal.mkdir(parents=True, exist_ok=True)
+        return {
+            "purpose": "courses",
+            "count": opts.count if opts else 3,
+            "slack": opts.slack if opts else 0.02,
+            "workers": self.settings.batch_workers,
+            "scheduler": self.settings.dask_scheduler,
+            "journal": str(journal / f"plan-{plan.id}.jsonl"),
+        }
+
     def _finish(
         self,
         claim: queue.Claim,
@@ -148,20 +214,29 @@ class Worker:
         with self.sessions() as s:
             queue.finish(s, claim, status, result, message, state)
 
-    def _run_inline(self, claim, doc, rule, solver, time_limit) -> None:
+    def _run_inline(self, claim, doc, rule, solver, time_limit, task=None) -> None:
         try:
-            result = solve_document(doc, rule, solver, time_limit)
+            result = run_job(doc, rule, solver, time_limit, task)
         except Exception as exc:  # noqa: BLE001
             self._finish(claim, "error", None, f"{type(exc).__name__}: {exc}", "failed")
             return
         self._finish(claim, result["status"], result, result.get("message", ""))
 
-    def _run_child(self, claim, doc, rule, solver, time_limit) -> None:
+    def _run_child(self, claim, doc, rule, solver, time_limit, task=None) -> None:
         ctx = mp.get_context("spawn")
         ours, theirs = ctx.Pipe(duplex=False)
         child = ctx.Process(
             target=_solve_child,
-            args=(theirs, doc, rule, solver, time_limit, self.settings.worker_delay, os.getpid()),
+            args=(
+                theirs,
+                doc,
+                rule,
+                solver,
+                time_limit,
+                self.settings.worker_delay,
+                os.getpid(),
+                task,
+            ),
             daemon=True,
         )
         child.start()

@@ -1,6 +1,15 @@
 """One router per resource; ``ROUTERS`` is what the app factory includes, in order."""
 
-from api.routes import confederations, health, municipalities, people, plans, processes, scenarios
+from api.routes import (
+    confederations,
+    courses,
+    health,
+    municipalities,
+    people,
+    plans,
+    processes,
+    scenarios,
+)
 from api.routes import rows as _rows
 
 ROUTERS = [
@@ -18,4 +27,5 @@ ROUTERS = [
     _rows.mandates,
     people.router,
     plans.router,
+    courses.router,
 ]

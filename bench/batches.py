@@ -1,0 +1,117 @@
+"""Batches of plans timed against one plan: courses of action and mandate costs.
+
+For each size (generated like the rest of the bench, ``bench.measure.SIZES``):
+one plan of the scenario, then a batch of K courses of action, then every
+binding mandate's cost, all in the same run and on the same executor setting
+(local processes by default, ``workers=0`` in this process). Each figure is
+wall seconds, CPU seconds (summed over the processes that solved) and LP
+iterations, and the batch's wall time as a ratio to the one plan's.
+
+    python -m bench.batches --sizes M,L --count 5 --workers 0
+
+``run(sizes, ...)`` returns the rows (the lead's ``make bench`` calls it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from bench.measure import load_scenario
+
+
+def _one_plan(scenario) -> dict:
+    import planner
+
+    w0, c0 = time.perf_counter(), time.process_time()
+    plan = planner.solve(scenario)
+    return {
+        "wall": time.perf_counter() - w0,
+        "cpu": time.process_time() - c0,
+        "iterations": int(plan.timings.get("iterations", 0)),
+        "status": plan.status,
+        "plan": plan.to_dict(),
+    }
+
+
+def measure(name: str, count: int = 5, workers: int | None = 0, seed: int = 0) -> dict:
+    """One size: the plan, the courses of action and the mandate costs, timed."""
+    from planner.alternatives import courses_of_action
+    from planner.costs import mandate_costs
+
+    scenario = load_scenario(name, seed)
+    one = _one_plan(scenario)
+    w0, c0 = time.perf_counter(), time.process_time()
+    courses = courses_of_action(scenario, count=count, workers=workers)
+    c_wall, c_cpu = time.perf_counter() - w0, time.process_time() - c0
+    w0, c0 = time.perf_counter(), time.process_time()
+    costs = mandate_costs(scenario, plan=one["plan"], workers=workers)
+    m_wall, m_cpu = time.perf_counter() - w0, time.process_time() - c0
+    cb, mb = courses.batch, costs["batch"]
+    # with workers=0 the tasks run here and their CPU is this process's; else it is summed
+    # over the workers (the tasks report their own process_time)
+    return {
+        "size": name,
+        "plan": {k: one[k] for k in ("wall", "cpu", "iterations", "status")},
+        "courses": {
+            "count": count,
+            "found": len(courses.courses),
+            "tasks": cb["tasks"],
+            "wall": c_wall,
+            "cpu": cb["cpu_seconds"] if workers else c_cpu,
+            "iterations": cb["iterations"],
+            "ratio": c_wall / one["wall"],
+            "distances": [round(p["distance"], 4) for p in courses.courses],
+        },
+        "mandate_costs": {
+            "mandates": len(costs["costs"]),
+            "tasks": mb["tasks"],
+            "wall": m_wall,
+            "cpu": mb["cpu_seconds"] if workers else m_cpu,
+            "iterations": mb["iterations"],
+            "ratio": m_wall / one["wall"],
+        },
+    }
+
+
+def run(sizes=("M",), count: int = 5, workers: int | None = 0, log=print) -> list[dict]:
+    """Every size in turn; each row is logged as it is measured."""
+    rows = []
+    for name in sizes:
+        row = measure(name, count, workers)
+        log(summary(row))
+        rows.append(row)
+    return rows
+
+
+def summary(row: dict) -> str:
+    """One size's figures in a line or three."""
+    p, c, m = row["plan"], row["courses"], row["mandate_costs"]
+    return (
+        f"{row['size']}: one plan {p['wall']:.2f} s wall, {p['cpu']:.2f} s CPU, "
+        f"{p['iterations']} iterations\n"
+        f"  {c['found']} of {c['count']} courses ({c['tasks']} plans): {c['wall']:.2f} s wall "
+        f"({c['ratio']:.1f}x one plan), {c['cpu']:.2f} s CPU, {c['iterations']} iterations\n"
+        f"  {m['mandates']} mandate costs ({m['tasks']} plans): {m['wall']:.2f} s wall "
+        f"({m['ratio']:.1f}x one plan), {m['cpu']:.2f} s CPU, {m['iterations']} iterations"
+    )
+
+
+def main(argv=None) -> list[dict]:
+    """Command line: ``python -m bench.batches --sizes M,L``."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="M")
+    p.add_argument("--count", type=int, default=5)
+    p.add_argument("--workers", type=int, default=0, help="0: in this process")
+    p.add_argument("--json", dest="json_out", default=None, help="write the rows here")
+    a = p.parse_args(argv)
+    rows = run(a.sizes.split(","), a.count, a.workers)
+    if a.json_out:
+        with open(a.json_out, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, indent=2)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
