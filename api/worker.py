@@ -58,11 +58,12 @@ def courses_document(doc: dict, rule: str | None, solver: str, task: dict, progr
     """The courses of action of a stored input snapshot, and the binding mandates' costs.
 
     ``task``: count, slack, workers, scheduler, journal (see ``api.services.courses``).
-    The result: the optimal plan's status, ``optimal``, ``courses`` and ``mandate_costs``.
+    The result: the optimal plan's status, ``optimal``, ``courses``, ``mandate_costs`` and
+    ``what_ifs`` (one step more of each binding bound, best first).
     """
     import models
     from planner.alternatives import courses_of_action
-    from planner.costs import mandate_costs
+    from planner.costs import mandate_costs, what_ifs
 
     scenario = models.from_json(doc)
     batch = {
@@ -78,6 +79,8 @@ def courses_document(doc: dict, rule: str | None, solver: str, task: dict, progr
     if c.optimal.get("status") in ("optimal", "shortfall"):
         costs = mandate_costs(scenario, plan=c.optimal, rule=_rule_for(doc, rule), **batch)
         out["mandate_costs"] = costs["costs"]
+        ifs = what_ifs(scenario, plan=c.optimal, rule=_rule_for(doc, rule), **batch)
+        out["what_ifs"] = [{k: v for k, v in r.items() if k != "needs"} for r in ifs["what_ifs"]]
     return out
 
 

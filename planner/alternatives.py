@@ -252,6 +252,43 @@ def direction_vector(k: int, direction: dict) -> np.ndarray:
 # --------------------------------------------------------------------------- one course
 
 
+def course_binding(form: Formulation, x: np.ndarray) -> pd.DataFrame:
+    """The scenario's hard constraints at their bound in a course (stage ``course``, no duals).
+
+    Rows (labour, link, limit, mandate, resource balances) whose activity sits at a finite
+    bound, and process levels at their capacity (or at 0 where a mandate forbids them).
+    """
+    lp = form.lp
+    act = lp.A @ x
+    scale = 1.0 + np.abs(act)
+    at = (np.isfinite(lp.row_upper) & (np.abs(act - lp.row_upper) <= 1e-7 * scale)) | (
+        np.isfinite(lp.row_lower) & (np.abs(act - lp.row_lower) <= 1e-7 * scale)
+    )
+    kinds = np.asarray(form.rows["kind"].to_numpy(), dtype=object).copy()
+    kinds[form.resource_rows] = "resource"
+    rs = np.flatnonzero(at & (kinds != "balance"))
+    xs = form.col_index("x")
+    ub = lp.col_upper[xs]
+    cs = xs[np.isfinite(ub) & (np.abs(x[xs] - ub) <= 1e-7 * (1.0 + np.abs(ub)))]
+    forb = form.cols["forbidden"].to_numpy()[cs]
+    out = pd.DataFrame(
+        {
+            "stage": "course",
+            "kind": np.concatenate([kinds[rs], np.where(forb, "mandate", "capacity")]),
+            "where": np.concatenate([form.describe_rows(rs), form.describe_cols(cs)]),
+            "municipality": np.concatenate(
+                [form.rows["municipality"].to_numpy()[rs], form.cols["municipality"].to_numpy()[cs]]
+            ),
+            "item": np.concatenate(
+                [form.rows["item"].to_numpy()[rs], form.cols["process"].to_numpy()[cs]]
+            ),
+            "dual": np.nan,
+        }
+    )
+    out["where"] = out["where"].astype(str).str.replace(r"^mandate ", "", regex=True)
+    return out
+
+
 def _stage_values(form: Formulation, x: np.ndarray, tables: dict, best_stages: list) -> list:
     """Each stage of the optimal plan, its value in this plan beside its optimum."""
     d = tables["deliveries"]
@@ -326,6 +363,7 @@ def solve_course(scenario: Scenario, region: Region, direction: dict, best_stage
         return {"status": str(res.status), "message": res.message, "iterations": iterations}
     x = res.x[: form.n]
     tables = extract_tables(form, SimpleNamespace(x=x, prices=None, outcomes=[]))
+    tables["binding"] = course_binding(form, x)
     short = (tables["deliveries"]["ratio"] < 1.0 - 1e-7) & (tables["deliveries"]["need"] > 0)
     plan = Plan(
         status="shortfall" if short.any() else "optimal",

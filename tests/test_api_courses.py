@@ -54,6 +54,7 @@ def test_courses_side_by_side_with_mandate_costs(world, tmp_path):
     )
     # the batch journalled its plans: a rerun of the job would resume from it
     assert (tmp_path / "batches" / f"plan-{body['id']}.jsonl").exists()
+    assert body["what_ifs"] and "checked by re-solve" in body["what_ifs"][0]["text"]
 
 
 def test_citizens_choose_a_course_town_count_beside(world, tmp_path):

@@ -3,7 +3,8 @@
 A request queues one job (a plan row of purpose ``courses``, its options in
 ``course_sets``): the worker solves the optimal plan and up to ``count``
 courses of action within ``slack`` (``planner.alternatives``) plus what each
-binding mandate costs the others (``planner.costs``), as batches of plans on
+binding mandate costs the others and what one step more of each binding bound would
+do (``planner.costs``), as batches of plans on
 local processes or the configured Dask cluster, and stores them as the
 row's result.
 
@@ -114,6 +115,9 @@ def view(session: Session, plan: PlanRow) -> dict[str, Any]:
         "courses": side,
         "message": res.get("message", ""),
         "mandate_costs": costs,
+        "what_ifs": [
+            {k: r.get(k) for k in ("kind", "where", "text")} for r in res.get("what_ifs", [])
+        ],
         "vote": result(session, plan),
     }
 
