@@ -93,6 +93,11 @@ def run_job(
     return solve_document(doc, rule, solver, time_limit, progress)
 
 
+def _needs_pool(task: dict | None) -> bool:
+    """Whether the job runs a batch on local processes (not in the child, not on Dask)."""
+    return bool(task) and task.get("workers") != 0 and not task.get("scheduler")
+
+
 def _watch_parent(parent: int) -> None:
     while True:
         if os.getppid() != parent:
@@ -240,7 +245,9 @@ class Worker:
                 os.getpid(),
                 task,
             ),
-            daemon=True,
+            # a daemonic process may not start processes: a batch on local processes needs
+            # its child non-daemonic (it still exits by itself when this worker dies)
+            daemon=not _needs_pool(task),
         )
         child.start()
         theirs.close()

@@ -19,8 +19,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def install(app: FastAPI) -> None:
     """Add the page routes and mount ``/web/static``."""
+    from api.web import courses
     from api.web.routes import assets, router
 
     app.include_router(router)
+    app.include_router(courses.router)
     app.include_router(assets)
     app.mount("/web/static", StaticFiles(directory=str(STATIC)), name="web-static")
