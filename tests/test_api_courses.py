@@ -54,6 +54,8 @@ def test_courses_side_by_side_with_mandate_costs(world, tmp_path):
     )
     # the batch journalled its plans: a rerun of the job would resume from it
     assert (tmp_path / "batches" / f"plan-{body['id']}.jsonl").exists()
+    plain = world.client.get(f"/plans/{body['id']}", headers=world.h["analyst"])
+    assert plain.status_code == 200 and plain.json()["plan"]["courses"]
     assert body["what_ifs"] and "checked by re-solve" in body["what_ifs"][0]["text"]
 
 

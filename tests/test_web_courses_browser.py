@@ -87,3 +87,15 @@ def test_courses_side_by_side_and_the_vote(browser, server):  # noqa: F811 - fix
     vote.scroll_into_view_if_needed()
     town.shot("22-courses-voted.png")
     town.close()
+
+    # the mandate's own assembly sees what its mandate costs the others on its page
+    birch = Visit(browser, server)
+    birch.sign_in("assembly:birchwood")
+    bpage = birch.page
+    expect(bpage).to_have_url(re.compile(r"/web/municipalities/birchwood$"))
+    costs = bpage.locator("#mandate-costs")
+    expect(costs).to_contain_text("max_export timber of birchwood")
+    expect(costs).to_contain_text("Birchwood's max_export of timber costs Ashford")
+    costs.scroll_into_view_if_needed()
+    birch.shot("23-mandate-costs-on-assembly-page.png")
+    birch.close()

@@ -23,9 +23,37 @@ from api.services import courses as service
 from api.services import plans as plan_service
 from api.web import views
 from api.web.auth import PREFIX, PageRoute, WebPrincipal
-from api.web.pages import redirect, render
+from api.web.pages import redirect, render, templates
 
 router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
+
+
+def mandate_costs_for(request: Request, town: str, confederations: list[str]) -> dict | None:
+    """What ``town``'s binding mandates cost the others, or None.
+
+    From the latest solved courses request of one of its confederations:
+    ``{"plan": id, "confederation": c, "costs": [...]}``.
+
+    A template global, so the municipality page shows it without its handler knowing.
+    """
+    with request.app.state.sessions() as session:
+        best = None
+        for conf in confederations:
+            found, _ = plan_service.listing(
+                session, 5, 0, confederation=conf, purpose=service.PURPOSE
+            )
+            solved = next((p for p in found if p.result and p.result.get("optimal")), None)
+            if solved is not None and (best is None or solved.id > best.id):
+                best = solved
+        if best is None:
+            return None
+        costs = [
+            c for c in best.result.get("mandate_costs", []) if c["mandate"]["municipality"] == town
+        ]
+        return {"plan": best.id, "confederation": best.confederation, "costs": costs}
+
+
+templates.env.globals["mandate_costs_for"] = mandate_costs_for
 
 
 def _number(value: str, name: str, kind=int):
