@@ -1,8 +1,9 @@
 """Batches of plans timed against one plan: courses of action and mandate costs.
 
 For each size (generated like the rest of the bench, ``bench.measure.SIZES``):
-one plan of the scenario, then a batch of K courses of action, then every
-binding mandate's cost, all in the same run and on the same executor setting
+one plan of the scenario, then a batch of K courses of action around that plan
+(2K candidate LPs), then every binding mandate's cost (one plan without each
+binding mandate), all in the same run and on the same executor setting
 (local processes by default, ``workers=0`` in this process). Each figure is
 wall seconds, CPU seconds (summed over the processes that solved) and LP
 iterations, and the batch's wall time as a ratio to the one plan's.
@@ -35,7 +36,7 @@ def _one_plan(scenario) -> dict:
     }
 
 
-def measure(name: str, count: int = 5, workers: int | None = 0, seed: int = 0) -> dict:
+def measure(name: str, count: int = 5, workers: int | None = None, seed: int = 0) -> dict:
     """One size: the plan, the courses of action and the mandate costs, timed."""
     from planner.alternatives import courses_of_action
     from planner.costs import mandate_costs
@@ -43,14 +44,14 @@ def measure(name: str, count: int = 5, workers: int | None = 0, seed: int = 0) -
     scenario = load_scenario(name, seed)
     one = _one_plan(scenario)
     w0, c0 = time.perf_counter(), time.process_time()
-    courses = courses_of_action(scenario, count=count, workers=workers)
+    courses = courses_of_action(scenario, count=count, workers=workers, plan=one["plan"])
     c_wall, c_cpu = time.perf_counter() - w0, time.process_time() - c0
     w0, c0 = time.perf_counter(), time.process_time()
     costs = mandate_costs(scenario, plan=one["plan"], workers=workers)
     m_wall, m_cpu = time.perf_counter() - w0, time.process_time() - c0
     cb, mb = courses.batch, costs["batch"]
-    # with workers=0 the tasks run here and their CPU is this process's; else it is summed
-    # over the workers (the tasks report their own process_time)
+    # with workers=0 the tasks run here and this process's CPU time has them; else the
+    # workers' CPU (each task reports its own process_time) is added to this process's
     return {
         "size": name,
         "plan": {k: one[k] for k in ("wall", "cpu", "iterations", "status")},
@@ -59,7 +60,7 @@ def measure(name: str, count: int = 5, workers: int | None = 0, seed: int = 0) -
             "found": len(courses.courses),
             "tasks": cb["tasks"],
             "wall": c_wall,
-            "cpu": cb["cpu_seconds"] if workers else c_cpu,
+            "cpu": c_cpu if workers == 0 else c_cpu + cb["cpu_seconds"],
             "iterations": cb["iterations"],
             "ratio": c_wall / one["wall"],
             "distances": [round(p["distance"], 4) for p in courses.courses],
@@ -68,14 +69,14 @@ def measure(name: str, count: int = 5, workers: int | None = 0, seed: int = 0) -
             "mandates": len(costs["costs"]),
             "tasks": mb["tasks"],
             "wall": m_wall,
-            "cpu": mb["cpu_seconds"] if workers else m_cpu,
+            "cpu": m_cpu if workers == 0 else m_cpu + mb["cpu_seconds"],
             "iterations": mb["iterations"],
             "ratio": m_wall / one["wall"],
         },
     }
 
 
-def run(sizes=("M",), count: int = 5, workers: int | None = 0, log=print) -> list[dict]:
+def run(sizes=("M",), count: int = 5, workers: int | None = None, log=print) -> list[dict]:
     """Every size in turn; each row is logged as it is measured."""
     rows = []
     for name in sizes:
@@ -103,7 +104,9 @@ def main(argv=None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="M")
     p.add_argument("--count", type=int, default=5)
-    p.add_argument("--workers", type=int, default=0, help="0: in this process")
+    p.add_argument(
+        "--workers", type=int, default=None, help="0: in this process; default: one per CPU"
+    )
     p.add_argument("--json", dest="json_out", default=None, help="write the rows here")
     a = p.parse_args(argv)
     rows = run(a.sizes.split(","), a.count, a.workers)

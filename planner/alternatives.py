@@ -563,8 +563,11 @@ def courses_of_action(
     workers: int | None = None,
     scheduler: str | None = None,
     progress=None,
+    plan: dict | None = None,
 ) -> Courses:
     """The optimal plan and up to ``count`` courses of action within ``slack`` (module text).
+
+    ``plan``: the optimal plan (SPEC JSON) when it is already solved under the same policy.
 
     Runs as batches (:func:`planner.batch.run_batch`): on local processes by
     default, on Dask with ``scheduler`` (or ``COMMUNE_DASK_SCHEDULER``);
@@ -589,23 +592,29 @@ def courses_of_action(
             rounds,
             seed,
             dict(journal=journal, executor=ex, progress=progress),
+            plan,
         )
     finally:
         close()
 
 
-def _courses(scenario, count, slack, rule, stages, tolerance, solver, rounds, seed, opts):
+def _courses(scenario, count, slack, rule, stages, tolerance, solver, rounds, seed, opts, best):
     h = scenario.content_hash
-    key0 = task_key("optimal", h, rule, stages, tolerance, solver)
-    first = run_batch(
-        [Task(key0, solve_optimal, (scenario, rule, stages, tolerance, solver), "optimal plan")],
-        label="optimal plan",
-        **opts,
-    )
-    best = first.results[key0]["plan"]
-    stats = {"tasks": 1, "solved": first.solved, "reused": first.reused}
-    stats.update(seconds=first.seconds, cpu_seconds=first.cpu_seconds())
-    stats.update(iterations=first.iterations(), optimal_seconds=first.seconds)
+    stats = {"tasks": 0, "solved": 0, "reused": 0, "seconds": 0.0, "cpu_seconds": 0.0}
+    stats["iterations"] = 0
+    if best is None:
+        key0 = task_key("optimal", h, rule, stages, tolerance, solver)
+        first = run_batch(
+            [
+                Task(
+                    key0, solve_optimal, (scenario, rule, stages, tolerance, solver), "optimal plan"
+                )
+            ],
+            label="optimal plan",
+            **opts,
+        )
+        best = first.results[key0]["plan"]
+        _add_stats(stats, first, 1)
     if best.get("status") not in ("optimal", "shortfall"):
         return Courses(best, [], slack, count, batch=stats, message="the optimal plan failed")
     form = build(scenario)
