@@ -36,16 +36,23 @@ def _one_plan(scenario) -> dict:
     }
 
 
-def measure(name: str, count: int = 5, workers: int | None = None, seed: int = 0) -> dict:
-    """One size: the plan, the courses of action and the mandate costs, timed."""
+def measure(
+    name: str, count: int = 5, workers: int | None = None, seed: int = 0, log=lambda m: None
+) -> dict:
+    """One size: the plan, the courses of action and the mandate costs, timed.
+
+    ``log`` is told as each part finishes.
+    """
     from planner.alternatives import courses_of_action
     from planner.costs import mandate_costs
 
     scenario = load_scenario(name, seed)
     one = _one_plan(scenario)
+    log(f"{name}: one plan {one['wall']:.2f} s wall, {one['iterations']} iterations")
     w0, c0 = time.perf_counter(), time.process_time()
     courses = courses_of_action(scenario, count=count, workers=workers, plan=one["plan"])
     c_wall, c_cpu = time.perf_counter() - w0, time.process_time() - c0
+    log(f"{name}: {len(courses.courses)} courses {c_wall:.2f} s wall")
     w0, c0 = time.perf_counter(), time.process_time()
     costs = mandate_costs(scenario, plan=one["plan"], workers=workers)
     m_wall, m_cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -80,7 +87,7 @@ def run(sizes=("M",), count: int = 5, workers: int | None = None, log=print) -> 
     """Every size in turn; each row is logged as it is measured."""
     rows = []
     for name in sizes:
-        row = measure(name, count, workers)
+        row = measure(name, count, workers, log=log)
         log(summary(row))
         rows.append(row)
     return rows
