@@ -70,6 +70,7 @@ def measure(
             "cpu": c_cpu if workers == 0 else c_cpu + cb["cpu_seconds"],
             "iterations": cb["iterations"],
             "ratio": c_wall / one["wall"],
+            "cpu_ratio": (c_cpu if workers == 0 else c_cpu + cb["cpu_seconds"]) / one["cpu"],
             "distances": [round(p["distance"], 4) for p in courses.courses],
         },
         "mandate_costs": {
@@ -79,6 +80,7 @@ def measure(
             "cpu": m_cpu if workers == 0 else m_cpu + mb["cpu_seconds"],
             "iterations": mb["iterations"],
             "ratio": m_wall / one["wall"],
+            "cpu_ratio": (m_cpu if workers == 0 else m_cpu + mb["cpu_seconds"]) / one["cpu"],
         },
     }
 
@@ -100,9 +102,11 @@ def summary(row: dict) -> str:
         f"{row['size']}: one plan {p['wall']:.2f} s wall, {p['cpu']:.2f} s CPU, "
         f"{p['iterations']} iterations\n"
         f"  {c['found']} of {c['count']} courses ({c['tasks']} plans): {c['wall']:.2f} s wall "
-        f"({c['ratio']:.1f}x one plan), {c['cpu']:.2f} s CPU, {c['iterations']} iterations\n"
+        f"({c['ratio']:.1f}x one plan), {c['cpu']:.2f} s CPU ({c['cpu_ratio']:.1f}x), "
+        f"{c['iterations']} iterations\n"
         f"  {m['mandates']} mandate costs ({m['tasks']} plans): {m['wall']:.2f} s wall "
-        f"({m['ratio']:.1f}x one plan), {m['cpu']:.2f} s CPU, {m['iterations']} iterations"
+        f"({m['ratio']:.1f}x one plan), {m['cpu']:.2f} s CPU ({m['cpu_ratio']:.1f}x), "
+        f"{m['iterations']} iterations"
     )
 
 
