@@ -233,20 +233,36 @@ def _split(batch: dict) -> tuple[dict, dict]:
     return ex, batch
 
 
+def _base_and_edits(scenario: Scenario, plan: dict | None, edits, label: str, batch: dict):
+    """The base plan (solved unless given) and the plans of ``edits(base)``, on one executor.
+
+    Returns (base, Edits) with the figures of both batches together.
+    """
+    ex_args, batch = _split(dict(batch))
+    stats = None
+    with batch_executor(**ex_args, jobs=8) as ex:
+        if plan is None:
+            first = run_edits(scenario, {}, executor=ex, **batch)
+            plan, stats = first.base, first.batch
+        res = run_edits(scenario, edits(plan), plan=plan, executor=ex, label=label, **batch)
+    if stats is not None:
+        res.batch = {k: stats[k] + res.batch[k] for k in res.batch}
+    return plan, res
+
+
 def mandate_costs(scenario: Scenario, plan: dict | None = None, **batch) -> dict:
     """Each binding mandate's cost to the others (module text): JSON with ``costs`` and ``plan``.
 
     ``batch``: rule, stages, tolerance, solver (the policy), journal, progress, and
     executor, workers or scheduler (where the plans are solved).
     """
-    ex_args, batch = _split(dict(batch))
-    with batch_executor(**ex_args, jobs=1 + len(scenario.mandates)) as ex:
-        if plan is None:
-            first = run_edits(scenario, {}, executor=ex, **batch)
-            plan = first.base
-        found = binding_mandates(plan)
-        edits = {m["where"]: _drop(m) for m in found}
-        res = run_edits(scenario, edits, plan=plan, executor=ex, label="mandate costs", **batch)
+    found: list[dict] = []
+
+    def edits(base: dict) -> dict:
+        found.extend(binding_mandates(base))
+        return {m["where"]: _drop(m) for m in found}
+
+    plan, res = _base_and_edits(scenario, plan, edits, "mandate costs", batch)
     out = []
     for m in found:
         alt = res.plans[m["where"]]
@@ -414,18 +430,16 @@ def what_ifs(
     """
     if step <= 0:
         raise ValueError(f"step must be positive, not {step}")
-    ex_args, batch = _split(dict(batch))
-    with batch_executor(**ex_args, jobs=8) as ex:
-        if plan is None:
-            plan = run_edits(scenario, {}, executor=ex, **batch).base
-        bounds = binding_bounds(scenario, plan)
+    bounds: list[dict] = []
+
+    def edits(base: dict) -> dict:
+        bounds.extend(binding_bounds(scenario, base))
         for b in bounds:
             b["by"] = float(step) if unit else float(step) * b["value"]
-        edits = {
-            b["where"]: {k: b[k] for k in ("table", "row", "column", "by")} | {"op": "raise"}
-            for b in bounds
-        }
-        res = run_edits(scenario, edits, plan=plan, executor=ex, label="what-ifs", **batch)
+        keys = ("table", "row", "column", "by")
+        return {b["where"]: {k: b[k] for k in keys} | {"op": "raise"} for b in bounds}
+
+    plan, res = _base_and_edits(scenario, plan, edits, "what-ifs", batch)
     worst = worst_off(plan)
     rows = [_what_if_row(scenario, b, plan, res.plans[b["where"]], worst) for b in bounds]
 

@@ -185,6 +185,18 @@ def test_journal_resumes_without_solving_again(tmp_path):
     assert [p["distance"] for p in again.courses] == [p["distance"] for p in first.courses]
 
 
+def test_an_interrupted_batch_solves_only_what_is_missing(tmp_path):
+    s = planner.load("data/valley")
+    j = tmp_path / "costs.jsonl"
+    first = mandate_costs(s, workers=0, journal=j)
+    lines = j.read_text().splitlines()
+    assert len(lines) == 5  # the plan and four mandates
+    j.write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])  # killed while writing line 4
+    again = mandate_costs(s, workers=0, journal=j)
+    assert again["batch"]["solved"] == 2 and again["batch"]["reused"] == 3
+    assert [c["text"] for c in again["costs"]] == [c["text"] for c in first["costs"]]
+
+
 def test_progress_is_reported():
     seen = []
     courses_of_action(
