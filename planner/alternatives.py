@@ -616,7 +616,12 @@ def _courses(scenario, count, slack, rule, stages, tolerance, solver, rounds, se
         best = first.results[key0]["plan"]
         _add_stats(stats, first, 1)
     if best.get("status") not in ("optimal", "shortfall"):
-        return Courses(best, [], slack, count, batch=stats, message="the optimal plan failed")
+        best = {**best, "course": 0, "distance": 0.0, "description": "the optimal plan"}
+        why = "; ".join(best.get("conflicts") or []) or best.get("message", "")
+        msg = f"no courses of action: the plan is {best.get('status')}" + (
+            f" ({why})" if why else ""
+        )
+        return Courses(best, [], slack, count, batch=stats, message=msg)
     form = build(scenario)
     region = make_region(scenario, form, best, slack)
     Phi = feature_matrix(scenario, form, region)

@@ -120,7 +120,7 @@ def alternatives(
 ):
     """The optimal plan and COUNT distinct courses of action within SLACK, side by side."""
     from planner.alternatives import courses_of_action
-    from planner.cli import load_or_exit, out
+    from planner.cli import EXIT_ERROR, STATUS_EXIT, err, load_or_exit, out
 
     s = load_or_exit(path)
     c = _run(
@@ -136,6 +136,10 @@ def alternatives(
     )
     doc = c.to_dict()
     _write(doc, json_out, out_file)
+    status = doc["optimal"].get("status")
+    if status not in ("optimal", "shortfall"):
+        err.print(f"error: {doc['message']}", markup=False, highlight=False)
+        raise typer.Exit(STATUS_EXIT.get(status, EXIT_ERROR))
     if json_out:
         return
     out.print(courses_table(doc))

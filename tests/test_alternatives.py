@@ -149,6 +149,21 @@ def test_mandate_cost_derived_by_hand():
     assert lab["a"] == pytest.approx(20 + 0.1 * 20)
 
 
+def test_an_infeasible_scenario_has_no_courses_and_says_why(tmp_path):
+    # Beeton must make all its grain at home, and nothing can make grain there
+    s = _two_towns(max_export=None).replace(
+        mandates=[{"municipality": "b", "kind": "min_local_share", "target": "grain", "value": 1}]
+    )
+    c = courses_of_action(s, count=2, workers=0)
+    assert c.optimal["status"] == "infeasible" and c.courses == []
+    assert "mandate min_local_share grain of b" in c.message
+    models.save(s, tmp_path / "s")
+    r = CliRunner().invoke(app, ["alternatives", str(tmp_path / "s"), "--workers", "0", "-q"])
+    assert r.exit_code == 3
+    assert "no courses of action: the plan is infeasible" in r.output
+    assert "Traceback" not in r.output
+
+
 def test_no_binding_mandate_no_cost():
     doc = mandate_costs(_two_towns(max_export=None), workers=0)
     assert doc["costs"] == []
