@@ -94,8 +94,11 @@ def run_job(
 
 
 def _needs_pool(task: dict | None) -> bool:
-    """Whether the job runs a batch on local processes (not in the child, not on Dask)."""
-    return bool(task) and task.get("workers") != 0 and not task.get("scheduler")
+    """Whether the job's batch starts local processes (a pool or a local Dask cluster)."""
+    if not task:
+        return False
+    scheduler = task.get("scheduler")
+    return scheduler == "local" or (not scheduler and task.get("workers") != 0)
 
 
 def _watch_parent(parent: int) -> None:

@@ -103,5 +103,21 @@ def test_vote_errors_and_rights(world, tmp_path):
         "/confederations/valley/courses", json={"count": 0}, headers=world.h["coord:valley"]
     )
     assert r.status_code == 422
+    r = world.client.post(
+        "/confederations/valley/courses",
+        json={"count": 2, "time_limit": 99999},
+        headers=world.h["coord:valley"],
+    )
+    assert r.status_code == 422 and "time_limit" in r.text
     ordinary = world.plan()["id"]
     assert world.client.get(f"/courses/{ordinary}", headers=world.h["analyst"]).status_code == 404
+
+
+def test_which_jobs_start_local_processes():
+    from api.worker import _needs_pool
+
+    assert not _needs_pool(None)
+    assert _needs_pool({"workers": None, "scheduler": None})
+    assert _needs_pool({"workers": 2, "scheduler": "local"})
+    assert not _needs_pool({"workers": 0, "scheduler": None})
+    assert not _needs_pool({"workers": None, "scheduler": "tcp://10.0.0.1:8786"})

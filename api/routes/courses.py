@@ -21,6 +21,9 @@ class CoursesCreate(BaseModel):
     count: int = Field(3, ge=1, le=10)
     slack: float = Field(0.02, ge=0, lt=1)
     rule: str | None = None
+    time_limit: float | None = Field(
+        None, description="seconds for the whole job (default: a plan's)"
+    )
 
 
 class CourseVoteIn(BaseModel):
@@ -40,7 +43,9 @@ def request_courses(
     response: Response,
 ) -> dict[str, Any]:
     """Queue the optimal plan and up to ``count`` courses of action (a coordinator): 202 and the job."""
-    plan = service.request(session, principal, settings, conf_id, body.count, body.slack, body.rule)
+    plan = service.request(
+        session, principal, settings, conf_id, body.count, body.slack, body.rule, body.time_limit
+    )
     response.headers["Location"] = f"/courses/{plan.id}"
     job = plans_service.job_of(session, plan.id)
     return {

@@ -48,8 +48,12 @@ def request(
     count: int = 3,
     slack: float = 0.02,
     rule: str | None = None,
+    time_limit: float | None = None,
 ) -> PlanRow:
-    """Queue the courses of action of ``conf_id`` (a coordinator of it)."""
+    """Queue the courses of action of ``conf_id`` (a coordinator of it).
+
+    ``time_limit`` bounds the whole job (every plan of its batches), as a plan's bounds its solve.
+    """
     problems = []
     if not 1 <= count <= 10:
         problems.append(f"body:0: count: must be 1 to 10, not {count}")
@@ -60,7 +64,15 @@ def request(
     authz.require_writer(principal)
     authz.require_coordinator(session, principal, conf_id)
     plan, _ = plan_service.request(
-        session, principal, settings, conf_id, rule, purpose=PURPOSE, commit=False
+        session,
+        principal,
+        settings,
+        conf_id,
+        rule,
+        "highs",
+        time_limit,
+        purpose=PURPOSE,
+        commit=False,
     )
     session.add(CourseSet(plan_id=plan.id, count=count, slack=slack))
     session.commit()
