@@ -22,8 +22,10 @@ import typer
 from api.config import Settings, get_settings
 from planner.cli import app
 
-db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
-token_app = typer.Typer(help="Bearer tokens: create, list, revoke.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True, rich_markup_mode=None)
+token_app = typer.Typer(
+    help="Bearer tokens: create, list, revoke.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 
@@ -70,7 +72,11 @@ def token_create(
         ),
     ] = None,
     confederation: Annotated[
-        str | None, typer.Option(help="coordinator: the confederation of the delegate's council")
+        str | None,
+        typer.Option(
+            help="coordinator: the confederation of the delegate's council (default: the "
+            "--municipality's own confederation)"
+        ),
     ] = None,
     delegate: Annotated[str | None, typer.Option(help="coordinator: the delegate's name")] = None,
     label: Annotated[str, typer.Option(help="a note shown in the audit log")] = "",
@@ -108,12 +114,22 @@ def _find_or_name_delegate(
     from sqlalchemy import select
 
     from api.errors import Invalid
-    from api.orm import Delegate
+    from api.orm import Delegate, Municipality
     from api.security import Principal
     from api.services import delegates
 
-    if not confederation or not name:
-        raise Invalid("a coordinator token needs --confederation and --delegate NAME")
+    if not name:
+        raise Invalid("a coordinator token needs --delegate NAME")
+    if not confederation:
+        if not municipality:
+            raise Invalid(
+                "a coordinator token needs --confederation, or --municipality (its own "
+                "confederation is then the council)"
+            )
+        town = s.scalar(select(Municipality).where(Municipality.id == municipality))
+        if town is None:
+            raise Invalid(f"no municipality {municipality!r}")
+        confederation = town.confederation
     q = select(Delegate).where(
         Delegate.confederation == confederation,
         Delegate.name == name,
@@ -215,11 +231,11 @@ def serve(
     """Serve the HTTP API (docs at /docs) with its worker processes.
 
     SIGTERM or SIGINT (Ctrl-C) shuts the server down gracefully and then
-    stops the workers. (uvicorn re-raises the signal once it has shut down;
-    with the default SIGTERM action that would end this process before it
-    could stop its workers, so this command installs its own handlers,
-    which uvicorn calls after its own.)
+    stops the workers.
     """
+    # uvicorn re-raises the signal once it has shut down; with the default SIGTERM
+    # action that would end this process before it could stop its workers, so this
+    # command installs its own handlers, which uvicorn calls after its own.
     import uvicorn
 
     settings = get_settings()
@@ -250,8 +266,8 @@ def serve(
 
 @app.command()
 def demo(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
     data: Annotated[Path, typer.Option(help="scenario to load if the database has none")] = DATA,
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="prepare and plan, then exit")

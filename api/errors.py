@@ -69,12 +69,6 @@ class PreconditionFailed(ApiError):
     status = 412
 
 
-class TooLarge(ApiError):
-    """413: the body is over the size limit."""
-
-    status = 413
-
-
 class Invalid(ApiError):
     """422: invalid input, with every problem listed."""
 

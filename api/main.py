@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=software_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the swagger-ui-bundle package instead (api/web/apidocs.py)
+        redoc_url=None,  # ReDoc loads from a CDN: /docs is the documentation
     )
     app.state.settings = settings
     app.state.engine = engine

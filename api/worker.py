@@ -32,6 +32,13 @@ from api.services import queue
 log = logging.getLogger("commune.worker")
 
 
+def failure(exc: BaseException) -> str:
+    """The one line a plan's page and the API show when solving raised (details: the log)."""
+    text = str(exc).strip().splitlines()
+    reason = text[0] if text else type(exc).__name__
+    return f"the solver failed: {reason} (the details are in the worker's log)"
+
+
 def _rule_for(doc: dict, rule: str | None) -> str | None:
     """None (the scenario's own stages) when the stamped rule is just the policy's own."""
     pol = (doc.get("scenario") or {}).get("policy") or {}
@@ -137,7 +144,7 @@ def _solve_child(
             time.sleep(delay)
         conn.send(("done", run_job(doc, rule, solver, time_limit, task, progress, batch_progress)))
     except Exception as exc:  # noqa: BLE001 - reported as the plan's error
-        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
+        conn.send(("error", (failure(exc), traceback.format_exc())))
     finally:
         conn.close()
 
@@ -228,8 +235,9 @@ class Worker:
     def _run_inline(self, claim, doc, rule, solver, time_limit, task=None) -> None:
         try:
             result = run_job(doc, rule, solver, time_limit, task)
-        except Exception as exc:  # noqa: BLE001
-            self._finish(claim, "error", None, f"{type(exc).__name__}: {exc}", "failed")
+        except Exception as exc:  # noqa: BLE001 - the job fails with one clear line
+            log.exception("job %s (plan %s) failed", claim.job_id, claim.plan_id)
+            self._finish(claim, "error", None, failure(exc), "failed")
             return
         self._finish(claim, result["status"], result, result.get("message", ""))
 
@@ -274,7 +282,11 @@ class Worker:
                     if kind == "done":
                         return payload["status"], payload, payload.get("message", ""), "done"
                     if kind == "error":
-                        return "error", None, payload, "failed"
+                        message, details = payload
+                        log.error(
+                            "job %s (plan %s) failed:\n%s", claim.job_id, claim.plan_id, details
+                        )
+                        return "error", None, message, "failed"
                     progress = payload
             except (EOFError, OSError):
                 return self._crashed(claim, child)

@@ -170,8 +170,8 @@ def measure(
     solver-floor solve gets the same limit; the PuLP build is not limited (it
     is only a build) but runs after everything else.
     """
+    from models import stage_list as stages_for
     from planner.formulation import build
-    from planner.policy import stages_for
 
     workdir.mkdir(parents=True, exist_ok=True)
     shape = size_of(name)
@@ -403,22 +403,22 @@ def run_policy(
 
             self.backend.write = timed_write
 
-        def _solve(self, stage):
-            held["stage"] = stage.name
+        def _solve(self, stage, cold=False, method=None):
+            held["stage"] = stage
             if not held.get("exported"):
                 held["exported"] = True
-                self.export_before(stage.name, mps)
+                self.backend.write(mps)
             seen = held.setdefault("stage_mps", {})
-            if stage_dir is not None and stage.name not in seen:
-                path = Path(stage_dir) / f"{_safe(stage.name)}.mps"
+            if stage_dir is not None and stage not in seen:
+                path = Path(stage_dir) / f"{_safe(stage)}.mps"
                 self.backend.write(path)
-                seen[stage.name] = str(path)
-            return super()._solve(stage)
+                seen[stage] = str(path)
+            return super()._solve(stage, cold=cold, method=method)
 
-        def run(self, stages):
+        def run(self, specs):
             t = time.perf_counter()
             try:
-                return super().run(stages)
+                return super().run(specs)
             finally:
                 held["run_s"] = time.perf_counter() - t
 

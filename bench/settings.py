@@ -69,17 +69,18 @@ def warm_sweep(
 ) -> list[dict]:
     """The whole policy with each re-solve mode of the HiGHS backend (engine only)."""
     from planner.engine import Engine
+    from planner.stages import specs
 
     out = []
     for mode, options in modes or WARM:
         t0 = time.perf_counter()
-        eng = Engine(form, "highs", tolerance, limit, **options)
-        res = eng.run(stages)
+        eng = Engine(form.lp, form.t_col, "highs", tolerance, limit, **options)
+        res = eng.run(specs(form, stages))
         secs = time.perf_counter() - t0
         row = {
             "warm": mode,
             "status": str(res.status),
-            "failed_stage": res.failed.stage.name if res.failed else None,
+            "failed_stage": res.failed.stage if res.failed else None,
             "seconds": secs,
             "lp_solves": int(eng.solves),
             "iterations": int(eng.iterations),

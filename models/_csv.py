@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 
 from models._normalise import RawTable
-from models._problems import WARNING, Problem
+from models._problems import NOTE, WARNING, Problem
 from models._text import decode, format_column
 
 
@@ -28,12 +28,7 @@ def read_csv_table(
             Problem(file, 0, "-", f"file is empty (it needs at least a header row){note}", level)
         ]
     first = text.split("\n", 1)[0]
-    delimiter = ","
-    if ";" in first and "," not in first:
-        delimiter = ";"
-        problems.append(
-            Problem(file, 1, "-", "read as ';'-separated; commas are the standard", WARNING)
-        )
+    delimiter = ";" if ";" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[list[str]] = []
     try:
@@ -75,9 +70,34 @@ def read_csv_table(
         return None, problems
     frame = pd.DataFrame({h: pd.Series([rec[j] for rec in cells], dtype="str") for j, h in named})
     frame.index = pd.Index(keep, dtype="int64")
+    if delimiter == ";":
+        frame, note = _decimal_commas(frame, file)
+        problems.append(note)
     if not named:
         frame = pd.DataFrame(index=pd.Index(keep, dtype="int64"))
     return RawTable(frame, file, has_header=True), problems
+
+
+DECIMAL_COMMA = r"^\s*[-+]?\d+,\d+\s*$"
+"""A number written with a decimal comma: ``0,05``, ``-12,5`` (only in ';'-separated files)."""
+
+
+def _decimal_commas(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, Problem]:
+    """A ';'-separated table's cells like ``0,05`` as ``0.05``, and the note that says so."""
+    example = ""
+    out = {}
+    for name in frame.columns:
+        col = frame[name]
+        hit = col.str.match(DECIMAL_COMMA, na=False)
+        if hit.any():
+            example = example or col[hit].iloc[0].strip()
+            col = col.where(~hit, col.str.replace(",", ".", regex=False))
+        out[name] = col
+    note = "read as ';'-separated (as European spreadsheets save CSV)"
+    if example:
+        note += f", with decimal commas ('{example}' read as {example.replace(',', '.')})"
+    note += "; commas and points are the standard"
+    return pd.DataFrame(out, index=frame.index), Problem(file, 1, "-", note, NOTE)
 
 
 def write_csv_table(frame: pd.DataFrame) -> bytes:

@@ -7,18 +7,19 @@ import math
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from models._normalise import CONTROL
+from models._policy import PolicyError, check_rule, split_stages, stage_list
 from models._problems import Problem
 
-RULES = ("leximin", "utilitarian", "proportional", "equal_per_capita", "min_labour_full")
-"""Named policy presets (SPEC section 4)."""
-
-STAGES = ("needs:tier1", "needs:tier2", "needs:tier3", "min_labour", "fair_burden", "min_transport")
-"""Stage names a scenario may list in ``policy.stages``; ``<rule>:tierN`` is also accepted."""
-
-_RULE_STAGE = re.compile(r"(needs|{}):tier[123]".format("|".join(RULES)))
 META_KEYS = ("name", "period", "description", "policy")
 
 
@@ -34,31 +35,24 @@ class Policy(BaseModel):
     @field_validator("rule")
     @classmethod
     def _known_rule(cls, v: str) -> str:
-        v = v.strip()
-        if v not in RULES:
-            raise ValueError(f"unknown rule {v!r} (known: {', '.join(RULES)})")
-        return v
+        try:
+            return check_rule(v)
+        except PolicyError as e:
+            raise ValueError(str(e)) from None
 
     @field_validator("stages", mode="before")
     @classmethod
     def _split_stages(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = [s for s in (p.strip() for p in v.split(",")) if s]
-        return v
+        return split_stages(v)
 
     @field_validator("stages")
     @classmethod
-    def _known_stages(cls, v: list[str] | None) -> list[str] | None:
-        if v is None:
-            return None
-        bad = [s for s in v if s not in STAGES and not _RULE_STAGE.fullmatch(s)]
-        if bad:
-            raise ValueError(
-                f"unknown stage(s) {', '.join(map(repr, bad))} "
-                f"(known: {', '.join(STAGES)}, or <rule>:tierN)"
-            )
-        if not v:
-            raise ValueError("give at least one stage, or leave stages out")
+    def _known_stages(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if v is not None:
+            try:
+                stage_list(info.data.get("rule", "leximin"), v)
+            except PolicyError as e:
+                raise ValueError(str(e)) from None
         return v
 
     @field_validator("tolerance")

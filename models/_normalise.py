@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models._problems import WARNING, Problem
+from models._problems import NOTE, WARNING, Problem
 from models._schema import ID_PATTERN, Column, TableSchema
 
+MAX_MAGNITUDE = 1e12
+"""No number may exceed this in magnitude (the solver's scale; docs/FORMAT.md "Ranges")."""
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 _NAN_TEXT = frozenset({"nan", "+nan", "-nan"})
@@ -203,6 +205,13 @@ def _check_value(table: Table, col: Column, s: pd.Series, problems: list[Problem
         frac = values.notna() & (values % 1 != 0)
         problems += table.report(frac, name, "must be a whole number (got " + shown(values) + ")")
         values = values.mask(frac)
+    huge = values.abs() > MAX_MAGNITUDE
+    problems += table.report(
+        huge,
+        name,
+        "too large: " + shown(values) + f" (at most {MAX_MAGNITUDE:g}; use a larger unit)",
+    )
+    values = values.mask(huge)
     out = pd.Series(False, index=values.index)
     if col.minimum is not None:
         out |= values < col.minimum
@@ -246,8 +255,61 @@ def normalise(schema: TableSchema, raw: RawTable) -> tuple[Table, list[Problem]]
     for col in schema.columns:
         if col.required and col.name not in header_missing:
             problems += table.report(~table.given[col.name], col.name, "missing value")
+    if schema.name == "process_io":
+        problems += _net_own_use(table)
     problems += _duplicates(table)
     return table, problems
+
+
+OWN_USE = "uses some of its own output"
+"""The note's words, which ``own_use_count`` counts."""
+
+
+def _net_own_use(table: Table) -> list[Problem]:
+    """Add up rows of the same process and item into the first one (gross output + own use).
+
+    Input-output tables print a sector's gross output and its own use of the
+    same good as two entries; both are kept as one net coefficient, and the
+    later rows are dropped. One note per process names the rows added up.
+    """
+    f = table.frame
+    key = ["process", "item"]
+    complete = (f["process"] != "") & (f["item"] != "") & table.given["quantity"]
+    sub = f.loc[complete, [*key, "quantity"]]
+    repeated = sub.duplicated(key, keep=False)
+    if not repeated.any():
+        return []
+    sub = sub[repeated]
+    groups = sub.groupby(key, sort=False)
+    first = pd.Series(sub.index, index=sub.index).groupby([sub[k] for k in key]).transform("first")
+    net = groups["quantity"].transform(lambda q: q.sum(min_count=len(q)))
+    head = first.index == first.to_numpy()
+    f.loc[sub.index[head], "quantity"] = net[head] + 0.0
+    dropped = sub.index[~head]
+    table.frame = f.drop(index=dropped)
+    table.given = {c: g.drop(index=dropped) for c, g in table.given.items()}
+    rows = pd.Series(sub.index, index=sub.index).astype("str").groupby(first).agg(", ".join)
+    notes = []
+    for process, part in sub[head].groupby("process", sort=False):
+        said = "; ".join(
+            f"{item}: rows {rows[r]} add up to one net quantity {net[r]:g}"
+            for r, item in zip(part.index, part["item"], strict=True)
+        )
+        notes.append(
+            Problem(
+                table.file,
+                int(part.index[0]),
+                "process/item",
+                f"'{process}' {OWN_USE} ({said})",
+                NOTE,
+            )
+        )
+    return notes
+
+
+def own_use_count(notes: list[Problem]) -> int:
+    """How many processes use some of their own output (from the notes ``normalise`` made)."""
+    return sum(1 for p in notes if p.level == NOTE and OWN_USE in p.message)
 
 
 def _duplicates(table: Table) -> list[Problem]:

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"
+"""Not a problem: how the input was read (e.g. own-use rows added up), shown with the summary."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +41,9 @@ class Problem:
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Errors first, then warnings; discovery order within each level."""
-    return sorted(problems, key=lambda p: p.level != ERROR)
+    """Errors first, then warnings, then notes; discovery order within each level."""
+    order = {ERROR: 0, WARNING: 1}
+    return sorted(problems, key=lambda p: order.get(p.level, 2))
 
 
 class ScenarioError(ValueError):
@@ -62,5 +65,5 @@ class ScenarioError(ValueError):
 
     @property
     def warnings(self) -> list[Problem]:
-        """The warnings only."""
+        """The warnings (and notes) only."""
         return [p for p in self.problems if not p.is_error]

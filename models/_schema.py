@@ -34,11 +34,6 @@ class Column:
     choices: tuple[str, ...] | None = None
 
     @property
-    def is_number(self) -> bool:
-        """True for float and int columns."""
-        return self.type in ("float", "int")
-
-    @property
     def is_text(self) -> bool:
         """True for id, ref and text columns (stored as str)."""
         return self.type in ("id", "ref", "text")

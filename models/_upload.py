@@ -24,6 +24,20 @@ def read_table(name: str, data: bytes, filename: str) -> list[dict]:
     built. Raises ``ScenarioError`` listing every problem as
     ``filename:row: column: message``.
     """
+    rows, problems = read_table_partly(name, data, filename)
+    if any(p.is_error for p in problems):
+        raise ScenarioError(problems)
+    return rows
+
+
+def read_table_partly(name: str, data: bytes, filename: str) -> tuple[list[dict], list[Problem]]:
+    """Like ``read_table``, but keep going: (the rows without errors, every problem).
+
+    For checking the good rows against the whole scenario while the bad ones
+    are reported, so that every problem is found in one pass. A problem with
+    the file itself (not with one row) raises ``ScenarioError``: no row is
+    worth checking then.
+    """
     if name not in TABLES:
         raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
     schema = TABLES[name]
@@ -42,9 +56,14 @@ def read_table(name: str, data: bytes, filename: str) -> list[dict]:
     table, found = normalise(schema, raw)
     problems += found + check_alone(table)
     problems.sort(key=lambda p: p.row)
-    if any(p.is_error for p in problems):
+    bad = {p.row for p in problems if p.is_error}
+    if any(row < 2 for row in bad):
         raise ScenarioError(problems)
-    return rows_of(canonical(table))
+    if bad:
+        keep = ~table.frame.index.isin(list(bad))
+        table.frame = table.frame[keep]
+        table.given = {c: g[keep] for c, g in table.given.items()}
+    return rows_of(canonical(table)), problems
 
 
 def _sheet(name: str, data: bytes, label: str):

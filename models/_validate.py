@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import difflib
 
+import numpy as np
 import pandas as pd
 
-from models._normalise import Table, shown
+from models._normalise import MAX_MAGNITUDE, Table, shown
 from models._problems import WARNING, Problem
 
 COEFFICIENT_RANGE = (1e-6, 1e6)
 """Non-zero LP coefficients outside this magnitude range draw a warning."""
+SOLVER_ZERO = 1e-9
+"""HiGHS treats matrix entries below this in magnitude as zero: a non-zero coefficient
+this small is refused (it would silently vanish)."""
+SPREAD = 1e12
+"""Largest / smallest non-zero coefficient above this draws a warning (the scenario is
+merely wide; the solver's 1e-7 tolerances may lose the small ones)."""
 _SINGULAR = {
     "confederations": "confederation",
     "municipalities": "municipality",
@@ -212,8 +219,17 @@ def _links(t: Table) -> list[Problem]:
 def _coefficients(t: Table, column: str) -> list[Problem]:
     lo, hi = COEFFICIENT_RANGE
     v = t.frame[column].abs()
-    odd = (v > 0) & ((v < lo) | (v > hi))
-    return t.report(
+    vanish = (v > 0) & (v < SOLVER_ZERO)
+    problems = t.report(
+        vanish,
+        column,
+        "coefficient "
+        + shown(t.frame[column])
+        + f" is below the solver's resolution ({SOLVER_ZERO:g}: it would be read as 0); "
+        "change the unit",
+    )
+    odd = (v > 0) & ((v < lo) | (v > hi)) & ~vanish
+    return problems + t.report(
         odd,
         column,
         "coefficient "
@@ -222,6 +238,60 @@ def _coefficients(t: Table, column: str) -> list[Problem]:
         "(HiGHS treats entries below 1e-9 as zero); change the unit",
         WARNING,
     )
+
+
+def resolved_needs(needs: pd.DataFrame, municipalities: pd.DataFrame) -> pd.Series:
+    """Each need's quantity: ``quantity``, or ``per_capita`` x the municipality's population."""
+    if not len(needs):
+        return pd.Series(dtype="float64", index=needs.index)
+    towns = municipalities.drop_duplicates("id")  # a repeated id is reported elsewhere
+    where = pd.Index(towns["id"]).get_indexer(needs["municipality"])
+    population = np.append(pd.to_numeric(towns["population"]).to_numpy(float), np.nan)
+    quantity = pd.to_numeric(needs["quantity"]).to_numpy(float)
+    per_capita = pd.to_numeric(needs["per_capita"]).to_numpy(float)
+    q = np.where(np.isnan(quantity), per_capita * population[where], quantity)
+    return pd.Series(q, index=needs.index)
+
+
+def coefficient_range(frames: dict[str, pd.DataFrame], needs: pd.Series) -> tuple[float, float]:
+    """The smallest and largest non-zero coefficient magnitude the programme will hold.
+
+    Process inputs and outputs, labour per unit of activity and per unit moved,
+    1 - loss on links, and the need quantities (a delivery is need x ratio).
+    (nan, nan) when there is none.
+    """
+    parts = [frames[t][c] for t, c in _COEFFICIENTS if c in frames[t]]
+    if "loss" in frames["links"]:
+        parts.append(1.0 - frames["links"]["loss"].fillna(0.0))
+    parts.append(needs)
+    v = np.abs(np.concatenate([pd.to_numeric(p, errors="coerce").to_numpy(float) for p in parts]))
+    v = v[np.isfinite(v) & (v > 0)]
+    return (float(v.min()), float(v.max())) if len(v) else (float("nan"), float("nan"))
+
+
+def _magnitudes(tables: dict[str, Table]) -> list[Problem]:
+    """Needs per head x population within range; a warning when coefficients spread too wide."""
+    needs, mun = tables["needs"], tables["municipalities"]
+    q = resolved_needs(needs.frame, mun.frame)
+    p = needs.report(
+        needs.given["per_capita"] & (q > MAX_MAGNITUDE),
+        "per_capita",
+        "per_capita x population is " + shown(q) + f", too large (at most {MAX_MAGNITUDE:g}; "
+        "use a larger unit)",
+    )
+    lo, hi = coefficient_range({n: t.frame for n, t in tables.items()}, q)
+    if hi / lo > SPREAD:
+        p.append(
+            Problem(
+                "scenario",
+                0,
+                "-",
+                f"coefficients span {lo:.3g} .. {hi:.3g} (a ratio of {hi / lo:.1e}, above "
+                f"{SPREAD:g}): the solver may lose the small ones; change some units",
+                WARNING,
+            )
+        )
+    return p
 
 
 def _confederations(t: Table) -> list[Problem]:
@@ -300,4 +370,6 @@ def validate(tables: dict[str, Table], broken: set[str] | frozenset = frozenset(
     )
     if not broken.intersection(("items", "processes")):
         p += _mandate_targets(tables["mandates"], item_ids, procs)
+    if not broken.intersection(("needs", "municipalities")):
+        p += _magnitudes(tables)
     return p

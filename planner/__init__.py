@@ -14,13 +14,12 @@ Rules (SPEC section 4): ``leximin`` (default), ``utilitarian``,
 ``proportional``, ``equal_per_capita``, ``min_labour_full``.
 """
 
-from models import Scenario, ScenarioError, from_tables
+from models import RULES, PolicyError, Scenario, ScenarioError, StageRef, from_tables, stage_list
 from planner.check import check_plan
 from planner.core import solve
 from planner.formulation import Formulation, build
 from planner.lab import Comparison, compare
 from planner.plan import Plan, atkinson, gini
-from planner.policy import RULES, PolicyError, Stage, stages_for
 from planner.sweep import sweep as run_sweep  # planner.sweep stays the module
 
 __all__ = [
@@ -31,7 +30,7 @@ __all__ = [
     "PolicyError",
     "Scenario",
     "ScenarioError",
-    "Stage",
+    "StageRef",
     "atkinson",
     "build",
     "check_plan",
@@ -40,7 +39,7 @@ __all__ = [
     "gini",
     "load",
     "solve",
-    "stages_for",
+    "stage_list",
     "run_sweep",
 ]
 

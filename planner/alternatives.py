@@ -397,7 +397,7 @@ def solve_course(scenario: Scenario, region: Region, direction: dict, best_stage
 
 def solve_optimal(scenario: Scenario, rule, stages, tolerance, solver: str) -> dict:
     """The optimal plan (a batch task): SPEC JSON and its LP iterations."""
-    from planner.core import solve
+    from planner import solve
 
     plan = solve(scenario, rule=rule, stages=stages, tolerance=tolerance, solver=solver).to_dict()
     return {"plan": plan, "iterations": int(plan.get("timings", {}).get("iterations", 0))}

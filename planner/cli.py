@@ -1,13 +1,19 @@
 """The ``planner`` command line: validate, solve, export, generate (and, from the lab, compare and sweep).
 
 Exit codes: 0 solved (optimal or with shortfalls) or valid; 2 invalid input;
-3 infeasible; 4 time limit reached; 1 any other error.
+3 infeasible; 4 time limit reached; 5 the solver failed (one line on stderr,
+the details in the log: ``$COMMUNE_LOG``, by default ``commune-planner.log``
+in the temporary folder); 6 a Dask scheduler cannot be reached; 1 any other
+error. No command prints a traceback.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,16 +24,33 @@ from rich.table import Table
 
 import models
 from models import Scenario, ScenarioError
+from planner.report import num
 
 app = typer.Typer(
     help="Commune: plan production and distribution across a confederation, according to need.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: no "<bool>" beside every flag
 )
-out = Console()
-err = Console(stderr=True)
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that wraps at the terminal's width, and not at all when piped or redirected."""
+    c = Console(stderr=stderr)
+    if c.is_terminal:
+        return c
+    return Console(stderr=stderr, soft_wrap=True, width=PIPED_WIDTH)
+
+
+PIPED_WIDTH = 4096
+"""Piped output is not wrapped: lines (and tables) up to this wide stay whole."""
+out = console()
+err = console(stderr=True)
 
 EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIME_LIMIT, EXIT_ERROR = 2, 3, 4, 1
+EXIT_SOLVER, EXIT_UNREACHABLE = 5, 6
+SHORTFALLS_SHOWN = 10
+"""How many needs not fully met ``solve`` lists (the count of the rest is said)."""
 STATUS_EXIT = {
     "optimal": 0,
     "shortfall": 0,
@@ -36,18 +59,48 @@ STATUS_EXIT = {
 }
 
 
+def log_path() -> Path:
+    """Where the command line writes the details of a failure."""
+    return Path(
+        os.environ.get("COMMUNE_LOG") or Path(tempfile.gettempdir()) / "commune-planner.log"
+    )
+
+
+def fail(what: str, exc: BaseException, code: int = EXIT_SOLVER) -> typer.Exit:
+    """One clear line on stderr, the traceback in the log; the exit to raise."""
+    target = log_path()
+    log = logging.getLogger("planner.cli")
+    try:
+        handler = logging.FileHandler(target, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+        target = None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.error("%s", what, exc_info=(type(exc), exc, exc.__traceback__))
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = f"; details in {target}" if target else ""
+    err.print(f"error: {what}: {reason}{where}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
 def load_or_exit(path: Path) -> Scenario:
     """Read and validate a scenario, or print every problem and exit with status 2."""
     try:
         scenario = models.load(path)
     except ScenarioError as exc:
-        for p in exc.problems:
-            err.print(str(p), markup=False, highlight=False)
+        for p in exc.problems:  # one line each, even on a narrow terminal (it wraps, not us)
+            err.print(str(p), markup=False, highlight=False, soft_wrap=True)
         n = sum(1 for p in exc.problems if p.level == "error")
         err.print(f"{path}: {n} problem(s); nothing was planned.", markup=False)
         raise typer.Exit(EXIT_INVALID) from None
     for w in scenario.warnings:
-        err.print(f"warning: {w}", markup=False, highlight=False)
+        err.print(f"{w.level}: {w}", markup=False, highlight=False, soft_wrap=True)
     return scenario
 
 
@@ -64,7 +117,36 @@ def summary_counts(s: Scenario) -> dict:
         "limits": len(s.limits),
         "mandates": len(s.mandates),
         "needs": {f"tier{t}": int((needs["tier"] == t).sum()) for t in (1, 2, 3)},
+        "coefficients": {
+            k: (v if v == v else None)  # none at all: null, not NaN
+            for k, v in zip(("min", "max"), models.coefficient_range(s), strict=True)
+        },
+        "own_use": models.own_use_count(s),
     }
+
+
+def coefficient_line(c: dict) -> str:
+    """The programme's coefficient range, against what the solver represents."""
+    lo, hi = c["coefficients"]["min"], c["coefficients"]["max"]
+    if lo is None:
+        return "  coefficients: none"
+    good_lo, good_hi = models.COEFFICIENT_RANGE
+    verdict = "within" if good_lo <= lo and hi <= good_hi else "outside"
+    return (
+        f"  coefficients {num(lo, 3)} .. {num(hi, 3)} ({verdict} the advised {_power(good_lo)} .. "
+        f"{_power(good_hi)}; the solver reads below {_power(models.SOLVER_ZERO)} as 0)"
+    )
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 municipality``, ``6 municipalities``, ``1 process``."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _power(x: float) -> str:
+    """1e-06 -> "1e-6"."""
+    mantissa, exponent = f"{x:e}".split("e")
+    return f"{float(mantissa):g}e{int(exponent)}"
 
 
 @app.command()
@@ -81,12 +163,32 @@ def validate(
     out.print(f"[bold]{s.meta.name}[/bold] is valid ({s.content_hash[:12]})")
     n = c["needs"]
     out.print(
-        f"  {c['municipalities']} municipalities in {c['confederations']} confederations, "
-        f"population {c['population']:,.0f}\n"
-        f"  {c['items']} items, {c['processes']} processes, {c['links']} links, "
-        f"{c['limits']} limits, {c['mandates']} mandates\n"
-        f"  needs: {n['tier1']} vital (tier 1), {n['tier2']} standard (tier 2), {n['tier3']} desired (tier 3)"
+        f"  {_count(c['municipalities'], 'municipality', 'municipalities')} in "
+        f"{_count(c['confederations'], 'confederation')}, "
+        f"population {num(c['population'])}\n"
+        "  "
+        + ", ".join(
+            _count(c[k], one, k)
+            for k, one in (
+                ("items", "item"),
+                ("processes", "process"),
+                ("links", "link"),
+                ("limits", "limit"),
+                ("mandates", "mandate"),
+            )
+        )
+        + "\n"
+        f"  needs: {n['tier1']} vital (tier 1), {n['tier2']} standard (tier 2), {n['tier3']} desired (tier 3)\n"
+        + coefficient_line(c),
+        markup=False,
     )
+    if c["own_use"]:
+        k = c["own_use"]
+        out.print(
+            f"  note: {k} process{'es use' if k > 1 else ' uses'} some of {'their' if k > 1 else 'its'} "
+            "own output; net coefficients used",
+            markup=False,
+        )
 
 
 def _progress_printer(quiet: bool):
@@ -94,12 +196,14 @@ def _progress_printer(quiet: bool):
         return None, None
     status = err.status("planning…")
     status.start()
+    t0 = time.perf_counter()
 
     def progress(stage: str, k: int, value: float) -> None:
+        el = time.perf_counter() - t0
         if k == 0:
-            status.update(f"stage {stage}…")
+            status.update(f"stage {stage} · {el:.1f} s")
         elif k > 0:
-            status.update(f"stage {stage}: level {k} at {value:.4g}…")
+            status.update(f"stage {stage} · round {k} · level {value:.4g} · {el:.1f} s")
 
     return progress, status
 
@@ -117,11 +221,11 @@ def solve(
         Path | None, typer.Option("--out", help="also write the plan JSON here")
     ] = None,
     time_limit: Annotated[float | None, typer.Option(help="seconds for the whole policy")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
 ):
     """Plan a scenario and print a readable summary (or the SPEC JSON with --json)."""
+    from models import PolicyError
     from planner.core import solve as run
-    from planner.policy import PolicyError
 
     s = load_or_exit(path)
     progress, status = _progress_printer(quiet or json_out)
@@ -130,6 +234,8 @@ def solve(
     except (PolicyError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID) from None
+    except Exception as exc:  # the solver failed: one line here, the traceback in the log
+        raise fail("the solver failed", exc) from None
     finally:
         if status is not None:
             status.stop()
@@ -158,7 +264,7 @@ def print_summary(s: Scenario, plan) -> None:
     for col in ("stage", "value", "LP solves", "seconds"):
         st.add_column(col, justify="right" if col != "stage" else "left")
     for x in plan.stages:
-        v = "—" if x["value"] is None else f"{x['value']:.6g}"
+        v = num(x["value"])
         st.add_row(x["name"], v, str(x["solves"]), f"{x['seconds']:.3f}")
     out.print(st)
 
@@ -194,19 +300,26 @@ def print_summary(s: Scenario, plan) -> None:
         for col in ("item", "scope", "amount", "cap"):
             li.add_column(col)
         for r in plan.limits.itertuples():
-            li.add_row(r.item, r.scope, f"{r.amount:,.1f}", f"{r.cap:,.1f}")
+            li.add_row(r.item, r.scope, num(r.amount), num(r.cap))
         out.print(li)
     short = d[d["ratio"] < 1 - 1e-7].sort_values(["tier", "ratio"])
     if len(short):
-        out.print(f"[bold]{len(short)} needs not fully met[/bold] (lowest first):")
-        for r in short.head(10).itertuples():
+        shown = min(len(short), SHORTFALLS_SHOWN)
+        more = (
+            f"; {shown} of {len(short)} shown, {len(short) - shown} more"
+            if shown < len(short)
+            else ""
+        )
+        out.print(f"[bold]{len(short)} needs not fully met[/bold] (lowest first{more}):")
+        for r in short.head(shown).itertuples():
             out.print(
-                f"  tier {r.tier} {r.item} of {r.municipality}: {r.delivered:,.4g} of {r.need:,.4g} ({r.ratio:.0%})"
+                f"  tier {r.tier} {r.item} of {r.municipality}: {num(r.delivered, 4)} of {num(r.need, 4)} ({r.ratio:.0%})",
+                markup=False,
             )
     m = plan.metrics
     out.print(
         f"total labour {m['total_labour']:,.0f} h · highest labour share {m['max_share']:.0%} · "
-        f"unmet vital needs {m['unmet_tier1']:,.4g} · gini of ratios {m['gini']:.3f}"
+        f"unmet vital needs {num(m['unmet_tier1'])} · gini of ratios {m['gini']:.3f}"
     )
 
 
@@ -216,7 +329,7 @@ def export(
     stage: Annotated[
         str, typer.Option(help="the stage whose programme to write, e.g. needs:tier1, min_labour")
     ] = "needs:tier1",
-    rule: Annotated[str | None, typer.Option()] = None,
+    rule: Annotated[str | None, typer.Option(help="the rule whose stages to use")] = None,
     mps: Annotated[Path | None, typer.Option(help="write MPS here")] = None,
     lp: Annotated[Path | None, typer.Option(help="write CPLEX LP format here")] = None,
     solver: Annotated[
@@ -224,36 +337,27 @@ def export(
     ] = "highs",
 ):
     """Write one stage's programme (with every earlier stage held) as MPS or LP, for any solver."""
-    from planner.engine import Engine
-    from planner.formulation import build
-    from planner.policy import PolicyError, stages_for
+    from models import PolicyError
+    from planner.export import StageNotReached, export_stage
 
     if mps is None and lp is None:
         err.print("give --mps FILE or --lp FILE")
         raise typer.Exit(EXIT_INVALID)
     s = load_or_exit(path)
-    pol = s.meta.policy
-    try:
-        stages = stages_for(rule or pol.rule, None if rule else pol.stages)
-    except PolicyError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
-    names = [x.name for x in stages]
-    if stage not in names:
-        err.print(f"no stage {stage!r} in this policy; stages: {', '.join(names)}", markup=False)
-        raise typer.Exit(EXIT_INVALID)
-    upto = stages[: names.index(stage) + 1]
     for target in (mps, lp):
         if target is None:
             continue
-        form = build(s)
-        eng = Engine(form, solver, pol.tolerance)
-        eng.export_before(stage, target)
-        eng.run(upto)
-        if not Path(target).exists():
-            err.print(f"stage {stage} was not reached (an earlier stage failed)")
-            raise typer.Exit(EXIT_ERROR)
-        out.print(f"wrote {target} ({form.n} columns, {form.m} rows before stage edits)")
+        try:
+            prog = export_stage(s, stage, target, rule=rule, solver=solver)
+        except (PolicyError, KeyError) as exc:
+            err.print(str(exc).strip("'\""), markup=False)
+            raise typer.Exit(EXIT_INVALID) from None
+        except StageNotReached as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(EXIT_ERROR) from None
+        except Exception as exc:
+            raise fail("the solver failed", exc) from None
+        out.print(f"wrote {target} ({prog.num_cols} columns, {prog.num_rows} rows as held)")
 
 
 @app.command()

@@ -55,9 +55,9 @@ def _progress(quiet: bool):
 
 def _run(fn, *args, **kwargs):
     """Call ``fn``; a bad option exits 2, an unreachable scheduler or failed task exits 1."""
+    from models import PolicyError
     from planner.batch import BatchError
     from planner.cli import EXIT_ERROR, EXIT_INVALID, err
-    from planner.policy import PolicyError
 
     try:
         return fn(*args, **kwargs)

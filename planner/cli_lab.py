@@ -69,10 +69,10 @@ def compare(
     ] = None,
 ):
     """Solve a scenario under several rules; print who gains and who loses; write an HTML report."""
+    from models import RULES
     from planner.cli import EXIT_INVALID, err, load_or_exit, out
     from planner.lab import compare as run
     from planner.lab import parse_rules
-    from planner.policy import RULES
 
     s = load_or_exit(path)
     try:
@@ -90,6 +90,10 @@ def compare(
         status.start()
     try:
         c = run(s, rules=rule_list, solver=solver, time_limit=time_limit, workers=workers)
+    except Exception as exc:  # one line here, the traceback in the log
+        from planner.cli import fail
+
+        raise fail("the comparison failed", exc) from None
     finally:
         if status is not None:
             status.stop()
@@ -141,13 +145,14 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ):
     """Solve a grid of scenario variants under several rules; resumable; on local processes or Dask."""
-    from planner.cli import EXIT_INVALID, err, load_or_exit, out
+    from models import RULES
+    from planner.cli import EXIT_INVALID, EXIT_UNREACHABLE, err, fail, load_or_exit, out
     from planner.lab import parse_rules
-    from planner.policy import RULES
     from planner.sweep import SweepError, journal_path
     from planner.sweep import sweep as run
 
     s = load_or_exit(path)
+    exit_if_unreachable(scheduler)
     try:
         rule_list = parse_rules(rules)
         unknown = [r for r in rule_list if r not in RULES]
@@ -171,6 +176,10 @@ def sweep(
     except SweepError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID) from None
+    except (OSError, TimeoutError) as exc:
+        if not scheduler or scheduler == "local":
+            raise fail("the sweep failed", exc) from None
+        raise fail(f"the Dask scheduler at {scheduler} failed", exc, EXIT_UNREACHABLE) from None
     except KeyboardInterrupt:
         err.print(
             f"interrupted: finished tasks are kept in {journal_path(out_file)}; run the same command to resume",
@@ -191,6 +200,36 @@ def sweep(
         )
     if a["failed"]:
         raise typer.Exit(1)
+
+
+def exit_if_unreachable(scheduler: str | None) -> None:
+    """One line and exit 6 when a Dask scheduler address does not answer (not 'local')."""
+    from planner.cli import EXIT_UNREACHABLE, err
+
+    problem = unreachable(scheduler) if scheduler and scheduler != "local" else ""
+    if problem:
+        err.print(f"error: {problem}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_UNREACHABLE)
+
+
+def unreachable(address: str, timeout: float = 3.0) -> str:
+    """Why a Dask scheduler address cannot be reached ("" when it answers), within ``timeout`` s."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError:
+        return f"not a Dask scheduler address: {address!r} (give tcp://host:port or 'local')"
+    if not host:
+        return f"not a Dask scheduler address: {address!r} (give tcp://host:port or 'local')"
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return f"cannot reach the Dask scheduler at {address}: {reason}"
+    return ""
 
 
 def sweep_table(df, max_rows: int = 40) -> Table:

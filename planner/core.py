@@ -1,4 +1,10 @@
-"""Build -> solve -> extract: one function that turns a scenario into a plan."""
+"""Build -> solve -> extract: one function that turns a scenario into a plan.
+
+A parameter passes each room once, in order: the scenario and the policy's
+stages (``models.stage_list``) -> the formulation (:mod:`planner.formulation`)
+-> stage specs (:mod:`planner.stages`) -> the engine (:mod:`planner.engine`)
+-> explanation (:mod:`planner.explain`) -> the plan (:mod:`planner.plan`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,12 @@ import time
 
 import numpy as np
 
-import solvers
-from models import Scenario
+from models import Scenario, StageRef, stage_list
+from planner import explain
 from planner.engine import Engine, EngineResult, Progress
 from planner.formulation import Formulation, build
 from planner.plan import Plan, empty_tables, extract_tables, metrics
-from planner.policy import Stage, stages_for
+from planner.stages import specs
 from solvers import Status
 
 SHORTFALL_TOL = 1e-7
@@ -21,6 +27,16 @@ SHORTFALL_TOL = 1e-7
 def scenario_ref(scenario: Scenario) -> dict:
     """How a plan names its input: name and content hash."""
     return {"name": scenario.meta.name, "hash": scenario.content_hash}
+
+
+def policy_of(scenario: Scenario, rule: str | None, stages, tolerance: float | None):
+    """(rule, stage refs, tolerance) of a request, defaulting to the scenario's policy."""
+    policy = scenario.meta.policy
+    if rule is None and stages is None:
+        rule, stages = policy.rule, policy.stages
+    rule = rule or "leximin"
+    tol = policy.tolerance if tolerance is None else tolerance
+    return rule, stage_list(rule, stages), tol
 
 
 def solve(
@@ -36,28 +52,24 @@ def solve(
     """Plan ``scenario`` under a rule (default: the scenario's policy, else leximin).
 
     ``stages`` (a custom stage list) and ``tolerance`` override the scenario's
-    policy. Infeasible scenarios give a plan with status ``infeasible`` and
-    their ``conflicts`` in the scenario's own words; unmet needs give status
-    ``shortfall``; a time limit gives ``time_limit``.
+    policy; a bad rule or stage list raises ``models.PolicyError``. Infeasible
+    scenarios give a plan with status ``infeasible`` and their ``conflicts``;
+    unmet needs give ``shortfall``; a time limit gives ``time_limit`` with the
+    plan of the stages completed so far (``partial``).
     """
-    policy = scenario.meta.policy
-    if rule is None and stages is None:
-        rule, stages = policy.rule, policy.stages
-    rule = rule or "leximin"
-    tol = policy.tolerance if tolerance is None else tolerance
-    plan_stages = stages_for(rule, stages)
+    rule, refs, tol = policy_of(scenario, rule, stages, tolerance)
     t0 = time.perf_counter()
     form = build(scenario)
     t_build = time.perf_counter() - t0
     return solve_formulation(
-        scenario, form, plan_stages, rule, solver, tol, time_limit, progress, t_build, **options
+        scenario, form, refs, rule, solver, tol, time_limit, progress, t_build, **options
     )
 
 
 def solve_formulation(
     scenario: Scenario,
     form: Formulation,
-    plan_stages: list[Stage],
+    refs: list[StageRef],
     rule: str,
     solver: str = "highs",
     tolerance: float = 0.0,
@@ -68,8 +80,8 @@ def solve_formulation(
 ) -> Plan:
     """Run the stages on an assembled formulation and extract the plan."""
     t0 = time.perf_counter()
-    engine = Engine(form, solver, tolerance, time_limit, progress, **options)
-    res = engine.run(plan_stages)
+    engine = Engine(form.lp, form.t_col, solver, tolerance, time_limit, progress, **options)
+    res = engine.run(specs(form, refs))
     timings = {
         "build": build_seconds,
         "load": engine.load_seconds,
@@ -80,23 +92,24 @@ def solve_formulation(
         "lp_solves": engine.solves,
         "iterations": engine.iterations,
         "polish": engine.polish_seconds,
+        "verifications": engine.verifications,
     }
     stages = [
         {
-            "name": o.stage.name,
+            "name": o.name,
             "value": o.value,
             "solves": o.solves,
             "seconds": o.seconds,
             "iterations": o.iterations,
             "levels": o.levels,
+            "rounds": len(o.rounds),
         }
         for o in res.outcomes
     ]
     ref = scenario_ref(scenario)
-    if res.failed is not None:
-        return _failed_plan(scenario, form, engine, res, rule, solver, stages, timings, ref)
-    tables = extract_tables(form, res)
-    met = metrics(tables)
+    if res.failed is not None and not res.partial:
+        return _failed_plan(form, engine, res, refs, rule, solver, stages, timings, ref)
+    tables = extract_tables(form, explain.explained(form, res))
     d = tables["deliveries"]
     short = bool(((d["need"] - d["delivered"]) > SHORTFALL_TOL * np.maximum(1.0, d["need"])).any())
     plan = Plan(
@@ -105,10 +118,20 @@ def solve_formulation(
         rule=rule,
         solver=solver,
         stages=stages,
-        metrics=met,
+        metrics=metrics(tables),
         timings=timings,
         **tables,
     )
+    if res.partial:
+        plan.status = "time_limit"
+        plan.partial = {
+            "stopped_in": res.failed.stage,
+            "completed": [o.name for o in res.outcomes[:-1]],
+        }
+        plan.message = (
+            f"time limit reached in stage {res.failed.stage}: this is the plan of the "
+            "stages completed so far"
+        )
     if os.environ.get("COMMUNE_CHECK_PLANS"):
         _self_check(scenario, plan)
     return plan
@@ -123,14 +146,14 @@ def _self_check(scenario: Scenario, plan: Plan) -> None:
         raise AssertionError("plan violates SPEC constraints:\n" + "\n".join(problems[:50]))
 
 
-def _failed_plan(
-    scenario, form, engine, res: EngineResult, rule, solver, stages, timings, ref
-) -> Plan:
-    status = res.failed.result.status
+def _failed_plan(form, engine, res: EngineResult, refs, rule, solver, stages, timings, ref) -> Plan:
+    failed = res.failed
+    status = failed.result.status
     conflicts: list[str] = []
-    message = f"stage {res.failed.stage.name}: {res.failed.result.message or status}"
+    message = f"stage {failed.stage}: {failed.result.message or status}"
     if status == Status.INFEASIBLE:
-        conflicts = explain_infeasible(form, engine, res.failed.stage)
+        in_full = any(r.name == failed.stage and r.kind == "full" for r in refs)
+        conflicts = explain.conflicts(form, engine.backend, in_full)
         out = "infeasible"
     elif status == Status.TIME_LIMIT:
         out = "time_limit"
@@ -148,41 +171,3 @@ def _failed_plan(
         timings=timings,
         **empty_tables(),
     )
-
-
-def explain_infeasible(form: Formulation, engine: Engine, stage: Stage) -> list[str]:
-    """An irreducible set of conflicting constraints, in the scenario's own words."""
-    out: list[str] = []
-    if stage.kind == "full":
-        unreachable = form.needs[(form.needs["reason"] == "unreachable")]
-        for r in unreachable.head(50).itertuples():
-            out.append(
-                f"need {r.item} tier {r.tier} of {r.municipality} (nothing can bring it there)"
-            )
-    backend = engine.backend
-    iis = None
-    if "iis" in getattr(backend, "features", ()):
-        try:
-            iis = backend.iis()
-        except Exception:  # noqa: BLE001 - fall back to the elastic filter
-            iis = None
-    if iis is None:
-        iis = solvers.elastic_iis(backend.lp)
-    if iis is None:
-        return out or ["the solver reported infeasibility but no conflicting set was found"]
-    rows, cols = iis
-    m = form.m
-    for r in np.asarray(rows, int):
-        if r < m:
-            out.append(str(form.rows["description"].iat[r]))
-        else:
-            out.append(f"hold of an earlier stage (row {r})")
-    for c in np.asarray(cols, int):
-        if c < form.n:
-            d = str(form.cols["description"].iat[c])
-            if form.cols["kind"].iat[c] == "r" and stage.kind == "full":
-                d += " (met in full)"
-            out.append(d)
-    # keep order, drop repeats
-    seen: set[str] = set()
-    return [c for c in out if not (c in seen or seen.add(c))]

@@ -14,13 +14,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from planner.engine import EngineResult
 from planner.formulation import Formulation
 
 VERSION = "0.1.0"
 ZERO = 1e-9
 SNAP = 1e-8
+DUST = 1e-7
+"""A level or flow whose every entry is at most this share of its constraint rows' size is dust:
+below what the solver resolves (HiGHS's tolerances are ~1e-7 on scaled rows), reported as 0.
+The rows it touches may lose at most this share in all (the checker allows 1e-6)."""
 
 
 def gini(values: np.ndarray) -> float:
@@ -65,6 +69,7 @@ class Plan:
     conflicts: list[str] = field(default_factory=list)
     message: str = ""
     timings: dict = field(default_factory=dict)
+    partial: dict | None = None  # time limit: {"stopped_in": stage, "completed": [stages]}
 
     def to_dict(self) -> dict[str, Any]:
         """The SPEC section 5 JSON object (key names are a contract)."""
@@ -89,6 +94,8 @@ class Plan:
             out["conflicts"] = list(self.conflicts)
         if self.message:
             out["message"] = self.message
+        if self.partial is not None:
+            out["partial"] = self.partial
         return _clean(out)
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -145,12 +152,58 @@ def empty_tables() -> dict[str, pd.DataFrame]:
     return {k: pd.DataFrame(columns=v) for k, v in cols.items()}
 
 
-def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.DataFrame]:
-    """Turn the solver's column values into the plan's tables."""
-    x = np.maximum(result.x, 0.0)
-    cols = form.cols
-    kind = cols["kind"].to_numpy()
+def _row_sizes(A: sp.csr_array, lo: np.ndarray, hi: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Each row's size: its terms' magnitudes and its bound's, as the checker measures it."""
+    bound = np.maximum(
+        np.where(np.isfinite(lo), np.abs(lo), 0.0), np.where(np.isfinite(hi), np.abs(hi), 0.0)
+    )
+    return abs(A) @ np.abs(x) + bound
 
+
+def _violation(A: sp.csr_array, lo: np.ndarray, hi: np.ndarray, x: np.ndarray) -> np.ndarray:
+    act = A @ x
+    return np.maximum(np.maximum(lo - act, act - hi), 0.0)
+
+
+def snap_dust(form: Formulation, x: np.ndarray) -> np.ndarray:
+    """``x`` with dust levels and flows set to 0 (see ``DUST``); every constraint still holds.
+
+    A level or flow is dust when each of its terms is at most ``DUST`` of
+    its rows' scale: for a balance row, the largest balance row of the same
+    item; for other rows, the largest row of their kind. Dropping dust may
+    not take any row further than ``DUST`` of its own size past its bound
+    beyond where the solver left it: the dust of such rows is kept.
+    """
+    A = sp.csr_array(form.lp.A)
+    lo, hi = form.lp.row_lower, form.lp.row_upper
+    if A.shape[0] == 0 or not len(x):
+        return x
+    rows = form.rows
+    size = _row_sizes(A, lo, hi, x)
+    group = np.where(
+        rows["kind"].to_numpy() == "balance",
+        "b:" + rows["item"].astype(str),
+        rows["kind"].astype(str),
+    )
+    scale = pd.Series(size).groupby(group).transform("max").to_numpy()
+    inv = np.divide(1.0, scale, out=np.zeros_like(scale), where=scale > 0)
+    share = sp.csr_array(sp.diags_array(inv) @ abs(A) @ sp.diags_array(x))
+    movable = np.isin(form.cols["kind"].to_numpy(), ("x", "f")) & (x > 0)
+    worst = share.max(axis=0).toarray().ravel() if share.nnz else np.zeros(len(x))
+    dust = movable & (worst <= DUST)
+    before = _violation(A, lo, hi, x)
+    while dust.any():
+        snapped = np.where(dust, 0.0, x)
+        budget = DUST * np.maximum(1.0, _row_sizes(A, lo, hi, snapped))
+        over = np.flatnonzero(_violation(A, lo, hi, snapped) > before + budget)
+        if not len(over):
+            return snapped
+        dust &= ~(abs(A[over]).sum(axis=0) > 0)
+    return x
+
+
+def _deliveries(form: Formulation, x: np.ndarray) -> pd.DataFrame:
+    """One row per need: its satisfaction ratio (snapped at 0 and 1) and what it delivers."""
     needs = form.needs
     need = needs["need"].to_numpy(float)
     ratio = np.zeros(len(needs))
@@ -159,6 +212,7 @@ def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.Data
     # holds keep each optimum with a slack of ~1e-10 (engine.EPS): a need met but for that
     # slack is met (the checker's tolerance, 1e-6, covers the difference)
     ratio[ratio > 1.0 - SNAP] = 1.0
+    ratio[ratio < SNAP] = 0.0  # a delivery below the solver's resolution: less is always feasible
     ratio[need <= 0] = 1.0
     deliveries = pd.DataFrame(
         {
@@ -170,6 +224,19 @@ def extract_tables(form: Formulation, result: EngineResult) -> dict[str, pd.Data
             "ratio": ratio,
         }
     )
+    return deliveries
+
+
+def extract_tables(form: Formulation, result) -> dict[str, pd.DataFrame]:
+    """Turn a solved policy (``planner.explain.Explained``) into the plan's tables.
+
+    Dust is reported as 0.
+    """
+    x = snap_dust(form, np.maximum(result.x, 0.0))
+    cols = form.cols
+    kind = cols["kind"].to_numpy()
+
+    deliveries = _deliveries(form, x)
 
     xs = np.flatnonzero((kind == "x") & (x > ZERO))
     production = pd.DataFrame(

@@ -109,7 +109,7 @@ def satisfaction_figure(c: Comparison) -> go.Figure:
                     customdata=np.stack([s["min_ratio"], s["delivered"], s["need"]], axis=-1),
                     hovertemplate=(
                         f"<b>{rule}</b> %{{x}}<br>mean ratio %{{y:.1%}}<br>lowest %{{customdata[0]:.1%}}"
-                        "<br>delivered %{customdata[1]:,.4g} of %{customdata[2]:,.4g}<extra></extra>"
+                        "<br>delivered %{customdata[1]:,.4~r} of %{customdata[2]:,.4~r}<extra></extra>"
                     ),
                 ),
                 row=i,
@@ -320,10 +320,10 @@ def flows_figure(c: Comparison, flows_rule: str | None = None) -> go.Figure:
                     value=list(f["hours"]),
                     color=[_rgba(icol[i], 0.55) for i in f["item"]],
                     customdata=[
-                        f"{i}: {q:,.4g} {units.get(i, '')}".rstrip()
+                        f"{i}: {num(q, 4)} {units.get(i, '')}".rstrip()
                         for i, q in zip(f["item"], f["arrived"], strict=True)
                     ],
-                    hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<br>%{value} of labour<extra></extra>",
+                    hovertemplate="%{source.label} → %{target.label}<br>%{customdata}<br>%{value:,.4~r} h of labour<extra></extra>",
                 ),
             )
         )
@@ -380,6 +380,28 @@ def figures(c: Comparison, flows_rule: str | None = None) -> dict[str, go.Figure
     }
 
 
+def num(value, digits: int = 6) -> str:
+    """A number as the command line prints it: ``153.675``, ``1,500``, ``5,093``, ``2.5e-7``.
+
+    Up to ``digits`` significant figures (so 1.0000000000000004 reads ``1`` and
+    153.674999846 reads ``153.675``), thousands separators from 1,000, whole
+    numbers from 100,000, and powers of ten only below 0.001 or from 1e15.
+    """
+    if value is None or value != value:
+        return "—"
+    v = float(value)
+    a = abs(v)
+    if a == 0:
+        return "0"
+    if a < 1e-3 or a >= 1e15:
+        mantissa, exponent = f"{v:.{max(digits - 4, 1)}e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}"
+    if a >= min(1e5, 10**digits):
+        return f"{v:,.0f}"
+    text = f"{v:,.{digits}g}"
+    return "0" if text == "-0" else text
+
+
 def format_metric(name: str, value) -> str:
     """A metric as a reader sees it: ratios and shares in %, hours and quantities with separators."""
     if isinstance(value, str):
@@ -392,7 +414,7 @@ def format_metric(name: str, value) -> str:
         return f"{value:.3f}"
     if 0 < abs(value) < 1e-3:
         return "≈0"
-    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return num(value, 4)
 
 
 def pct(value) -> str:

@@ -16,6 +16,7 @@ from solvers._highs import HighsBackend
 from solvers._iis import elastic_iis
 from solvers._pulp import PulpBackend
 from solvers._registry import DEFAULT, add, available, backend_class, get, list
+from solvers._scaling import Scaling, equilibrate, identity
 from solvers._scipy import ScipyBackend
 
 __all__ = [
@@ -25,12 +26,15 @@ __all__ = [
     "LinearProgram",
     "PulpBackend",
     "Result",
+    "Scaling",
     "ScipyBackend",
     "Status",
     "add",
     "available",
     "backend_class",
     "elastic_iis",
+    "equilibrate",
     "get",
+    "identity",
     "list",
 ]

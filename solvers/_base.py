@@ -30,7 +30,8 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-METHODS = ("choose", "simplex", "ipm")
+METHODS = ("choose", "simplex", "ipm", "interior")
+"""``interior``: interior point without crossover (backends without it use ``ipm``)."""
 COMMON_OPTIONS = frozenset({"threads", "method", "time_limit", "verbose"})
 
 
@@ -73,7 +74,7 @@ def file_names(names, size: int, prefix: str) -> list[str]:
     names are not unique.
     """
     if names is not None:
-        clean = [re.sub(r"[^A-Za-z0-9_.]", "_", s)[:100] or "_" for s in names]
+        clean = [re.sub(r"[^A-Za-z0-9_.\[\]@:>#]", "_", s)[:100] or "_" for s in names]
         clean = [s if not s[0].isdigit() and s[0] != "." else "_" + s for s in clean]
         if len(set(clean)) == size:
             return clean
@@ -216,11 +217,17 @@ class Backend(ABC):
 
     Features: "edit" (edits go into the solver's model in place), "warm_start",
     "iis" (native IIS; others use the elastic filter), "duals", "time_limit",
-    "write_mps", "write_lp".
+    "write_mps", "write_lp", "polish" (``polish()`` re-solves at a tighter tolerance),
+    "interior" (``method="interior"``: interior point without crossover, a solution
+    in the relative interior of the optimal face).
     """
 
     name: ClassVar[str]
     features: ClassVar[frozenset[str]] = frozenset()
+    hold_slack: ClassVar[float] = 1e-9
+    """Slack a caller should leave on a held optimum (relative): the solver's resolution."""
+    rescue_with: ClassVar[tuple[str, ...]] = ()
+    """Other backends that may solve a programme this one ended without a verdict on."""
     option_names: ClassVar[frozenset[str]] = COMMON_OPTIONS
 
     def __init__(self, **options):
@@ -344,6 +351,8 @@ class Backend(ABC):
         self._require()
         limit = self.time_limit if time_limit is None else time_limit
         method = self._check_method(method or self.method)
+        if method == "interior" and "interior" not in self.features:
+            method = "ipm"
         start = time.perf_counter()
         result = self._solve(None if limit is None else float(limit), method)
         if not result.seconds:

@@ -114,8 +114,20 @@ class HighsBackend(Backend):
 
     name = "highs"
     features = frozenset(
-        {"edit", "warm_start", "iis", "duals", "time_limit", "write_mps", "write_lp"}
+        {
+            "edit",
+            "warm_start",
+            "iis",
+            "duals",
+            "time_limit",
+            "write_mps",
+            "write_lp",
+            "polish",
+            "interior",
+        }
     )
+    hold_slack = 1e-9
+    rescue_with = ("scipy",)  # linprog's own HiGHS set-up solved programmes ending "Unknown"
     option_names = COMMON_OPTIONS | {"warm", "restart"}
 
     @classmethod
@@ -149,13 +161,11 @@ class HighsBackend(Backend):
         if self.restart not in RESTART:
             raise ValueError(f"restart must be one of {RESTART}, not {self.restart!r}")
         self._h.setOptionValue("run_crossover", "on")  # so ipm also gives a basis and duals
-        self._set = {}  # options as last set, so each is passed to HiGHS only when it changes
+        self._set = {"run_crossover": "on"}
+        # options as last set, so each is passed to HiGHS only when it changes
         self._basis = False
         self._new_objective = False
         self._cold_iterations = 0
-        # where a capped warm primal solve goes on: "dual" (the dual simplex from its
-        # basis) or "cold"; the planner's engine sets it per stage (see there)
-        self.after_cap = "dual"
 
     def _tolerance(self, tol: float) -> None:
         self._h.setOptionValue("primal_feasibility_tolerance", float(tol))
@@ -239,7 +249,7 @@ class HighsBackend(Backend):
         WARM_MIN_ITERATIONS: a primal iteration costs several dual ones, and a stalled
         primal simplex on a degenerate start would otherwise run for minutes); the dual
         simplex carries on from where it stopped, with a cap of half the rows, or a cold
-        solve does (``after_cap``, set per stage by the planner's engine). A cold solve
+        solve does after a new objective. A cold solve
         after warm attempts is a capped dual simplex and, should that stall, interior
         point with crossover. A warm solve that ends without a verdict, or infeasible or
         unbounded, is repeated cold, which decides.
@@ -262,7 +272,7 @@ class HighsBackend(Backend):
             cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
             if mode == "primal":
                 steps.append((_PRIMAL, cap, "simplex"))
-                if self.after_cap == "dual" and not fresh:
+                if not fresh:
                     # carries on from where a capped primal stopped (after a new objective
                     # a cold solve does better: generated 60 x 120, tier 2's first round,
                     # 19,719 warm iterations in 8.1 s against 9,667 cold in 1.5 s)
@@ -355,9 +365,34 @@ class HighsBackend(Backend):
             status = h.getModelStatus()
         return status
 
+    def _interior(self, time_limit: float | None):
+        """Interior point without crossover, from scratch.
+
+        A point in the relative interior of the optimal face (strictly complementary up
+        to the tolerance), with duals but no basis (the next simplex solve starts cold).
+        """
+        h = self._h
+        h.clearSolver()
+        self._option("solver", "ipm")
+        self._option("run_crossover", "off")
+        self._option("simplex_iteration_limit", _NO_LIMIT)
+        left = np.inf if time_limit is None else time_limit
+        self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
+        try:
+            status = self._run_once()
+        finally:
+            self._option("run_crossover", "on")
+        self._basis = False
+        self._new_objective = False
+        self._spent = 0
+        return status
+
     def _solve(self, time_limit, method) -> Result:
         h = self._h
-        ms = self._run(time_limit, method)
+        if method == "interior":
+            ms = self._interior(time_limit)
+        else:
+            ms = self._run(time_limit, method)
         name = ms.name
         status = {
             "kOptimal": Status.OPTIMAL,

@@ -62,6 +62,9 @@ class PulpBackend(Backend):
     """
 
     name = "pulp"
+    # solvers reached through files read numbers rounded to ~12 digits and apply looser
+    # tolerances; holds at 1e-9 made CBC call the next stage infeasible
+    hold_slack = 1e-7
     features = frozenset({"edit", "duals", "time_limit", "write_mps", "write_lp"})
     option_names = COMMON_OPTIONS | {"pulp_solver"}
 

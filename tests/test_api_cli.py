@@ -99,3 +99,21 @@ def test_demo_prepares_loads_plans_and_prints_tokens(cli):
         "token", "create", "--role", "coordinator", "--confederation", "upper", "--delegate", "Bo"
     )
     assert r.exit_code == 0  # the same delegate, found by name
+
+
+def test_a_delegate_named_without_a_confederation_sits_in_the_municipalitys_own(cli):
+    from api.services import delegates
+
+    assert cli("demo", "--no-serve").exit_code == 0
+    r = cli(
+        "token", "create", "--role", "coordinator", "--municipality", "ashford", "--delegate", "Ana"
+    )
+    assert r.exit_code == 0, r.output
+    from api.db import make_engine, make_sessionmaker
+
+    engine = make_engine(get_settings().sqlalchemy_url)
+    with make_sessionmaker(engine)() as s:
+        found, _ = delegates.listing(s, 100, 0)
+        ana = next(d for d in found if d.name == "Ana")
+        assert (ana.municipality, ana.confederation) == ("ashford", "upper")  # Ashford's own
+    engine.dispose()

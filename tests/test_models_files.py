@@ -72,7 +72,7 @@ NEEDS_HEAD = "municipality,item,tier,quantity,per_capita\n"
             {"scenario.yaml": "period: 2025\npolicy:\n  rule: nope\n"},
             [
                 "scenario.yaml:0: name: required key is missing",
-                "scenario.yaml:3: policy.rule: unknown rule 'nope' (known: leximin, utilitarian, "
+                "scenario.yaml:3: policy.rule: unknown rule 'nope' (valid rules: leximin, utilitarian, "
                 "proportional, equal_per_capita, min_labour_full)",
             ],
         ),
@@ -304,7 +304,7 @@ def test_workbook_problems_name_sheet_and_row():
         models.loads(_workbook(**sheets), "xlsx", "book.xlsx")
     assert [str(p) for p in e.value.problems] == [
         "book.xlsx[scenario]:0: name: required key is missing",
-        "book.xlsx[scenario]:2: policy.rule: unknown rule 'nope' (known: leximin, utilitarian, "
+        "book.xlsx[scenario]:2: policy.rule: unknown rule 'nope' (valid rules: leximin, utilitarian, "
         "proportional, equal_per_capita, min_labour_full)",
         "book.xlsx[needs]:4: municipality: unknown municipality 'c'",
         "book.xlsx[needs]:4: tier: not a number: 'x'",

@@ -151,13 +151,28 @@ def test_bom_crlf_blank_lines_whitespace_and_boolean_spellings(tmp_path):
         ].tolist() == [value]
 
 
-def test_semicolon_csv_is_read_with_a_warning(tmp_path):
+def test_semicolon_csv_is_read_with_a_note(tmp_path):
     files = dict(MINIMAL_FILES)
     files["items.csv"] = "id;kind\ngrain;good\n"
     s = models.load(write_folder(tmp_path / "x", files))
     assert s == minimal()
     assert [str(w) for w in s.warnings] == [
-        "items.csv:1: -: read as ';'-separated; commas are the standard"
+        "items.csv:1: -: read as ';'-separated (as European spreadsheets save CSV); commas and "
+        "points are the standard"
+    ]
+
+
+def test_semicolon_csv_with_decimal_commas_reads_them_as_numbers(tmp_path):
+    files = dict(MINIMAL_FILES)
+    files["needs.csv"] = (
+        "municipality;item;tier;quantity;per_capita\na;grain;1;2,5;\nb;grain;1;;0,5\n"
+    )
+    s = models.load(write_folder(tmp_path / "x", files))
+    got = s.needs.set_index("municipality")
+    assert got.loc["a", "quantity"] == 2.5 and got.loc["b", "per_capita"] == 0.5
+    assert [str(w) for w in s.warnings] == [
+        "needs.csv:1: -: read as ';'-separated (as European spreadsheets save CSV), with decimal "
+        "commas ('2,5' read as 2.5); commas and points are the standard"
     ]
 
 

@@ -98,11 +98,6 @@ MUN = {"confederation": "north", "population": 1, "labour_hours": 1}
             "process (first at row 3)",
         ),
         (
-            add("process_io", {"process": "bake", "item": "bread", "quantity": 2}),
-            "process_io.csv:7: process/item: duplicate row for the same process and item (first at "
-            "row 6)",
-        ),
-        (
             add("links", {"from": "ashford", "to": "brook", "labour_per_unit": 1}),
             "links.csv:4: from/to: duplicate row for the same from and to (first at row 2)",
         ),
@@ -448,6 +443,8 @@ def test_warnings_are_kept_on_the_scenario():
     )
     s = models.from_tables(META, t)
     assert [str(w) for w in s.warnings] == [
+        "scenario:0: -: coefficients span 1e-07 .. 2e+06 (a ratio of 2.0e+13, above 1e+12): the "
+        "solver may lose the small ones; change some units",
         "items.csv:6: transportable: a resource is never transported; read as false",
         "processes.csv:4: labour_hours: coefficient 2000000 is outside 1e-06..1e+06 in "
         "magnitude: the solver may lose it (HiGHS treats entries below 1e-9 as zero); change "
@@ -480,10 +477,11 @@ def test_metadata_problems():
         tables(),
     )
     assert errors == [
-        "scenario.yaml:0: policy.rule: unknown rule 'nope' (known: leximin, utilitarian, "
+        "scenario.yaml:0: policy.rule: unknown rule 'nope' (valid rules: leximin, utilitarian, "
         "proportional, equal_per_capita, min_labour_full)",
-        "scenario.yaml:0: policy.stages: unknown stage(s) 'x' (known: needs:tier1, needs:tier2, "
-        "needs:tier3, min_labour, fair_burden, min_transport, or <rule>:tierN)",
+        "scenario.yaml:0: policy.stages: unknown stage 'x' (valid stages: needs:tier1..3, "
+        "needs:full, leximin:tierN, utilitarian:tierN, proportional:tierN, "
+        "equal_per_capita:tierN, min_labour, fair_burden, min_transport)",
         "scenario.yaml:0: policy.tolerance: must not be negative (got -1)",
     ]
     assert errors_of({"name": "x", "policy": {"colour": 1}}, tables()) == [

@@ -297,8 +297,10 @@ def test_problems_found_against_the_scenario_name_the_file_row(web):
         data={"etag": etag_of(page, "ashford", "needs")},
     )
     assert r.status_code == 422
-    assert problems(r.text) == [
-        "needs.csv:5: municipality: 'birchwood' is not 'ashford' (only ashford's own rows can be saved here)"
+    assert problems(r.text) == [  # every problem at once, in the file's order
+        "needs.csv:3: item: a need for an emission (emissions are capped by limits, not needed)",
+        "needs.csv:4: item: unknown item 'breadd' (did you mean 'bread'?)",
+        "needs.csv:5: municipality: 'birchwood' is not 'ashford' (only ashford's own rows can be saved here)",
     ]
     sheet = NEEDS_HEADER + "ashford,bread,1,,0.045\nashford,co2,2,4,\nashford,breadd,2,4,\n"
     r = client.post(
@@ -452,7 +454,15 @@ def test_the_pages_and_the_api_name_the_same_file_rows(web):
     buf = io.BytesIO()
     book.save(buf)
     cases = [
-        ("needs.csv", sheet.encode(), ["needs.csv:5: quantity: must not be negative (got -1)"]),
+        (  # every problem at once: the cell and those found against the scenario
+            "needs.csv",
+            sheet.encode(),
+            [
+                "needs.csv:3: item: a need for an emission (emissions are capped by limits, not needed)",
+                "needs.csv:4: item: unknown item 'breadd' (did you mean 'bread'?)",
+                "needs.csv:5: quantity: must not be negative (got -1)",
+            ],
+        ),
         (
             "needs.csv",
             fixed.encode(),

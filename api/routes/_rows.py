@@ -9,6 +9,7 @@ need ``If-Match`` to change; their list sends the list's ETag, which a bulk
 name the factory's schema arguments, which FastAPI must see as classes.)
 """
 
+import json
 import re
 from typing import Annotated, Any
 
@@ -58,6 +59,27 @@ def row_router(
     router = APIRouter(prefix=prefix, tags=[tag], responses={422: {"model": ErrorOut}})
     adapter = TypeAdapter(list[create_schema])
     label = table.replace("_", " ")
+
+    one = TypeAdapter(create_schema)
+
+    def _good_rows(exc: ValidationError, data: bytes, label: str, scope: str) -> uploads.Sent:
+        """The rows that are well formed (to check against the scenario), and the others' problems.
+
+        So that a bad cell and an unknown item are reported together. An error not
+        about one row (the body is not a list of objects) is reported alone.
+        """
+        problems = _json_problems(exc, label)
+        rows_of = [e.get("loc", ("",))[0] for e in exc.errors()]
+        if not all(isinstance(r, int) for r in rows_of):
+            raise Invalid("invalid rows: nothing was changed", problems=problems) from None
+        bad = set(rows_of)
+        raw = json.loads(data)
+        good = [i for i in range(len(raw)) if i not in bad]
+        return uploads.Sent(
+            [data_of(scope, one.validate_python(raw[i])) for i in good],
+            [f"{label}:{i + 1}" for i in good],
+            problems,
+        )
 
     def data_of(scope: Scope, body) -> dict:
         data = body.model_dump(by_alias=True)
@@ -143,14 +165,12 @@ def row_router(
             try:
                 items = adapter.validate_json(data)
             except ValidationError as exc:
-                raise Invalid(
-                    "invalid rows: nothing was changed", problems=_json_problems(exc, label)
-                ) from None
+                return _good_rows(exc, data, label, scope)
             return uploads.Sent(
                 [data_of(scope, r) for r in items],
                 [f"{label}:{i}" for i in range(1, len(items) + 1)],
             )
-        return uploads.read_file(table, scope, data, label)
+        return uploads.read_file(table, scope, data, label, partly=True)
 
     @router.put(
         "",
@@ -206,6 +226,7 @@ def row_router(
                 if_match,
                 settings.max_rows,
                 origins=new.origins,
+                pending=new.problems,
             )
             response.headers["ETag"] = rows.collection_etag(session, kind, scope)
             return [rows.public(kind, o) for o in out]

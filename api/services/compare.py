@@ -79,6 +79,18 @@ def plans(session: Session, a_id: int, b_id: int) -> dict[str, Any]:
     }
 
 
+def require_may_compare(session: Session, principal: Principal, conf_id: str | None) -> None:
+    """The one rule of who compares rules: analysts, admins, and coordinators of ``conf_id``.
+
+    Without ``conf_id`` (the form, before a confederation is chosen) a
+    coordinator passes: it may compare the confederations it covers.
+    """
+    if principal.role == "assembly":
+        raise Forbidden("rule comparisons are for analysts and coordinators")
+    if principal.role == "coordinator" and conf_id:
+        authz.require_coordinator(session, principal, conf_id)
+
+
 def request_rules(
     session: Session,
     principal: Principal,
@@ -89,10 +101,7 @@ def request_rules(
     time_limit: float | None = None,
 ) -> Comparison:
     """Queue one analysis plan per rule on the same input (analysts, coordinators, admins)."""
-    if principal.role == "assembly":
-        raise Forbidden("rule comparisons are for analysts and coordinators")
-    if principal.role == "coordinator":
-        authz.require_coordinator(session, principal, conf_id)
+    require_may_compare(session, principal, conf_id)
     rules = list(dict.fromkeys(rules or models.RULES))
     bad = [r for r in rules if r not in models.RULES]
     if bad:

@@ -44,8 +44,11 @@ def check_options(
 ) -> float:
     """422 for an unknown rule or solver or a time limit out of range; returns the time limit."""
     problems = []
-    if rule is not None and rule not in models.RULES:
-        problems.append(f"body:0: rule: unknown rule {rule!r} (rules: {', '.join(models.RULES)})")
+    if rule is not None:
+        try:
+            models.check_rule(rule)
+        except models.PolicyError as exc:
+            problems.append(f"body:0: rule: {exc}")
     available = solvers.list(only_available=True)
     if solver not in available:
         problems.append(
@@ -154,6 +157,19 @@ def get(session: Session, plan_id: int) -> PlanRow:
     if plan is None:
         raise NotFound(f"no plan {plan_id}")
     return plan
+
+
+def input_is_current(session: Session, plan: PlanRow) -> bool:
+    """Whether the scenario (the plan's subtree) still hashes to the plan's input.
+
+    False once any need, endowment, process... of the subtree has changed since the
+    plan was requested (or its confederation is gone): the plan answers an old question.
+    """
+    try:
+        now = scenarios.build(session, plan.scenario_id, plan.confederation)
+    except (NotFound, Invalid):
+        return False
+    return now.content_hash == plan.input_hash
 
 
 def job_of(session: Session, plan_id: int) -> Job | None:

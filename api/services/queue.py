@@ -119,6 +119,7 @@ def finish(
                 state=state,
                 finished_at=now,
                 heartbeat_at=now,
+                progress="",  # a finished job has no stage in progress
                 error=message if state == "failed" else "",
             )
         ).rowcount

@@ -116,6 +116,11 @@ def record(
         )
     if state != "open":
         raise Conflict(f"the vote on plan {plan_id} is closed: it was {state}")
+    if not plan_service.input_is_current(session, plan):
+        raise Conflict(
+            f"the scenario has changed since plan {plan_id} was made (its input no longer "
+            "matches): no votes are taken on it; request a new plan"
+        )
     if yes + no + abstain > pop[town]:
         raise Invalid(
             f"{yes + no + abstain} voters is more than {town}'s population of {pop[town]:g}",

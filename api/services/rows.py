@@ -271,6 +271,31 @@ def collection_etag(session: Session, kind: Kind, scope: str) -> str:
     return f'"{kind.table}-{scope}-{digest}"'
 
 
+def in_file_order(problems: list[str]) -> list[str]:
+    """``file:row: ...`` lines by file, then row number (so 9 comes before 10)."""
+
+    def key(line: str) -> tuple[str, int]:
+        where = line.partition(": ")[0]  # needs.csv:18, or the edit table's "row 18"
+        head = where.rstrip("0123456789")
+        return head, int(where[len(head) :] or 0)
+
+    return sorted(problems, key=key)
+
+
+def _validate_with(
+    session: Session, sid: str, labels: dict, pending: list[str], table: str
+) -> None:
+    """Validate the scenario; every problem at once, those already found in the file included."""
+    try:
+        scenarios.validate(session, sid, labels)
+    except Invalid as exc:
+        if not pending:
+            raise
+        raise Invalid(exc.detail, problems=in_file_order(pending + (exc.problems or []))) from None
+    if pending:
+        raise Invalid(f"the {table} are not valid; nothing was changed", problems=pending)
+
+
 def replace(
     session: Session,
     principal: Principal,
@@ -280,6 +305,7 @@ def replace(
     if_match: str | None,
     max_rows: int,
     origins: list[str] | None = None,
+    pending: list[str] | None = None,
 ) -> list[Any]:
     """Make a municipality's rows of one kind exactly ``rows`` (matched by key, so unchanged rows keep their ETag).
 
@@ -288,6 +314,9 @@ def replace(
     ``*``): 428 without, 412 when stale, with the current rows in the body
     so nothing is lost. ``origins`` names where each row was sent from
     (``needs.csv:18``): problems about a sent row name it so, not by row id.
+    ``pending``: problems already found in what was sent (its bad rows left
+    out of ``rows``); the rest are checked against the whole scenario all
+    the same, and every problem is reported at once, nothing changed.
     """
     scenarios.check_rows({kind.table: len(rows)}, max_rows)
     sid = scenario_for(session, kind, scope)
@@ -337,7 +366,7 @@ def replace(
         session.delete(obj)
     _flush(session, kind, {k: scope for k in kind.key})
     labels = {(kind.table, obj.pk): where for obj, where in zip(out, origins, strict=True)}
-    scenarios.validate(session, sid, labels)
+    _validate_with(session, sid, labels, pending or [], kind.table)
     audit.record(
         session,
         principal,

@@ -125,11 +125,15 @@ def _validated(
 
 
 def _relabel(p: models.Problem, rows: dict[str, list[tuple[int, dict]]], labels: Labels) -> str:
-    """Row positions -> row ids (or the sent row's label), so a problem names a row one can find."""
+    """Row positions -> the sent row's label, or the row's own key (``needs:ashford/bread/1``).
+
+    Never a database id: a problem names a row the user can find.
+    """
     table = rows.get(p.file)
     if table and 1 <= p.row <= len(table):
-        pk = table[p.row - 1][0]
-        where = labels.get((p.file, pk)) or f"{p.file}:{pk}"
+        pk, row = table[p.row - 1]
+        key = "/".join(str(row.get(k, "")) for k in models.TABLES[p.file].key)
+        where = labels.get((p.file, pk)) or f"{p.file}:{key}"
         return f"{where}: {p.column}: {p.message}"
     return str(p)
 

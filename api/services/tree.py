@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from api.errors import Invalid
 from api.orm import Capacity, Confederation, Endowment, Mandate, Municipality, Need
 from api.security import Principal
-from api.services import authz, rows, scenarios
+from api.services import authz, rows
 from api.services.kinds import KINDS
 
 CONF, TOWN = KINDS["confederations"], KINDS["municipalities"]
@@ -84,6 +84,20 @@ def delete_municipality(session: Session, principal: Principal, town: str) -> No
     rows.remove(session, principal, TOWN, obj, then=_drop_own_rows)
 
 
-def scenario_id_of(session: Session, unit: str) -> str:
-    """Re-exported for routes: the scenario of a municipality or confederation."""
-    return scenarios.scenario_of(session, unit)
+def children(session: Session, conf_id: str) -> list[Confederation]:
+    """The member confederations directly under ``conf_id``, by id."""
+    return list(
+        session.scalars(
+            select(Confederation).where(Confederation.parent == conf_id).order_by(Confederation.id)
+        )
+    )
+
+
+def confederations_for(session: Session, principal: Principal) -> list[Confederation]:
+    """Every confederation (a coordinator: those it covers), roots first within each scenario."""
+    confs = list(
+        session.scalars(select(Confederation).order_by(Confederation.scenario_id, Confederation.id))
+    )
+    if principal.role == "coordinator":
+        confs = [c for c in confs if authz.covers(session, principal.confederation or "", c.id)]
+    return confs

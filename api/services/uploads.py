@@ -16,7 +16,7 @@ import csv
 import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -33,6 +33,10 @@ class Sent:
 
     rows: list[dict[str, Any]]
     origins: list[str]
+    problems: list[str] = field(default_factory=list)
+    """With ``partly``: the problems of the rows left out (``rows.replace(pending=...)``)."""
+    notes: list[str] = field(default_factory=list)
+    """How the file was read (e.g. ';'-separated with decimal commas): to show with the result."""
 
 
 def norm(value: Any) -> str:
@@ -62,29 +66,43 @@ def missing(value: Any) -> bool:
 
 
 def read_file(
-    table: str, scope: str, data: bytes, filename: str, where: Where | None = None
+    table: str,
+    scope: str,
+    data: bytes,
+    filename: str,
+    where: Where | None = None,
+    partly: bool = False,
 ) -> Sent:
     """The rows of a .csv or .xlsx ``table`` of municipality ``scope``, each with its file row.
 
     Raises ``Invalid`` listing every problem as ``file:row: column: message``
     (or ``where(row): column: message``): the cells and the table's own
-    rules, and rows of another municipality.
+    rules, and rows of another municipality. With ``partly`` the rows with
+    problems are left out and their problems returned in ``Sent.problems``
+    (for ``rows.replace(pending=...)``, which adds those the whole scenario
+    finds, so every problem is reported at once).
     """
     name = PurePosixPath(filename).name or filename
     sheet, records = _records(table, data, name)
     label = f"{name}[{sheet}]" if sheet else name
     where = where or (lambda row: f"{label}:{row}")
+
+    def lines(problems: list[models.Problem]) -> list[str]:
+        return [
+            f"{where(p.row) if p.row else p.file + ':0'}: {p.column}: {p.message}"
+            for p in problems
+            if p.is_error
+        ]
+
     try:
-        found = models.read_table(table, data, name)
+        found, problems = models.read_table_partly(table, data, name)
     except models.ScenarioError as exc:
         raise Invalid(
-            f"{name}: the {table} are not valid; nothing was changed",
-            problems=[
-                f"{where(p.row) if p.row else p.file + ':0'}: {p.column}: {p.message}"
-                for p in exc.problems
-                if p.is_error
-            ],
+            f"{name}: the {table} are not valid; nothing was changed", problems=lines(exc.problems)
         ) from None
+    pending = lines(problems)
+    if pending and not partly:
+        raise Invalid(f"{name}: the {table} are not valid; nothing was changed", problems=pending)
     numbers = _row_numbers(table, records)
     origins = [where(numbers.get(key_of(table, r), 0)) for r in found]
     wrong = [
@@ -93,10 +111,12 @@ def read_file(
         for r, origin in zip(found, origins, strict=True)
         if r["municipality"] != scope
     ]
-    if wrong:
+    if wrong and not partly:
         raise Invalid(f"{name}: every row must be {scope}'s; nothing was changed", problems=wrong)
-    rows = [{k: (None if missing(v) else v) for k, v in r.items()} for r in found]
-    return Sent(rows, origins)
+    own = [i for i, r in enumerate(found) if r["municipality"] == scope]
+    rows = [{k: (None if missing(v) else v) for k, v in found[i].items()} for i in own]
+    notes = [f"{name}: {p.message}" for p in problems if not p.is_error and p.row <= 1]
+    return Sent(rows, [origins[i] for i in own], pending + wrong, notes)
 
 
 def _row_numbers(table: str, records: list[list[Any]]) -> dict[tuple[str, ...], int]:

@@ -18,11 +18,12 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    """Add the page routes and mount ``/web/static``."""
-    from api.web import courses
-    from api.web.routes import assets, router
+    """Add the page routes, mount ``/web/static``, and serve ``/docs`` without a CDN."""
+    from api.web import apidocs, assets
+    from api.web.routes import ROUTERS
 
-    app.include_router(router)
-    app.include_router(courses.router)
-    app.include_router(assets)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(assets.router)
+    apidocs.install(app)
     app.mount("/web/static", StaticFiles(directory=str(STATIC)), name="web-static")

@@ -9,17 +9,13 @@ sites' forms from carrying it; this is the second lock).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 
 from api.deps import SessionDep
-from api.errors import ApiError, Forbidden, Invalid, NotFound, Unauthorized, problem_lines
+from api.errors import Forbidden, Unauthorized
 from api.security import Principal
 from api.services import tokens
 
@@ -104,31 +100,3 @@ def sign_in_url(next_url: str = "", message: str = "") -> str:
     if message:
         query.append("expired=1")
     return out + ("?" + "&".join(query) if query else "")
-
-
-class PageRoute(APIRoute):
-    """A route whose service errors become HTML pages (and 401s a trip to the sign-in form)."""
-
-    def get_route_handler(self) -> Callable:
-        """Wrap the handler: ``ApiError`` -> error page, ``SignInNeeded`` -> redirect."""
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            from api.web import pages  # the templates live there
-
-            try:
-                same_origin(request)
-                return await handler(request)
-            except SignInNeeded as exc:
-                return pages.redirect_to_sign_in(request, exc)
-            except ApiError as exc:
-                return pages.error_page(request, exc)
-            except RequestValidationError as exc:
-                errs = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
-                if any(e.get("loc", ("",))[0] == "path" for e in errs):
-                    return pages.error_page(request, NotFound(f"no page {request.url.path}"))
-                return pages.error_page(
-                    request, Invalid("the form is not complete", problems=problem_lines(errs))
-                )
-
-        return route

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from typing import Any
 
@@ -61,12 +62,54 @@ def percent(value: Any, digits: int = 1) -> str:
     return f"{v:,.{digits}f}{NBSP}%"
 
 
+IRREGULAR = {"people": "person", "children": "child", "persons": "person"}
+
+
+def one_of(unit: str) -> str:
+    """The unit as one of it reads after "per": ``child-hours`` -> ``child-hour``, ``t`` -> ``t``.
+
+    A unit that is itself a rate (``hours per child``) is put in parentheses.
+    """
+    unit = unit.strip()
+    if " per " in unit or "/" in unit:
+        return f"unit ({unit})"
+    head, sep, last = unit.rpartition("-") if "-" in unit else unit.rpartition(" ")
+    if last.lower() in IRREGULAR:
+        last = IRREGULAR[last.lower()]
+    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return f"{head}{sep}{last}"
+
+
 def per_unit(value: Any, unit: str | None = "") -> str:
-    """A labour value: ``84.8 h per t``."""
+    """A labour value: ``84.8 h per t``, ``0.22 h per child-hour``."""
     text = number(value)
     if text == DASH:
         return text
-    return f"{text}{NBSP}h per {unit}" if unit else f"{text}{NBSP}h per unit"
+    return f"{text}{NBSP}h per {one_of(unit)}" if unit else f"{text}{NBSP}h per unit"
+
+
+ROLE_NAMES = {
+    "assembly": "Assembly",
+    "coordinator": "Coordinator",
+    "analyst": "Analyst",
+    "admin": "Administrator",
+}
+_ACTOR = re.compile(r"^(?P<role>[a-z]+)(?::(?P<scope>[^ #]+))?(?: \((?P<label>.*)\))?(?:#\d+)?$")
+
+
+def actor(value: Any, names: dict[str, str] | None = None) -> str:
+    """Who did it, readably: ``coordinator:valley (demo)#9`` -> ``Coordinator of Green Valley (demo)``."""
+    text = str(value or "")
+    m = _ACTOR.match(text)
+    if not m:
+        return text or DASH
+    out = ROLE_NAMES.get(m["role"], m["role"])
+    if m["scope"]:
+        out += f" of {(names or {}).get(m['scope'], m['scope'])}"
+    if m["label"]:
+        out += f" ({m['label']})"
+    return out
 
 
 def when(value: Any) -> str:
@@ -94,6 +137,7 @@ FILTERS = {
     "hours": hours,
     "pct": percent,
     "per_unit": per_unit,
+    "actor": actor,
     "when": when,
     "secs": seconds,
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,7 +13,8 @@ from fastapi.templating import Jinja2Templates
 from api.errors import ApiError
 from api.security import Principal
 from api.web import auth
-from api.web.format import FILTERS
+from api.web.assets import plotly_url
+from api.web.format import FILTERS, ROLE_NAMES
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -32,12 +32,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
-}
-ROLE_NAMES = {
-    "assembly": "Assembly",
-    "coordinator": "Coordinator",
-    "analyst": "Analyst",
-    "admin": "Administrator",
 }
 
 
@@ -84,8 +78,6 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """A page in the frame; ``charts`` loads plotly."""
-    from api.web import routes
-
     response = templates.TemplateResponse(
         request,
         name,
@@ -95,7 +87,7 @@ def render(
             "who": who(principal),
             "prefix": auth.PREFIX,
             "charts": charts,
-            "plotly_url": routes.plotly_url(),
+            "plotly_url": plotly_url(),
             "path": request.url.path,
             **context,
         },
@@ -132,6 +124,7 @@ TITLES = {
     415: "Unsupported file",
     422: "Please correct the input",
     428: "Reload first",
+    500: "Something went wrong on our side",
 }
 
 
@@ -152,8 +145,3 @@ def error_page(request: Request, exc: ApiError) -> Response:
         error=exc,
         back=back,
     )
-
-
-def quoted(value: str) -> str:
-    """A path segment."""
-    return quote(value, safe="")

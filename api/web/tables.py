@@ -153,8 +153,11 @@ def save(
     if_match: str | None,
     label: str | None = None,
     rows_shown: list[int] | None = None,
-) -> int:
-    """Make the town's ``table`` exactly the rows of ``data`` (a .csv or .xlsx); returns how many.
+) -> tuple[int, list[str]]:
+    """Make the town's ``table`` exactly the rows of ``data`` (a .csv or .xlsx).
+
+    Returns how many rows were saved, and notes on how the file was read
+    (a ';'-separated CSV with decimal commas is read as the CLI reads it).
 
     Raises ``Invalid`` whose problems read ``file:row: column: message``
     (the file's own rows, or with ``rows_shown`` ``row n: column: message``
@@ -175,7 +178,7 @@ def save(
             return f"row {shown}"
 
     try:
-        sent = uploads.read_file(table, town, data, filename, where)
+        sent = uploads.read_file(table, town, data, filename, where, partly=True)
         rows.replace(
             session,
             principal,
@@ -185,6 +188,7 @@ def save(
             if_match,
             settings.max_rows,
             origins=sent.origins,
+            pending=sent.problems,
         )
     except Invalid as exc:
         n = len(exc.problems or []) or 1
@@ -192,7 +196,7 @@ def save(
             f"{label} has {n} problem{'' if n == 1 else 's'}; nothing was saved.",
             problems=exc.problems or [exc.detail],
         ) from None
-    return len(sent.rows)
+    return len(sent.rows), sent.notes
 
 
 # -- downloading -------------------------------------------------------------------------

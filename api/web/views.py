@@ -22,6 +22,40 @@ def names(doc: dict, table: str) -> dict[str, str]:
     return {r["id"]: (r.get("name") or r["id"]) for r in doc.get(table, [])}
 
 
+def unit_names(doc: dict) -> dict[str, str]:
+    """Confederation and municipality id -> name (to name who requested a plan)."""
+    return {**names(doc, "confederations"), **names(doc, "municipalities")}
+
+
+def plans_unit_names(plans: list) -> dict[str, str]:
+    """Confederation and municipality names from several plans' input snapshots."""
+    out: dict[str, str] = {}
+    for p in plans:
+        out.update(unit_names(p.input or {}))
+    return out
+
+
+RULE_HELP = {
+    "leximin": "The lowest share is what leximin raises first: no share can rise without "
+    "lowering one that is already lower or equal.",
+    "utilitarian": "This plan follows the utilitarian rule: it serves as much need in total as "
+    "it can, whoever it serves, so the lowest share is not protected.",
+    "proportional": "This plan follows the proportional rule: every need of a tier gets the same "
+    "share, the largest such common share, even where that leaves goods undelivered.",
+    "equal_per_capita": "This plan follows the equal-per-capita rule: per tier and item, "
+    "deliveries per inhabitant are made as equal as possible (measured against the item's mean "
+    "need per head), never above a declared need.",
+    "min_labour_full": "This plan follows the min_labour_full rule: every need met in full, "
+    "then the least labour.",
+}
+"""What the satisfaction table means under each rule (the plan page's help line)."""
+
+
+def rule_help(rule: str) -> str:
+    """The satisfaction table's help line for a plan made by ``rule``."""
+    return RULE_HELP.get(rule, f"This plan follows the scenario's own stages ({rule}).")
+
+
 def units(doc: dict) -> dict[str, str]:
     """Item id -> unit."""
     return {r["id"]: (r.get("unit") or "") for r in doc.get("items", [])}

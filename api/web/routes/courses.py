@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
 from api.deps import SessionDep, SettingsDep
@@ -22,10 +22,11 @@ from api.orm import PlanRow
 from api.services import courses as service
 from api.services import plans as plan_service
 from api.web import views
-from api.web.auth import PREFIX, PageRoute, WebPrincipal
+from api.web.auth import PREFIX, WebPrincipal
 from api.web.pages import redirect, render, templates
+from api.web.routes.common import may_run, may_vote, page_router, shown_message, status_of
 
-router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
+router = page_router()
 
 
 def mandate_costs_for(request: Request, town: str, confederations: list[str]) -> dict | None:
@@ -105,8 +106,6 @@ def courses_page(
     plan: int | None = None,
 ) -> Response:
     """The coordinator's page of courses of action (and the assemblies' vote)."""
-    from api.web.routes import may_run, may_vote, status_of
-
     recent, _ = plan_service.listing(session, 10, 0, confederation=conf_id, purpose=service.PURPOSE)
     shown = _shown(session, conf_id, recent, plan)
     ctx: dict[str, Any] = {
@@ -116,6 +115,7 @@ def courses_page(
         "can_run": may_run(session, principal, conf_id),
         "shown": shown,
         "voted": request.query_params.get("voted") == "1",
+        "message": shown_message(shown.message) if shown is not None else "",
     }
     if shown is not None:
         view = service.view(session, shown)

@@ -1,0 +1,123 @@
+"""The confederation's page: satisfaction per municipality, flows, limits, jobs; run a plan."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+
+import models
+from api.deps import SessionDep, SettingsDep
+from api.errors import Invalid, NotFound
+from api.services import authz, ratification, rows, scenarios, tree
+from api.services import plans as plan_service
+from api.services.kinds import KINDS
+from api.web import views
+from api.web.auth import PREFIX, WebPrincipal
+from api.web.pages import redirect, render
+from api.web.routes.common import SOLVED, may_compare, may_run, page_router, status_of
+
+router = page_router()
+
+
+@router.get("/confederations/{conf_id}")
+def confederation(
+    conf_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: WebPrincipal,
+    plan: int | None = None,
+) -> Response:
+    """Satisfaction per municipality, flows, limits, jobs, and (coordinators) run a plan."""
+    conf = rows.find(session, KINDS["confederations"], None, conf_id)
+    children = tree.children(session, conf.id)
+    towns, _ = rows.listing(
+        session, KINDS["municipalities"], conf.scenario_id, 10_000, 0, confederation=conf.id
+    )
+    recent, _ = plan_service.listing(session, 10, 0, confederation=conf.id, purpose="proposal")
+    jobs = {p.id: plan_service.job_of(session, p.id) for p in recent}
+    shown = None
+    if plan is not None:
+        shown = plan_service.get(session, plan)
+        if shown.confederation != conf.id:
+            raise NotFound(f"plan {plan} is not a plan of {conf.id!r}")
+    else:
+        shown = next((p for p in recent if p.status in SOLVED), None)
+    ctx: dict[str, Any] = {
+        "conf": conf,
+        "ancestors": authz.ancestors(session, conf.id)[1:],
+        "children": children,
+        "towns": towns,
+        "recent": recent,
+        "jobs": jobs,
+        "statuses": {p.id: status_of(session, p) for p in recent},
+        "shown": shown,
+        "can_run": may_run(session, principal, conf.id),
+        "can_compare": may_compare(session, principal, conf.id),
+        "rules": models.RULES,
+        "default_rule": (scenarios.get(session, conf.scenario_id).policy or {}).get(
+            "rule", "leximin"
+        ),
+        "idempotency_key": secrets.token_urlsafe(16),
+        "requested": request.query_params.get("requested"),
+        "unit_names": views.plans_unit_names(recent),
+    }
+    charts = False
+    if shown is not None and shown.status in SOLVED and shown.result:
+        doc, result = shown.input, shown.result
+        rows_ = views.per_municipality(result, doc)
+        tiers = views.tiers_of(result)
+        sankey, flow_items = views.sankey(result, doc)
+        ctx.update(
+            result=result,
+            units=views.units(doc),
+            item_names=views.names(doc, "items"),
+            town_names=views.names(doc, "municipalities"),
+            per_town=rows_,
+            tiers=tiers,
+            tier_names=views.TIER_NAMES,
+            towns_figure=views.municipalities_figure(rows_, tiers),
+            sankey_figure=sankey,
+            flow_items=flow_items,
+            all_flows=views.flows(result),
+            limits=views.limits_of(result, doc, None),
+            ratification=ratification.result(session, shown),
+        )
+        charts = True
+    return render(request, "confederation.html", principal, charts=charts, **ctx)
+
+
+@router.post("/confederations/{conf_id}/plans")
+def run_plan(
+    conf_id: str,
+    session: SessionDep,
+    principal: WebPrincipal,
+    settings: SettingsDep,
+    rule: Annotated[str, Form()] = "",
+    time_limit: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
+) -> Response:
+    """Queue a plan (the service checks the coordinator covers this confederation)."""
+    limit = None
+    if time_limit.strip():
+        try:
+            limit = float(time_limit)
+        except ValueError:
+            raise Invalid(
+                "time limit: give a number of seconds",
+                problems=[f"form:0: time_limit: not a number: {time_limit!r}"],
+            ) from None
+    plan, _ = plan_service.request(
+        session,
+        principal,
+        settings,
+        conf_id,
+        rule or None,
+        "highs",
+        limit,
+        idempotency_key[:200] or None,
+    )
+    return redirect(f"{PREFIX}/confederations/{quote(conf_id)}?requested={plan.id}#jobs", 303)
