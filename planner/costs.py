@@ -469,9 +469,9 @@ def what_if_sentence(scenario: Scenario, r: dict, worst: dict | None, unit: bool
         f"{TIER_WORDS.get(int(worst['tier']), '')} {iname.get(worst['item'], worst['item'])}"
     )
     before = float(worst["ratio"])
-    after = before + r["worst_off_gain"]
+    gain = round(100 * r["worst_off_gain"], 1) + 0.0  # no "-0.0" for a gain of -1e-16
+    mean = round(100 * float(np.nan_to_num(r["mean_ratio_gain"])), 1) + 0.0
     return (
-        f"{head}: the worst-off need ({who}) {before:.1%} -> {after:.1%} "
-        f"({100 * r['worst_off_gain']:+.1f} points), mean ratio "
-        f"{100 * np.nan_to_num(r['mean_ratio_gain']):+.1f} points; checked by re-solve"
+        f"{head}: the worst-off need ({who}) {before:.1%} -> {before + r['worst_off_gain']:.1%} "
+        f"({gain:+.1f} points), mean ratio {mean:+.1f} points; checked by re-solve"
     )
