@@ -32,6 +32,7 @@ def _one_plan(scenario) -> dict:
         "cpu": time.process_time() - c0,
         "iterations": int(plan.timings.get("iterations", 0)),
         "status": plan.status,
+        "message": plan.message,
         "plan": plan.to_dict(),
     }
 
@@ -61,7 +62,7 @@ def measure(
     # workers' CPU (each task reports its own process_time) is added to this process's
     return {
         "size": name,
-        "plan": {k: one[k] for k in ("wall", "cpu", "iterations", "status")},
+        "plan": {k: one[k] for k in ("wall", "cpu", "iterations", "status", "message")},
         "courses": {
             "count": count,
             "found": len(courses.courses),
@@ -98,6 +99,8 @@ def run(sizes=("M",), count: int = 5, workers: int | None = None, log=print) -> 
 def summary(row: dict) -> str:
     """One size's figures in a line or three."""
     p, c, m = row["plan"], row["courses"], row["mandate_costs"]
+    if p["status"] not in ("optimal", "shortfall"):
+        return f"{row['size']}: the plan is {p['status']} ({p.get('message', '')}): no batch timed"
     return (
         f"{row['size']}: one plan {p['wall']:.2f} s wall, {p['cpu']:.2f} s CPU, "
         f"{p['iterations']} iterations\n"
