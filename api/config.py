@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     job_max_attempts: int = 3
     job_grace_seconds: float = 10.0
     worker_poll_seconds: float = 0.5
+    batch_workers: int | None = None
+    """Processes for batches of plans (courses of action); None: one per CPU; 0: in the worker."""
+    dask_scheduler: str | None = None
+    """A Dask scheduler address: batches of plans run there instead of local processes."""
+    batch_journal_dir: str = "./var/batches"
+    """Where batches journal their finished plans (a restarted job resumes from it)."""
     worker_delay: float = 0.0
     """Test-only: seconds a job sleeps inside the worker before solving."""
 

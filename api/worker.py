@@ -70,6 +70,53 @@ def solve_document(
     return enrich_safely(scenario, plan, seconds=left)
 
 
+def courses_document(doc: dict, rule: str | None, solver: str, task: dict, progress=None) -> dict:
+    """The courses of action of a stored input snapshot, and the binding mandates' costs.
+
+    ``task``: count, slack, workers, scheduler, journal (see ``api.services.courses``).
+    The result: the optimal plan's status, ``optimal``, ``courses``, ``mandate_costs`` and
+    ``what_ifs`` (one step more of each binding bound, best first).
+    """
+    import models
+    from planner.alternatives import courses_of_action
+    from planner.costs import mandate_costs, what_ifs
+
+    scenario = models.from_json(doc)
+    batch = {
+        "workers": task.get("workers"),
+        "scheduler": task.get("scheduler"),
+        "journal": task.get("journal"),
+        "progress": progress,
+    }
+    c = courses_of_action(
+        scenario, task["count"], task["slack"], rule=_rule_for(doc, rule), solver=solver, **batch
+    )
+    out = {"status": c.optimal.get("status", "error"), "kind": "courses", **c.to_dict()}
+    if c.optimal.get("status") in ("optimal", "shortfall"):
+        costs = mandate_costs(scenario, plan=c.optimal, rule=_rule_for(doc, rule), **batch)
+        out["mandate_costs"] = costs["costs"]
+        ifs = what_ifs(scenario, plan=c.optimal, rule=_rule_for(doc, rule), **batch)
+        out["what_ifs"] = [{k: v for k, v in r.items() if k != "needs"} for r in ifs["what_ifs"]]
+    return out
+
+
+def run_job(
+    doc: dict, rule, solver, time_limit, task: dict | None, progress=None, batch_progress=None
+):
+    """A plan (SPEC JSON) or, for a ``courses`` task, the courses of action."""
+    if task is not None and task.get("purpose") == "courses":
+        return courses_document(doc, rule, solver, task, batch_progress)
+    return solve_document(doc, rule, solver, time_limit, progress)
+
+
+def _needs_pool(task: dict | None) -> bool:
+    """Whether the job's batch starts local processes (a pool or a local Dask cluster)."""
+    if not task:
+        return False
+    scheduler = task.get("scheduler")
+    return scheduler == "local" or (not scheduler and task.get("workers") != 0)
+
+
 def _watch_parent(parent: int) -> None:
     while True:
         if os.getppid() != parent:
@@ -85,7 +132,14 @@ def progress_text(stage: str, k: int, value: float, elapsed: float) -> str:
 
 
 def _solve_child(
-    conn, doc: dict, rule: str | None, solver: str, time_limit: float, delay: float, parent: int
+    conn,
+    doc: dict,
+    rule: str | None,
+    solver: str,
+    time_limit: float,
+    delay: float,
+    parent: int,
+    task: dict | None = None,
 ) -> None:
     """Child process: solve and send ("done", plan) or ("error", message) to the worker."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
@@ -98,11 +152,14 @@ def _solve_child(
             last[0] = now
             conn.send(("progress", progress_text(stage, k, value, now - start)))
 
+    def batch_progress(done: int, total: int, label: str) -> None:
+        conn.send(("progress", f"{label}: {done}/{total} plans"))
+
     try:
         if delay:
             conn.send(("progress", f"test delay: sleeping {delay:g} s in process {os.getpid()}"))
             time.sleep(delay)
-        conn.send(("done", solve_document(doc, rule, solver, time_limit, progress)))
+        conn.send(("done", run_job(doc, rule, solver, time_limit, task, progress, batch_progress)))
     except Exception as exc:  # noqa: BLE001 - reported as the plan's error
         conn.send(("error", (failure(exc), traceback.format_exc())))
     finally:
@@ -139,7 +196,7 @@ class Worker:
             if claim is None:
                 return False
             plan = s.get(PlanRow, claim.plan_id)
-            job = (plan.input, plan.rule, plan.solver, plan.time_limit)
+            job = (plan.input, plan.rule, plan.solver, plan.time_limit, self._task(s, plan))
         log.info("job %s (plan %s), attempt %s", claim.job_id, claim.plan_id, claim.attempt)
         if self.inline:
             self._run_inline(claim, *job)
@@ -161,6 +218,26 @@ class Worker:
                 log.error("database unavailable (%s); retrying", exc.orig or exc)
                 self.stop.wait(5 * self.settings.worker_poll_seconds + 1)
 
+    def _task(self, session, plan: PlanRow) -> dict | None:
+        """A batch's options (courses of action), None for a plain plan."""
+        if plan.purpose != "courses":
+            return None
+        from pathlib import Path
+
+        from api.orm import CourseSet
+
+        opts = session.get(CourseSet, plan.id)
+        journal = Path(self.settings.batch_journal_dir)
+        journal.mkdir(parents=True, exist_ok=True)
+        return {
+            "purpose": "courses",
+            "count": opts.count if opts else 3,
+            "slack": opts.slack if opts else 0.02,
+            "workers": self.settings.batch_workers,
+            "scheduler": self.settings.dask_scheduler,
+            "journal": str(journal / f"plan-{plan.id}.jsonl"),
+        }
+
     def _finish(
         self,
         claim: queue.Claim,
@@ -172,22 +249,33 @@ class Worker:
         with self.sessions() as s:
             queue.finish(s, claim, status, result, message, state)
 
-    def _run_inline(self, claim, doc, rule, solver, time_limit) -> None:
+    def _run_inline(self, claim, doc, rule, solver, time_limit, task=None) -> None:
         try:
-            result = solve_document(doc, rule, solver, time_limit)
+            result = run_job(doc, rule, solver, time_limit, task)
         except Exception as exc:  # noqa: BLE001 - the job fails with one clear line
             log.exception("job %s (plan %s) failed", claim.job_id, claim.plan_id)
             self._finish(claim, "error", None, failure(exc), "failed")
             return
         self._finish(claim, result["status"], result, result.get("message", ""))
 
-    def _run_child(self, claim, doc, rule, solver, time_limit) -> None:
+    def _run_child(self, claim, doc, rule, solver, time_limit, task=None) -> None:
         ctx = mp.get_context("spawn")
         ours, theirs = ctx.Pipe(duplex=False)
         child = ctx.Process(
             target=_solve_child,
-            args=(theirs, doc, rule, solver, time_limit, self.settings.worker_delay, os.getpid()),
-            daemon=True,
+            args=(
+                theirs,
+                doc,
+                rule,
+                solver,
+                time_limit,
+                self.settings.worker_delay,
+                os.getpid(),
+                task,
+            ),
+            # a daemonic process may not start processes: a batch on local processes needs
+            # its child non-daemonic (it still exits by itself when this worker dies)
+            daemon=not _needs_pool(task),
         )
         child.start()
         theirs.close()

@@ -428,7 +428,7 @@ def _register_extensions() -> None:
     """Commands that live in their own modules (the analysts' lab)."""
     import importlib
 
-    for name in ("planner.cli_lab",):
+    for name in ("planner.cli_lab", "planner.cli_alternatives"):
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as exc:  # not written yet

@@ -96,7 +96,7 @@ def database(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
 
 
 TABLES = (
-    "audit_log, reconciliation_decisions, reconciliations, tallies, jobs, plans, comparisons, tokens, delegates, mandates, limits, links, "
+    "audit_log, course_votes, course_sets, reconciliation_decisions, reconciliations, tallies, jobs, plans, comparisons, tokens, delegates, mandates, limits, links, "
     "needs, endowments, capacities, process_io, processes, items, municipalities, confederations, scenarios"
 )
 

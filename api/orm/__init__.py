@@ -1,6 +1,7 @@
 """SQLAlchemy 2 tables: the scenario's rows, plans and jobs, delegates, tokens, audit log."""
 
 from api.orm._auth import AuditEntry, Delegate, Token
+from api.orm._courses import CourseSet, CourseVote
 from api.orm._plans import Comparison, Job, PlanRow, Tally
 from api.orm._reconcile import Reconciliation, ReconciliationDecision
 from api.orm._scenario import (
@@ -26,6 +27,8 @@ __all__ = [
     "Capacity",
     "Comparison",
     "Confederation",
+    "CourseSet",
+    "CourseVote",
     "Delegate",
     "Endowment",
     "Item",

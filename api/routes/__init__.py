@@ -2,6 +2,7 @@
 
 from api.routes import (
     confederations,
+    courses,
     health,
     municipalities,
     people,
@@ -28,4 +29,5 @@ ROUTERS = [
     people.router,
     plans.router,
     reconciliations.router,
+    courses.router,
 ]

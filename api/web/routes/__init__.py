@@ -12,6 +12,7 @@ from __future__ import annotations
 from api.web.routes import (
     compare,
     confederations,
+    courses,
     jobs,
     municipalities,
     plans,
@@ -20,5 +21,6 @@ from api.web.routes import (
 )
 
 ROUTERS = tuple(
-    m.router for m in (signin, municipalities, plans, reconcile, confederations, jobs, compare)
+    m.router
+    for m in (signin, municipalities, plans, reconcile, confederations, jobs, compare, courses)
 )
