@@ -1,7 +1,7 @@
 """Courses of action: the options of a course-of-action request and each assembly's votes.
 
 Revision ID: 0003_courses
-Revises: 0001
+Revises: 0002_reconciliations
 Create Date: 2026-12-02 11:30:00
 """
 
