@@ -64,6 +64,12 @@ def parse(argv=None):
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--batches",
+        default="M,L",
+        help="sizes whose batch of courses of action and mandate costs is timed ('none')",
+    )
+    p.add_argument("--batch-count", type=int, default=5, help="courses of action per batch")
+    p.add_argument(
         "--no-references", action="store_true", help="skip the solver floor and the PuLP build"
     )
     p.add_argument(
@@ -244,6 +250,18 @@ def main(argv=None) -> int:
         json_path.write_text(json.dumps(records, indent=1, default=str))
         report.write(records, out, argv_text.strip(), args.budget, plot_path, SETTINGS_NOTES)
         log(f"== {name}: {report._state(rec)} in {rec['wall_s']:.0f}s; {out} updated")
+    sizes = [x for x in args.batches.split(",") if x and x != "none"]
+    if sizes:
+        from bench import batches
+
+        log(f"== batches (courses of action, mandate costs): {', '.join(sizes)}")
+        rows = batches.run(sizes, args.batch_count, None)
+        (out.parent / "batches.json").write_text(json.dumps(rows, indent=1, default=str))
+        lines = [batches.summary(r) for r in rows]
+        with out.open("a", encoding="utf-8") as fh:
+            fh.write("\n## Batches: courses of action and mandate costs\n\n```\n")
+            fh.write("\n".join(lines) + "\n```\n")
+        log("\n".join(lines))
     return 0
 
 
