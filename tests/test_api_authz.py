@@ -49,6 +49,19 @@ def infeasible_plan(w) -> int:
     return w.plan()["id"]
 
 
+def finished_courses(w) -> int:
+    """One course of action of the valley, solved in this process (no batch processes)."""
+    import tempfile
+
+    w.app.state.settings.batch_workers = 0
+    w.app.state.settings.batch_journal_dir = tempfile.mkdtemp(prefix="commune-batches-")
+    r = w.client.post(
+        "/confederations/valley/courses", json={"count": 1}, headers=w.h["coord:valley"]
+    )
+    w.run_jobs()
+    return r.json()["plan"]["id"]
+
+
 def proposed_reconciliation(w) -> int:
     plan = infeasible_plan(w)
     r = w.client.post(f"/plans/{plan}/reconciliations", headers=w.h["coord:valley"])
@@ -394,6 +407,23 @@ CASES = [
         ("assembly:ashford", "coord:valley", "admin", "analyst", None),
         {"municipality": "elmstead", "decision": "approve"},
         setup=proposed_reconciliation,
+    ),
+    Case(
+        "request courses of action",
+        "post",
+        lambda w, s: "/confederations/valley/courses",
+        "coord:valley",
+        ("coord:upper", "assembly:ashford", "analyst", None),
+        {"count": 1},
+    ),
+    Case(
+        "vote on courses of action",
+        "put",
+        lambda w, s: f"/courses/{s}/votes/ashford",
+        "assembly:ashford",
+        ("assembly:birchwood", "coord:valley", "analyst", None),
+        {"votes": [3, 1]},
+        setup=finished_courses,
     ),
     Case(
         "name delegate",

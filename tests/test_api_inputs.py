@@ -88,7 +88,7 @@ def test_cell_and_scenario_problems_come_at_once_naming_the_files_rows(world):
 
 def test_a_changed_row_is_named_by_its_key_not_a_database_id(world):
     r = world.client.patch(
-        "/municipalities/ashford", json={"labour_hours": 1e13}, headers=world.h["admin"]
+        "/municipalities/ashford", json={"labour_hours": 1e13}, headers=world.h["assembly:ashford"]
     )
     assert r.status_code == 422
     assert r.json()["problems"] == [
