@@ -111,6 +111,7 @@ def courses_page(
     ctx: dict[str, Any] = {
         "conf_id": conf_id,
         "recent": recent,
+        "unit_names": views.plans_unit_names(recent),
         "statuses": {p.id: status_of(session, p) for p in recent},
         "can_run": may_run(session, principal, conf_id),
         "shown": shown,
