@@ -65,8 +65,9 @@ def parse(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--batches",
-        default="M,L",
-        help="sizes whose batch of courses of action and mandate costs is timed ('none')",
+        default="auto",
+        help="sizes whose batch of courses of action and mandate costs is timed "
+        "('auto': M and L when this run has them; 'none')",
     )
     p.add_argument("--batch-count", type=int, default=5, help="courses of action per batch")
     p.add_argument(
@@ -250,7 +251,10 @@ def main(argv=None) -> int:
         json_path.write_text(json.dumps(records, indent=1, default=str))
         report.write(records, out, argv_text.strip(), args.budget, plot_path, SETTINGS_NOTES)
         log(f"== {name}: {report._state(rec)} in {rec['wall_s']:.0f}s; {out} updated")
-    sizes = [x for x in args.batches.split(",") if x and x != "none"]
+    if args.batches == "auto":  # the batch sizes (M, L) this run measures
+        sizes = [x for x in names if x in ("M", "L")]
+    else:
+        sizes = [x for x in args.batches.split(",") if x and x != "none"]
     if sizes:
         from bench import batches
 
