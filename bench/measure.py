@@ -434,7 +434,7 @@ def run_policy(
 
             self.backend.write = timed_write
 
-        def _solve(self, stage, cold=False, method=None):
+        def _solve(self, stage, method=None):
             held["stage"] = stage
             if not held.get("exported"):
                 held["exported"] = True
@@ -444,7 +444,7 @@ def run_policy(
                 path = Path(stage_dir) / f"{_safe(stage)}.mps"
                 self.backend.write(path)
                 seen[stage] = str(path)
-            return super()._solve(stage, cold=cold, method=method)
+            return super()._solve(stage, method=method)
 
         def run(self, specs):
             t = time.perf_counter()

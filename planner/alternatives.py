@@ -55,7 +55,7 @@ import scipy.sparse as sp
 
 import solvers
 from models import Scenario
-from planner.batch import BatchError, Task, open_executor, run_batch, task_key
+from planner.batch import BatchError, Task, add_stats, new_stats, open_executor, run_batch, task_key
 from planner.formulation import Formulation, build
 from planner.plan import Plan, extract_tables, metrics
 from solvers import LinearProgram, Status
@@ -600,8 +600,7 @@ def courses_of_action(
 
 def _courses(scenario, count, slack, rule, stages, tolerance, solver, rounds, seed, opts, best):
     h = scenario.content_hash
-    stats = {"tasks": 0, "solved": 0, "reused": 0, "seconds": 0.0, "cpu_seconds": 0.0}
-    stats["iterations"] = 0
+    stats = new_stats()
     if best is None:
         key0 = task_key("optimal", h, rule, stages, tolerance, solver)
         first = run_batch(
@@ -614,7 +613,7 @@ def _courses(scenario, count, slack, rule, stages, tolerance, solver, rounds, se
             **opts,
         )
         best = first.results[key0]["plan"]
-        _add_stats(stats, first, 1)
+        add_stats(stats, first, 1)
     if best.get("status") not in ("optimal", "shortfall"):
         best = {**best, "course": 0, "distance": 0.0, "description": "the optimal plan"}
         why = "; ".join(best.get("conflicts") or []) or best.get("message", "")
@@ -655,17 +654,8 @@ def _courses(scenario, count, slack, rule, stages, tolerance, solver, rounds, se
             if res.get("status") == "optimal":
                 found.append({**res, "direction": d["name"]})
                 feats.append(np.asarray(res["features"]))
-        _add_stats(stats, run, len(tasks))
+        add_stats(stats, run, len(tasks))
     return _choose(scenario, best, found, count, slack, stats)
-
-
-def _add_stats(stats: dict, run, n: int) -> None:
-    stats["tasks"] += n
-    stats["solved"] += run.solved
-    stats["reused"] += run.reused
-    stats["seconds"] += run.seconds
-    stats["cpu_seconds"] += run.cpu_seconds()
-    stats["iterations"] += run.iterations()
 
 
 def _choose(scenario, best, found, count, slack, stats) -> Courses:

@@ -142,6 +142,28 @@ class BatchRun:
         return int(sum(r.get("iterations", 0) for r in self.results.values()))
 
 
+def new_stats() -> dict:
+    """Counters of one or more batches: tasks, solved, reused, seconds, CPU s, iterations."""
+    return {
+        "tasks": 0,
+        "solved": 0,
+        "reused": 0,
+        "seconds": 0.0,
+        "cpu_seconds": 0.0,
+        "iterations": 0,
+    }
+
+
+def add_stats(stats: dict, run: BatchRun, n: int) -> None:
+    """Add a finished batch of ``n`` tasks to ``stats`` (see :func:`new_stats`)."""
+    stats["tasks"] += n
+    stats["solved"] += run.solved
+    stats["reused"] += run.reused
+    stats["seconds"] += run.seconds
+    stats["cpu_seconds"] += run.cpu_seconds()
+    stats["iterations"] += run.iterations()
+
+
 def timed(fn: Callable[..., dict], *args) -> dict:
     """Run ``fn(*args)`` and add its ``cpu_seconds`` (this process's CPU time) to the result."""
     c0 = time.process_time()

@@ -29,7 +29,7 @@ import pandas as pd
 
 from models import Scenario
 from planner.alternatives import TIER_WORDS, _names, solve_optimal
-from planner.batch import Task, batch_executor, run_batch, task_key
+from planner.batch import Task, add_stats, batch_executor, new_stats, run_batch, task_key
 
 REL = 1e-6  # used in full: within this (relative) of the bound
 POINT = 0.005  # effects smaller than half a point of a ratio are not worth a sentence
@@ -126,30 +126,20 @@ def run_edits(
     h = scenario.content_hash
     pol = (rule, stages, tolerance, solver)
     opts = dict(journal=journal, executor=executor, progress=progress)
-    stats = {"tasks": 0, "solved": 0, "reused": 0, "seconds": 0.0, "cpu_seconds": 0.0}
-    stats["iterations"] = 0
+    stats = new_stats()
     if plan is None:
         k0 = task_key("optimal", h, *pol)
         run = run_batch([Task(k0, solve_optimal, (scenario, *pol), "plan")], label="plan", **opts)
         plan = run.results[k0]["plan"]
-        _count(stats, run, 1)
+        add_stats(stats, run, 1)
     tasks = [
         Task(task_key("edit", h, e, *pol), solve_edit, (scenario, e, *pol), name)
         for name, e in edits.items()
     ]
     run = run_batch(tasks, label=label, **opts)
-    _count(stats, run, len(tasks))
+    add_stats(stats, run, len(tasks))
     plans = {name: run.results[t.key]["plan"] for name, t in zip(edits, tasks, strict=True)}
     return Edits(plan, plans, stats)
-
-
-def _count(stats: dict, run, n: int) -> None:
-    stats["tasks"] += n
-    stats["solved"] += run.solved
-    stats["reused"] += run.reused
-    stats["seconds"] += run.seconds
-    stats["cpu_seconds"] += run.cpu_seconds()
-    stats["iterations"] += run.iterations()
 
 
 # --------------------------------------------------------------------------- mandate costs

@@ -16,13 +16,13 @@ optimal solution has them there), otherwise by a row ``c v <= value`` (or
 Max-min stages (:class:`planner.stages.MaxMin`) use the saturation method with
 one routine for every sense: maximise a common floor ``t`` under
 ``A_k v - scale_k t >= 0`` (or ``<=`` for min) for the quantities still free;
-a quantity on the floor whose floor row carries a normalised dual above
-``DUAL_MIN`` is tight in every optimum (complementary slackness), so it is
-fixed at the level; when no dual decides (degenerate optima, or a backend
-without duals) a verification LP decides exactly: with the floor held,
-maximise the candidates' sum; those that rise are free, the rest are fixed.
-Thresholds sit well above the solver's feasibility and dual tolerances (1e-7),
-so the levels do not depend on the solve path.
+a quantity alone on the floor, at its columns' best, or whose floor row carries
+a normalised dual above ``DUAL_MIN`` is tight in every optimum (complementary
+slackness, to the solver's tolerance), so it is fixed at the level; when none
+of these decides (degenerate optima, a backend without duals, or ``exact``), a
+verification LP does: with the floor held, push the candidates' capped
+distances beyond it; those that move are free, the rest are fixed. Duals decide
+only to the solver's tolerance (see :meth:`Engine._blocked`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from solvers import LinearProgram, Result, Status
 GAP = 1e-7  # relative: a quantity this close to the level sits on the floor
 MOVE = 1e-6  # relative: a candidate that moves this far beyond the level is free
 DUAL_MIN = 1e-6  # interior rounds: a floor row's dual (times its scale) above this binds
-HOLD_AT_BOUND = True  # a quantity at its column's bound is held there exactly
 CAP = 1e-4  # relative: how far a verification LP pushes each candidate at most
 REPAIR = 1e-7  # how far held lower bounds are loosened when holds turn a stage infeasible
 FACE_TOL = 1e-7  # reduced costs and duals above this (times max |c|) fix a linear optimum
@@ -64,7 +63,7 @@ class Round:
 
     level: float
     fixed: np.ndarray
-    how: str  # "dual": by the floor rows' duals, "verified": by a verification LP
+    how: str  # alone | bounds | dual | verified | common | fallback (see Engine._blocked)
 
 
 @dataclass
@@ -150,7 +149,6 @@ class Engine:
         self.repairs = 0
         self.rescues = 0
         self.verifications = 0
-        self.cold_restarts = 0
         self.polish_seconds = 0.0
         self.polish_iterations = 0
         self.stop_before: str | None = None  # a stage: raise ExportDone before its first solve
@@ -188,11 +186,9 @@ class Engine:
     def _left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.perf_counter(), 1e-3)
 
-    def _solve(self, stage: str, cold: bool = False, method: str | None = None) -> Result:
+    def _solve(self, stage: str, method: str | None = None) -> Result:
         if self.stop_before == stage:
             raise ExportDone(stage)
-        if cold:
-            self._fresh_backend()
         res = self.backend.solve(time_limit=self._left(), method=method)
         if res.status == Status.ERROR:
             res = self._rescue(res)
@@ -223,13 +219,6 @@ class Engine:
         self._set_cols(cols, new, self.col_upper[cols])
         self.repairs += 1
         return True
-
-    def _fresh_backend(self) -> None:
-        """Go on with a new model of the programme as it stands (its next solve is cold)."""
-        fresh = solvers.get(self.backend.name, **self.options)
-        fresh.load(self.backend.lp)
-        self.backend = fresh
-        self.cold_restarts += 1
 
     def _rescue(self, failed: Result) -> Result:
         """Solve afresh, by interior point or a rescue backend, a programme left without verdict."""
@@ -608,11 +597,8 @@ class Engine:
         c, vb = col[below], v[below]
         lo = np.minimum(np.maximum(vb, self.lp.col_lower[c]), self.col_upper[c])
         # a quantity at its column's bound (a need met in full) is held there exactly
-        if HOLD_AT_BOUND:
-            near = self.col_upper[c] - lo <= 4 * self.slack * np.maximum(
-                1.0, np.abs(self.col_upper[c])
-            )
-            lo = np.where(near, self.col_upper[c], lo)
+        tol = 4 * self.slack * np.maximum(1.0, np.abs(self.col_upper[c]))
+        lo = np.where(self.col_upper[c] - lo <= tol, self.col_upper[c], lo)
         self._set_cols(c, lo, self.col_upper[c])
         c, va = col[~below], v[~below]
         up = np.maximum(np.minimum(va, self.col_upper[c]), self.col_lower[c])
