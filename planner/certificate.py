@@ -58,7 +58,8 @@ def leximin_levels(
     needs at one level rise by 0.108 in total), so a certificate with slack measures
     that amplification, not the plan. Should the plan's own values be infeasible to
     the solver (they are feasible only to its tolerance), the LP is repeated with the
-    holds loosened by 1e-12, then 1e-10.
+    holds loosened by 1e-12, then 1e-10, 1e-8 and 1e-7 (a plan whose ratios near 1 were
+    reported as 1).
     """
     import pandas as pd
 
@@ -95,7 +96,7 @@ def leximin_levels(
             c[col[at]] = 1.0
             backend.set_objective(c * cs, "max")
             res = backend.solve()
-            for loosen in (1e-12, 1e-10):
+            for loosen in (1e-12, 1e-10, 1e-8, 1e-7):
                 if res.ok:
                     break
                 backend.set_col_bounds(
