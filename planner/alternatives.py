@@ -57,7 +57,7 @@ import solvers
 from models import Scenario
 from planner.batch import BatchError, Task, add_stats, new_stats, open_executor, run_batch, task_key
 from planner.formulation import Formulation, build
-from planner.plan import Plan, extract_tables, metrics
+from planner.plan import Plan, extract_tables, metrics, stamp
 from solvers import LinearProgram, Status
 
 DEFAULT_SLACK = 0.02
@@ -381,6 +381,7 @@ def solve_course(scenario: Scenario, region: Region, direction: dict, best_stage
         **tables,
     ).to_dict()
     plan["slack"] = region.slack
+    stamp(plan)
     if os.environ.get("COMMUNE_CHECK_PLANS"):
         from planner.check import check_plan
 
@@ -615,7 +616,7 @@ def _courses(scenario, count, slack, rule, stages, tolerance, solver, rounds, se
         best = first.results[key0]["plan"]
         add_stats(stats, first, 1)
     if best.get("status") not in ("optimal", "shortfall"):
-        best = {**best, "course": 0, "distance": 0.0, "description": "the optimal plan"}
+        best = stamp({**best, "course": 0, "distance": 0.0, "description": "the optimal plan"})
         why = "; ".join(best.get("conflicts") or []) or best.get("message", "")
         msg = f"no courses of action: the plan is {best.get('status')}" + (
             f" ({why})" if why else ""
@@ -668,8 +669,8 @@ def _choose(scenario, best, found, count, slack, stats) -> Courses:
         plan["distance"] = float(D[0, rank])
         plan["description"] = describe(scenario, best, plan)
         plan["direction"] = f["direction"]
-        courses.append(plan)
-    best = {**best, "course": 0, "distance": 0.0, "description": "the optimal plan"}
+        courses.append(stamp(plan))
+    best = stamp({**best, "course": 0, "distance": 0.0, "description": "the optimal plan"})
     stats["pairwise"] = D.tolist()
     msg = (
         ""

@@ -223,10 +223,22 @@ def solve(
     ] = None,
     time_limit: Annotated[float | None, typer.Option(help="seconds for the whole policy")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
+    no_timings: Annotated[
+        bool,
+        typer.Option(
+            "--no-timings",
+            help="leave out wall-clock seconds (null in the JSON): the same input prints the same bytes",
+        ),
+    ] = False,
 ):
-    """Plan a scenario and print a readable summary (or the SPEC JSON with --json)."""
+    """Plan a scenario and print a readable summary (or the SPEC JSON with --json).
+
+    The JSON's ``hash`` names the plan's content without its timings: equal for
+    the same input, rule and solver (docs/FORMAT.md).
+    """
     from models import PolicyError
     from planner.core import solve as run
+    from planner.plan import without_timings
 
     s = load_or_exit(path)
     progress, status = _progress_printer(quiet or json_out)
@@ -241,12 +253,14 @@ def solve(
         if status is not None:
             status.stop()
     doc = _with_reasons(s, plan)
+    if no_timings:
+        doc = without_timings(doc)
     if out_file is not None:
         out_file.write_text(json.dumps(doc, indent=2))
     if json_out:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        print_summary(s, plan, doc)
+        print_summary(s, plan, doc, timings=not no_timings)
     raise typer.Exit(STATUS_EXIT.get(plan.status, EXIT_ERROR))
 
 
@@ -257,8 +271,11 @@ def _with_reasons(s: Scenario, plan) -> dict:
     return enrich_safely(s, plan)
 
 
-def print_summary(s: Scenario, plan, doc: dict | None = None) -> None:
-    """Tables a committee can read: satisfaction per municipality and tier, labour, limits."""
+def print_summary(s: Scenario, plan, doc: dict | None = None, timings: bool = True) -> None:
+    """Tables a committee can read: satisfaction per municipality and tier, labour, limits.
+
+    ``timings=False`` leaves the stages' seconds out.
+    """
     doc = doc or plan.to_dict()
     out.print(
         f"[bold]{s.meta.name}[/bold] — rule {plan.rule}, solver {plan.solver}: [bold]{plan.status}[/bold]"
@@ -267,11 +284,11 @@ def print_summary(s: Scenario, plan, doc: dict | None = None) -> None:
         _print_failure(plan, doc)
         return
     st = Table(title="Stages", title_justify="left")
-    for col in ("stage", "value", "LP solves", "seconds"):
+    for col in ("stage", "value", "LP solves", "seconds")[: 4 if timings else 3]:
         st.add_column(col, justify="right" if col != "stage" else "left")
     for x in plan.stages:
-        v = num(x["value"])
-        st.add_row(x["name"], v, str(x["solves"]), f"{x['seconds']:.3f}")
+        cells = [x["name"], num(x["value"]), str(x["solves"]), f"{x['seconds']:.3f}"]
+        st.add_row(*cells[: 4 if timings else 3])
     out.print(st)
 
     d = plan.deliveries

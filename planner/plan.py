@@ -7,6 +7,7 @@ the solver, so the same input always names the same plan.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ class Plan:
     partial: dict | None = None  # time limit: {"stopped_in": stage, "completed": [stages]}
 
     def to_dict(self) -> dict[str, Any]:
-        """The SPEC section 5 JSON object (key names are a contract)."""
+        """The SPEC section 5 JSON object (key names are a contract), with its ``hash``."""
         out = {
             "status": self.status,
             "scenario": self.scenario,
@@ -96,7 +97,7 @@ class Plan:
             out["message"] = self.message
         if self.partial is not None:
             out["partial"] = self.partial
-        return _clean(out)
+        return stamp(_clean(out))
 
     def to_json(self, indent: int | None = 2) -> str:
         """The plan as JSON text."""
@@ -106,6 +107,47 @@ class Plan:
     def ok(self) -> bool:
         """True when the plan was solved (optimal or with shortfalls)."""
         return self.status in ("optimal", "shortfall")
+
+
+TIMED = ("build", "load", "solve", "polish")
+"""The entries of a plan's ``timings`` that are wall-clock seconds; the others count work
+(variables, rows, LP solves, iterations), which the same input always repeats."""
+
+
+def without_timings(doc: dict) -> dict:
+    """A copy of the plan JSON ``doc`` with every wall-clock time null.
+
+    Those are ``stages[].seconds`` and the seconds in ``timings`` (``TIMED``);
+    every other field of a plan is decided by its input, rule and solver, so two
+    runs of the same input give the same document once these are null.
+    """
+    out = dict(doc)
+    if isinstance(out.get("stages"), list):
+        out["stages"] = [
+            {**s, "seconds": None} if isinstance(s, dict) and "seconds" in s else s
+            for s in out["stages"]
+        ]
+    if isinstance(out.get("timings"), dict):
+        out["timings"] = {k: None if k in TIMED else v for k, v in out["timings"].items()}
+    return out
+
+
+def plan_hash(doc: dict) -> str:
+    """The plan's content hash: sha256 of its canonical JSON without timings.
+
+    Canonical: ``without_timings(doc)`` less its own ``hash``, as
+    ``json.dumps(..., sort_keys=True, separators=(",", ":"))`` (ASCII). The
+    same input, rule and solver give the same hash however long they took.
+    """
+    body = {k: v for k, v in without_timings(doc).items() if k != "hash"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stamp(doc: dict) -> dict:
+    """``doc`` with its ``hash`` set (:func:`plan_hash`): for whatever adds to a plan's JSON."""
+    doc["hash"] = plan_hash(doc)
+    return doc
 
 
 def _clean(obj):

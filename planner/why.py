@@ -39,6 +39,7 @@ import solvers
 from models import Scenario
 from planner.edits import Words, fmt, pct
 from planner.formulation import Formulation
+from planner.plan import stamp
 from solvers import LinearProgram, Status
 
 log = logging.getLogger("commune.why")
@@ -159,7 +160,7 @@ def enrich(
 
     doc = plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
     if "explanations" in doc or "reconciliation" in doc:
-        return doc  # already explained (the planner may add them itself)
+        return stamp(doc)  # already explained (the planner may add them itself)
     form = form or build(scenario)
     if doc.get("status") in ("optimal", "shortfall"):
         doc["explanations"] = explain_shortfalls(scenario, form, doc, seconds)
@@ -171,7 +172,7 @@ def enrich(
         doc["conflicts"] = conflict_texts(found) or doc.get("conflicts", [])
         doc["conflict_set"] = found
         doc["reconciliation"] = reconcile(scenario, form, full_needs=full)
-    return doc
+    return stamp(doc)  # the hash covers the explanations too
 
 
 def enrich_safely(scenario: Scenario, plan, seconds: float | None = None) -> dict:
@@ -180,7 +181,7 @@ def enrich_safely(scenario: Scenario, plan, seconds: float | None = None) -> dic
         return enrich(scenario, plan, seconds=seconds)
     except Exception:  # noqa: BLE001 - a plan is never lost to its explanation
         log.exception("explaining plan of %s failed", scenario.name)
-        return plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
+        return plan.to_dict() if hasattr(plan, "to_dict") else stamp(dict(plan))
 
 
 FAILURES = {

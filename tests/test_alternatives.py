@@ -15,6 +15,7 @@ from planner.batch import BatchError
 from planner.check import check_plan
 from planner.cli import app
 from planner.costs import mandate_costs, what_ifs
+from planner.plan import plan_hash
 
 SLACK = 0.02
 TOL = 1e-6
@@ -63,6 +64,14 @@ def test_three_distinct_courses_within_slack(courses):
     assert (off > SAME).all()
     descriptions = [p["description"] for p in c.courses]
     assert len(set(descriptions)) == 3
+
+
+def test_every_course_names_its_content_with_its_hash(courses):
+    s, c = courses
+    plans = [c.optimal, *c.courses]
+    for p in plans:  # the hash covers what courses add to a plan (course, distance, description)
+        assert p["hash"] == plan_hash(p) and check_plan(s, p) == []
+    assert len({p["hash"] for p in plans}) == len(plans)
 
 
 def test_the_optimal_plan_is_the_plan():

@@ -510,6 +510,8 @@ def test_the_plan_page_explains_the_plan_for_a_municipality(web):
     assert "max export timber 1,000 m3 min_labour dual" in text  # Birchwood's cap binds
     assert "CO2 lower 7,000 t 7,000 t 100.0 %" in text
     assert 'data-figure="fig-satisfaction"' in page
+    shown = re.search(r'<dt>Plan</dt><dd><code title="([0-9a-f]{64})">([0-9a-f]{12})</code>', page)
+    assert shown and shown[1].startswith(shown[2])  # the plan's hash (docs/FORMAT.md section 8)
     assert 'action="/web/plans/1/tally"' in page  # its own assembly may vote
     other = client.get("/web/plans/1?town=ashford").text
     assert "What Ashford receives" in text_of(other)

@@ -54,6 +54,11 @@ class PlanSummary(Out):
     created_at: datetime
     finished_at: datetime | None
     metrics: dict[str, Any] | None = None
+    plan_hash: str | None = Field(
+        default=None,
+        description="the plan JSON's hash: its content without timings (equal for the same "
+        "input, rule and solver); none before it is solved",
+    )
     failure: str | None = None
 
 

@@ -74,6 +74,7 @@ def plans(session: Session, a_id: int, b_id: int) -> dict[str, Any]:
         "a": plan_service.summary(a),
         "b": plan_service.summary(b),
         "same_input": a.input_hash == b.input_hash,
+        "same_plan": bool(ra.get("hash")) and ra.get("hash") == rb.get("hash"),
         "metrics": metrics,
         "municipalities": [towns[k] for k in sorted(towns)],
     }

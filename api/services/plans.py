@@ -222,6 +222,7 @@ def summary(plan: PlanRow) -> dict[str, Any]:
         "created_at": plan.created_at,
         "finished_at": plan.finished_at,
         "metrics": (plan.result or {}).get("metrics"),
+        "plan_hash": (plan.result or {}).get("hash"),
         "failure": failure(plan),
     }
 
