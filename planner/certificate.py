@@ -83,8 +83,7 @@ def leximin_levels(
     out: list[Level] = []
     for t in tiers:
         mine = has & (tier == t)
-        levels = np.unique(np.round(ratio[mine], 9))
-        for level in levels[levels < 1 - gap]:
+        for level in _clusters(ratio[mine], gap):
             at = mine & (np.abs(ratio - level) <= gap)
             level = float(ratio[at].max())  # the plan's own value, not a rounded one
             lo = lower.copy()
@@ -107,6 +106,17 @@ def leximin_levels(
                 raise RuntimeError(f"certificate LP at tier {t}, level {level}: {res.status}")
             best = float(scaling.result(res).x @ c)
             out.append(Level(t, float(level), int(at.sum()), float(ratio[at].sum()), best))
+    return out
+
+
+def _clusters(values: np.ndarray, gap: float) -> list[float]:
+    """One representative per group of values within ``gap`` of the group's lowest, below 1."""
+    out: list[float] = []
+    for v in np.sort(values):
+        if v >= 1 - gap:
+            break
+        if not out or v > out[-1] + gap:
+            out.append(float(v))
     return out
 
 

@@ -39,10 +39,13 @@ from planner.stages import Fix, Linear, MaxMin, StageSpec
 from solvers import LinearProgram, Result, Status
 
 GAP = 1e-7  # relative: a quantity this close to the level sits on the floor
-MOVE = 1e-6  # relative: a candidate that moves this far beyond the level is free
+MOVE = 1e-5  # relative: a candidate that moves this far beyond the level is free
 DUAL_MIN = 1e-6  # interior rounds: a floor row's dual (times its scale) above this binds
 CAP = 1e-4  # relative: how far a verification LP pushes each candidate at most
-REPAIR = 1e-7  # how far held lower bounds are loosened when holds turn a stage infeasible
+# how far held lower bounds are loosened, in turn, when holds leave a stage infeasible
+# or without a verdict (loosening amplifies: see planner/certificate.py)
+REPAIRS = (1e-12, 1e-10, 1e-8, 1e-7)
+AGAIN = 2  # a round whose every quantity on the floor can move is solved again, at most so often
 FACE_TOL = 1e-7  # reduced costs and duals above this (times max |c|) fix a linear optimum
 
 Progress = Callable[[str, int, float], None]
@@ -192,7 +195,11 @@ class Engine:
         res = self.backend.solve(time_limit=self._left(), method=method)
         if res.status == Status.ERROR:
             res = self._rescue(res)
-        if res.status == Status.INFEASIBLE and self.last is not None and self._relax_holds():
+        while (
+            res.status in (Status.INFEASIBLE, Status.ERROR)
+            and self.last is not None
+            and self._relax_holds()
+        ):
             res = self.backend.solve(time_limit=self._left())
         self.solves += 1
         self.iterations += int(res.iterations or 0)
@@ -208,14 +215,15 @@ class Engine:
         held at their levels can add up to a programme that misses feasibility by
         about that much (seen: a generated 30 x 60 scenario, infeasible by 4e-10).
         """
-        if self.repairs >= 3:
+        if self.repairs >= len(REPAIRS):
             return False
         base = self.lp.col_lower
         cols = np.flatnonzero(self.col_lower[: self.n] > base)
         if len(cols) == 0:
             return False
         lo = self.col_lower[cols]
-        new = np.maximum(base[cols], lo - REPAIR * np.maximum(1.0, np.abs(lo)))
+        step = REPAIRS[self.repairs] - (REPAIRS[self.repairs - 1] if self.repairs else 0.0)
+        new = np.maximum(base[cols], lo - step * np.maximum(1.0, np.abs(lo)))
         self._set_cols(cols, new, self.col_upper[cols])
         self.repairs += 1
         return True
@@ -349,6 +357,11 @@ class Engine:
         res = self.backend.polish(time_limit=limit)
         self.solves += 1
         self.iterations += int(res.iterations or 0)
+        while res.status in (Status.INFEASIBLE, Status.ERROR) and self._relax_holds():
+            # the holds, met to the stage tolerance, can miss the tight one: loosened a hair
+            res = self.backend.polish(time_limit=self._left() if final else 10.0)
+            self.solves += 1
+            self.iterations += int(res.iterations or 0)
         self.polish_seconds = time.perf_counter() - t0
         self.polish_iterations = int(res.iterations or 0)
         if res.status == Status.OPTIMAL:
@@ -464,6 +477,7 @@ class Engine:
             rows[off], np.full(len(off), -np.inf), np.full(len(off), np.inf)
         )
         self._floor_objective(sense)
+        again = 0
         while free.any():
             method = "interior" if self.rounds == "interior" and not spec.common else None
             res = self._solve(stage, method=method)
@@ -477,6 +491,17 @@ class Engine:
                 blocked, how = free.copy(), "common"
             else:
                 blocked, how = self._blocked(stage, spec, res, rows, rho, on, q, t)
+            if not blocked.any() and again < AGAIN and self._raise_floor(sense, t):
+                # every quantity on the floor moved off it, each in some verification LP:
+                # by convexity the level can rise; solved again from there (the floor
+                # kept at t), the level rises (generated 25 x 50: 0.92227 -> 0.92491)
+                again += 1
+                continue
+            if not blocked.any():
+                # still: the level rises by less than the solver resolves; fix the lowest
+                low = q[on].min() if sense == "max" else q[on].max()
+                blocked, how = on & (np.abs(q - low) <= gap), "fallback"
+            again = 0
             fix = np.flatnonzero(blocked)
             self._hold_quantities(stage, A, s, sense, fix, q[fix], t)
             self._close_floor(rows, fix)
@@ -502,21 +527,31 @@ class Engine:
         if on.sum() <= 1:
             return on.copy(), "alone"
         best = on & self._at_best(A, s, spec.sense, q, gap)
+        moved = np.zeros_like(on)
         if not self.exact and self.has_duals:
+            # the duals propose; a verification LP of the proposed alone disposes (a
+            # simplex dual at the solver's tolerance is no proof: seen fixing needs of a
+            # generated 25 x 50 plan that could rise from 0.930 to 1)
             y = s * rho * np.abs(np.nan_to_num(res.row_duals[rows]))
-            best |= on & (y > DUAL_MIN)
-            if best.any():
-                return best, "dual"
-        rest = on & ~best
+            proposed = on & ~best & (y > DUAL_MIN)
+            if proposed.any():
+                kept = self._verify(stage, A, s, spec.sense, proposed, t)
+                if kept.any() or best.any():
+                    return best | kept, "dual"
+                moved = proposed
+        rest = on & ~best & ~moved
         if not rest.any():
             return best, "bounds"
         blocked = best | self._verify(stage, A, s, spec.sense, rest, t)
-        if blocked.any():
-            return blocked, "verified"
-        # every quantity on the floor moved off it in the verification LP: to the
-        # solver's tolerance the level could still rise; fix the lowest
-        low = q[on].min() if spec.sense == "max" else q[on].max()
-        return on & (np.abs(q - low) <= gap), "fallback"
+        return blocked, "verified"
+
+    def _raise_floor(self, sense: str, t: float) -> bool:
+        """Keep the floor at or beyond ``t`` (True), for a round solved again."""
+        if sense == "max":
+            self._floor_objective(sense, lower=t, near=True)
+        else:
+            self._floor_objective(sense, lower=0.0, upper=t, near=True)
+        return True
 
     def _close_floor(self, rows: np.ndarray, fix: np.ndarray) -> None:
         """Switch off the floor rows of fixed quantities."""

@@ -70,7 +70,7 @@ def export_stage(
         raise KeyError(f"no stage {stage!r} in this policy; stages: {', '.join(names)}")
     form = build(scenario)
     rows, cols = export_names(form.rows, form.cols)
-    engine = Engine(form.lp, form.t_col, solver, pol.tolerance)
+    engine = Engine(form.lp, form.t_col, solver, pol.tolerance, scale=None)
     engine.stop_before = stage
     try:
         engine.run(specs(form, refs[: names.index(stage) + 1]))

@@ -317,3 +317,26 @@ def hard_lp():
         np.zeros(n),
         np.full(n, INF),
     )
+
+
+def test_highs_dual_tolerance_option_sets_stage_solves_and_survives_polish():
+    """``dual_tolerance`` tightens HiGHS's dual feasibility tolerance of stage solves; the
+    polish (FINAL_TOLERANCE) keeps the tighter of the two, and both come back after it."""
+    from solvers._highs import STAGE_DUAL_TOLERANCE, STAGE_TOLERANCE
+
+    b = solvers.get("highs", dual_tolerance=1e-10)
+
+    def opt(name, h=b._h):
+        return h.getOptionValue(name)[1]
+
+    assert opt("dual_feasibility_tolerance") == 1e-10
+    assert opt("primal_feasibility_tolerance") == STAGE_TOLERANCE
+    lp = solvers.LinearProgram(
+        c=[1.0], A=[[1.0]], row_lower=[1.0], row_upper=[2.0], col_lower=[0.0], col_upper=[5.0]
+    )
+    b.load(lp)
+    assert b.polish().ok
+    assert opt("dual_feasibility_tolerance") == 1e-10
+    assert opt("primal_feasibility_tolerance") == STAGE_TOLERANCE
+    default = solvers.get("highs")._h
+    assert opt("dual_feasibility_tolerance", default) == min(STAGE_TOLERANCE, STAGE_DUAL_TOLERANCE)

@@ -1,0 +1,147 @@
+"""Exactness against speed: solve paths side by side, each plan with its leximin certificate.
+
+``python -m bench.exactness [--sizes 25x50:11,25x50:12,M] [--modes default,precise,scaled]
+[--limit 900] [--out bench/EXACTNESS.md]``
+
+For each generated scenario (``MxG`` or a named size, ``:seed`` optional) and each solve
+path, one process plans it with the default policy and reports wall and CPU seconds,
+LP solves, simplex iterations, the plan checker's verdict and the leximin certificate
+(planner.certificate: levels checked, levels failing, the largest rise per need). Modes:
+
+- ``default``: the engine's defaults;
+- ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve
+  (``dual_tolerance=1e-10``);
+- ``scaled``: geometric row and column scaling of the programme (``scale="both"``).
+
+Each run is a child process with a time limit, so a path that stalls costs only its limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import time
+from pathlib import Path
+
+MODES = {
+    "default": {},
+    "precise": {"dual_tolerance": 1e-10},
+    "scaled": {"scale": "both"},
+}
+
+
+def _scenario(spec: str):
+    from bench.measure import SIZES
+    from models import generate
+
+    name, _, seed = spec.partition(":")
+    m, g = SIZES[name] if name in SIZES else (int(v) for v in name.split("x"))
+    return generate(m, g, int(seed or 0))
+
+
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _run(spec: str, mode: str, queue) -> None:
+    import planner
+    from planner.certificate import failures, leximin_levels
+
+    scenario = _scenario(spec)
+    t0, c0 = time.perf_counter(), _child_cpu()
+    plan = planner.solve(scenario, **MODES[mode]).to_dict()
+    row = {
+        "scenario": spec,
+        "mode": mode,
+        "status": plan["status"],
+        "seconds": time.perf_counter() - t0,
+        "cpu": _child_cpu() - c0,
+        "solves": plan["timings"].get("lp_solves"),
+        "iterations": plan["timings"].get("iterations"),
+        "stages": {s["name"]: round(s["seconds"], 2) for s in plan["stages"]},
+    }
+    if plan["status"] in ("optimal", "shortfall"):
+        row["check"] = len(planner.check_plan(scenario, plan))
+        levels = leximin_levels(scenario, plan["deliveries"])
+        bad = failures(levels)
+        row["levels"] = len(levels)
+        row["failing"] = len(bad)
+        row["worst"] = max((b.rise / max(1, b.needs) for b in bad), default=0.0)
+        row["lowest"] = {
+            t: min((lv.level for lv in levels if lv.tier == t), default=1.0) for t in (2, 3)
+        }
+    queue.put(row)
+
+
+def measure(spec: str, mode: str, limit: float) -> dict:
+    """One scenario on one path in a child process; a row of the table."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_run, args=(spec, mode, queue))
+    t0 = time.perf_counter()
+    proc.start()
+    proc.join(limit)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        return {"scenario": spec, "mode": mode, "status": f"over {limit:.0f} s", "seconds": limit}
+    if queue.empty():
+        return {"scenario": spec, "mode": mode, "status": "failed", "seconds": 0.0}
+    row = queue.get()
+    row["process_seconds"] = time.perf_counter() - t0
+    return row
+
+
+def _cell(row: dict, key: str, fmt: str = "{}") -> str:
+    v = row.get(key)
+    return "–" if v is None else fmt.format(v)
+
+
+def table(rows: list[dict]) -> list[str]:
+    """The Markdown table of the runs."""
+    out = [
+        "| scenario | path | status | wall s | CPU s | LP solves | iterations | check | "
+        "levels | failing | worst rise / need | lowest tier 2 | lowest tier 3 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        low = r.get("lowest") or {}
+        out.append(
+            f"| {r['scenario']} | {r['mode']} | {r['status']} | {r['seconds']:.1f} | "
+            f"{_cell(r, 'cpu', '{:.1f}')} | {_cell(r, 'solves')} | {_cell(r, 'iterations')} | "
+            f"{'pass' if r.get('check') == 0 else _cell(r, 'check', '{} problems')} | "
+            f"{_cell(r, 'levels')} | {_cell(r, 'failing')} | {_cell(r, 'worst', '{:.3g}')} | "
+            f"{low.get(2, float('nan')):.9f} | {low.get(3, float('nan')):.9f} |"
+        )
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.exactness", description=__doc__)
+    ap.add_argument("--sizes", default="25x50:11,25x50:12,M")
+    ap.add_argument("--modes", default="default,precise,scaled")
+    ap.add_argument("--limit", type=float, default=900.0, help="seconds per run")
+    ap.add_argument("--out", default="bench/EXACTNESS.md")
+    args = ap.parse_args(argv)
+    rows = []
+    for spec in args.sizes.split(","):
+        for mode in args.modes.split(","):
+            row = measure(spec, mode, args.limit)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    head = [
+        "# Exactness against speed",
+        "",
+        f"`python -m bench.exactness --sizes {args.sizes} --modes {args.modes} "
+        f"--limit {args.limit:.0f}`; one child process per run, one run at a time.",
+        "",
+    ]
+    Path(args.out).write_text("\n".join(head + table(rows)) + "\n")
+    Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
