@@ -8,12 +8,15 @@
 
 Backends: ``highs`` (default; in-place edits, warm starts, native IIS), ``scipy``
 (linprog), ``pulp`` (CBC, GLPK, ... and LP/MPS export).  ``elastic_iis`` finds an
-irreducible infeasible subset with any of them.  This package imports nothing of ours.
+irreducible infeasible subset with any of them.  ``solve_pooled`` solves an LP by
+column generation over a pool of its columns, with exact pricing (HiGHS).  This
+package imports nothing of ours.
 """
 
 from solvers._base import Backend, LinearProgram, Result, Status
 from solvers._highs import HighsBackend
 from solvers._iis import elastic_iis
+from solvers._pool import Pooled, highs_model, solve_pooled
 from solvers._pulp import PulpBackend
 from solvers._registry import DEFAULT, add, available, backend_class, get, list
 from solvers._scaling import Scaling, equilibrate, identity
@@ -24,6 +27,7 @@ __all__ = [
     "Backend",
     "HighsBackend",
     "LinearProgram",
+    "Pooled",
     "PulpBackend",
     "Result",
     "Scaling",
@@ -35,6 +39,8 @@ __all__ = [
     "elastic_iis",
     "equilibrate",
     "get",
+    "highs_model",
     "identity",
     "list",
+    "solve_pooled",
 ]

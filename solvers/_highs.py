@@ -42,6 +42,14 @@ STAGE_TOLERANCE = 1e-7  # primal and dual feasibility tolerance of stage solves
 # the final plan's: with 1e-7 on HiGHS's scaled rows a proportional plan of a generated
 # 20-town scenario missed a balance by 1.9e-5 units (tests/test_robustness.py)
 FINAL_TOLERANCE = 1e-9
+STATUS = {  # HiGHS model status name -> ours (others: Status.ERROR)
+    "kOptimal": Status.OPTIMAL,
+    "kModelEmpty": Status.OPTIMAL,
+    "kInfeasible": Status.INFEASIBLE,
+    "kUnbounded": Status.UNBOUNDED,
+    "kTimeLimit": Status.TIME_LIMIT,
+    "kIterationLimit": Status.TIME_LIMIT,
+}
 _IIS_IRREDUCIBLE = 4  # highspy.IisStrategy.kIisStrategyIrreducible
 # IisBoundStatus lower, upper, boxed; free, null and dropped bounds are not part of the IIS
 _IIS_BOUNDS = (2, 3, 4)
@@ -398,14 +406,7 @@ class HighsBackend(Backend):
         else:
             ms = self._run(time_limit, method)
         name = ms.name
-        status = {
-            "kOptimal": Status.OPTIMAL,
-            "kModelEmpty": Status.OPTIMAL,
-            "kInfeasible": Status.INFEASIBLE,
-            "kUnbounded": Status.UNBOUNDED,
-            "kTimeLimit": Status.TIME_LIMIT,
-            "kIterationLimit": Status.TIME_LIMIT,
-        }.get(name, Status.ERROR)
+        status = STATUS.get(name, Status.ERROR)
         info = h.getInfo()
         counts = (
             info.simplex_iteration_count,
