@@ -1,6 +1,6 @@
-"""`python -m bench.pool [--sizes M,tour] [--limit S] [--hipo-python PY] [--out FILE]`.
+"""`python -m bench.pool [--sizes M,tour] [--stage S] [--scale none|rows|both] [--hipo-python PY]`.
 
-A stage's first LP (by default needs:tier2, as ``planner export`` writes it: every
+A stage's first LP (``--stage``, by default needs:tier2, as ``planner export`` writes it: every
 earlier stage held, just before its first solve) solved side by side, one solve at
 a time: the whole programme cold (dual simplex, primal simplex, interior point
 without crossover; HiPO when ``--hipo-python`` names an interpreter with
@@ -38,14 +38,19 @@ COLD = [
 ]
 
 
-def stage_lp(municipalities: int, goods: int, seed: int, stage: str = STAGE) -> dict:
+def stage_lp(
+    municipalities: int, goods: int, seed: int, stage: str = STAGE, scale: str = "none"
+) -> dict:
     """The generated scenario's ``stage`` programme, with a start pool and a guide.
 
     Returns ``lp`` (scenario units, as exported), ``start`` (the columns non-zero
     in the point the earlier stages left), ``poolable`` (the flow columns) and
     ``guide`` (the stage's objective plus GUIDE_WEIGHT times the sum of its
-    quantities, in its sense), and ``export_seconds``.
+    quantities, in its sense), and ``export_seconds``. ``scale``: "none" (the
+    scenario's units), "rows" or "both" (rows and columns): ``solvers.equilibrate``
+    as the engine's ``scale`` option applies it, the floor column unscaled.
     """
+    import solvers
     from models import stage_list
     from models.generator import generate
     from planner.engine import Engine, ExportDone
@@ -77,6 +82,10 @@ def stage_lp(municipalities: int, goods: int, seed: int, stage: str = STAGE) -> 
         sign = 1.0 if (obj.sense == "max") == (lp.sense == "max") else -1.0
         q = np.asarray(obj.A.T @ (1.0 / np.asarray(obj.scale, dtype=float))).ravel()
         guide[: q.size] += sign * GUIDE_WEIGHT * q
+    if scale != "none":
+        sc = solvers.equilibrate(lp, columns=scale == "both")
+        sc.c[form.t_col] = 1.0  # the floor keeps its meaning (a level)
+        lp, guide = sc.programme(lp), guide * sc.c
     poolable = np.array([c.startswith("flow[") for c in cols])
     return {
         "lp": lp,
@@ -181,13 +190,21 @@ def _hipo(case: dict, python: str, limit: float) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(size: str, limit: float, hipo_python: str | None, log=print) -> list[dict]:
+def measure(
+    size: str,
+    limit: float,
+    hipo_python: str | None,
+    stage: str = STAGE,
+    scale: str = "none",
+    log=print,
+) -> list[dict]:
     """Every method on one size's stage LP, one after the other."""
     M, G, seed = SIZES[size]
-    case = stage_lp(M, G, seed)
+    case = stage_lp(M, G, seed, stage, scale)
     lp = case["lp"]
     log(
-        f"{size} ({M}x{G}, seed {seed}) {STAGE}: {lp.num_rows} rows, {lp.num_cols} columns "
+        f"{size} ({M}x{G}, seed {seed}) {stage}, scaled: {scale}: {lp.num_rows} rows, "
+        f"{lp.num_cols} columns "
         f"({int(case['poolable'].sum())} flows), start pool {case['start'].size}, "
         f"built in {case['export_seconds']:.1f} s"
     )
@@ -205,7 +222,8 @@ def measure(size: str, limit: float, hipo_python: str | None, log=print) -> list
     if hipo_python:
         runs += [("HiPO, no crossover (highspy[extras])", lambda: _hipo(case, hipo_python, limit))]
     for label, fn in runs:
-        row = {"size": size, "method": label, "columns": lp.num_cols, "rows": lp.num_rows}
+        row = {"size": size, "stage": stage, "scale": scale, "method": label}
+        row.update(columns=lp.num_cols, rows=lp.num_rows)
         row.update(fn())
         xs[label] = row.pop("_x", None)
         rows.append(row)
@@ -229,13 +247,15 @@ def _line(r: dict) -> str:
 def table(rows: list[dict]) -> str:
     """A markdown table of the measurements."""
     out = [
-        "| size | method | status | wall s | CPU s | iterations | pricing rounds | pool / columns | objective |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| size | stage | method | status | wall s | CPU s | iterations | pricing rounds"
+        " | pool / columns | objective |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         pool = "" if r.get("pool") is None else f"{r['pool']:,} / {r['columns']:,}"
         out.append(
-            f"| {r['size']} | {r['method']} | {r['status']} | {_fmt(r.get('wall'), '.2f')} "
+            f"| {r['size']} | {r['stage']}, scale {r['scale']} | {r['method']} | {r['status']} "
+            f"| {_fmt(r.get('wall'), '.2f')} "
             f"| {_fmt(r.get('cpu'), '.2f')} | {_fmt(r.get('iterations'), ',')} "
             f"| {_fmt(r.get('rounds'), 'd')} | {pool} | {_fmt(r.get('objective'), '.10g')} |"
         )
@@ -246,6 +266,10 @@ def main(argv=None) -> int:
     """Measure the sizes asked for and print (or write) the table."""
     p = argparse.ArgumentParser(prog="python -m bench.pool", description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="M,tour", help=f"comma-separated, of {', '.join(SIZES)}")
+    p.add_argument("--stage", default=STAGE, help="the stage whose first LP to solve")
+    p.add_argument(
+        "--scale", default="none", choices=["none", "rows", "both"], help="equilibrate the LP"
+    )
     p.add_argument("--limit", type=float, default=900.0, help="seconds per solve")
     p.add_argument("--hipo-python", help="a Python with highspy[extras] installed, for HiPO")
     p.add_argument("--out", type=Path, help="write the markdown table and JSON rows here")
@@ -256,7 +280,7 @@ def main(argv=None) -> int:
         p.error(f"unknown size(s) {', '.join(bad)}; valid: {', '.join(SIZES)}")
     rows = []
     for size in sizes:
-        rows += measure(size, a.limit, a.hipo_python)
+        rows += measure(size, a.limit, a.hipo_python, a.stage, a.scale)
     text = table(rows)
     print(text)
     if a.out:

@@ -117,6 +117,24 @@ def test_pricing_brings_in_the_column_the_optimum_needs():
     assert not pooled.fallback
 
 
+def test_tiny_reduced_costs_still_enter():
+    """Reduced costs below the solver's dual tolerance can carry most of the optimum.
+
+    max t  s.t.  t <= 1e-8 (x1 + x2),  x1 <= 1e3, x2 <= 1e4: from the pool {t, x1}
+    the level is 1e-5; x2's reduced cost is 1e-8 and the optimum is 1.1e-4.
+    """
+    A = sp.csr_array(np.array([[1.0, -1e-8, -1e-8]]))
+    lp = LinearProgram([1.0, 0.0, 0.0], A, [-np.inf], [0.0], 0.0, [np.inf, 1e3, 1e4], sense="max")
+    full = full_solve(lp)
+    assert full.objective == pytest.approx(1.1e-4, rel=1e-9)
+    pooled = solve_pooled(lp, start=[0, 1])
+    assert 2 in pooled.pool
+    assert_certified(lp, pooled, full)
+    # pricing at the solver's own dual tolerance (1e-7) would have stopped at 1e-5
+    loose = solve_pooled(lp, start=[0, 1], price_tol=1e-7)
+    assert loose.result.objective == pytest.approx(1e-5, rel=1e-9)
+
+
 def test_columns_out_of_the_pool_are_priced_not_assumed():
     """A column priced out stays at 0 and its reduced cost is reported."""
     A = sp.csr_array(np.array([[1.0, 1.0, 1.0]]))
