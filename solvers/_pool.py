@@ -26,7 +26,7 @@ the whole one).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -68,18 +68,29 @@ class Pooled:
     """True when the restricted LP was infeasible and every column entered."""
 
 
-def reduced_costs(lp: LinearProgram, row_duals: np.ndarray) -> np.ndarray:
-    """``c - A.T @ y`` for every column (HiGHS's sign convention, for min and max alike)."""
-    return lp.c - lp.A.T @ row_duals
+def price(A, c, y, out, lower, upper, sense: str, price_tol: float = PRICE_TOLERANCE, absA=None):
+    """Price columns ``out``, held at 0 (their lower bound), with row duals ``y``.
 
-
-def violation(lp: LinearProgram, d: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """How far columns ``cols``, held at their lower bound 0, miss optimality (> 0: miss).
-
-    ``d``: their reduced costs. A column fixed at 0 (upper bound 0) never misses.
+    Returns their reduced costs ``d = (c - A.T @ y)[out]`` (HiGHS's sign convention,
+    for min and max alike) and by how much each misses optimality beyond
+    ``price_tol`` and the rounding error of computing it (NOISE times the magnitude
+    of its terms): a column with ``miss > 0`` should enter. A column fixed by its
+    bounds (``upper <= lower``) never misses. ``absA``: ``abs(A)``, when kept.
     """
-    v = -d if lp.sense == "min" else d
-    return np.where(lp.col_upper[cols] > lp.col_lower[cols], v, -np.inf)
+    d_out = (c - A.T @ y)[out]
+    v = -d_out if sense == "min" else d_out
+    v = np.where(upper[out] > lower[out], v, -np.inf)
+    absA = abs(A) if absA is None else absA
+    size = (np.abs(c) + absA.T @ np.abs(y))[out]
+    return d_out, v - (price_tol + NOISE * size)
+
+
+def entering(out: np.ndarray, miss: np.ndarray, most: int) -> np.ndarray:
+    """The columns of ``out`` that miss (``miss > 0``), at most ``most``, most missed first; sorted."""
+    bad = np.flatnonzero(miss > 0)
+    if bad.size > most:
+        bad = bad[np.argpartition(-miss[bad], most - 1)[:most]]
+    return np.sort(out[bad])
 
 
 def _mask(n: int, cols, what: str) -> np.ndarray:
@@ -316,20 +327,106 @@ class _Run:
             sol = rl.h.getSolution()
             y = np.asarray(sol.row_dual, dtype=np.float64)
             out = np.flatnonzero(~inside)
-            d_out = (c - lp.A.T @ y)[out]
-            v = violation(lp, d_out, out)
-            size = (np.abs(c) + self.absA.T @ np.abs(y))[out]
-            bad = np.flatnonzero(v > self.tol + NOISE * size)
-            if bad.size == 0:
+            d_out, miss = price(
+                lp.A, c, y, out, lp.col_lower, lp.col_upper, lp.sense, self.tol, self.absA
+            )
+            new = entering(out, miss, self.batch or max(BATCH_MIN, rl.cols.size // 4))
+            if new.size == 0:
                 self.last = (sol, y, out, d_out)
                 return Status.OPTIMAL
-            k = self.batch or max(BATCH_MIN, rl.cols.size // 4)
-            if bad.size > k:
-                bad = bad[np.argpartition(-v[bad], k - 1)[:k]]
-            self._add(np.sort(out[bad]), c)
+            self._add(new, c)
 
 
 def _timed(res: Result, t0: float) -> Result:
-    from dataclasses import replace
-
     return replace(res, seconds=time.perf_counter() - t0)
+
+
+class BackendPool:
+    """Column generation on a loaded backend: columns outside the pool held at 0 by bounds.
+
+    The way into a caller that edits its programme in place (rows, bounds,
+    objectives) and re-solves warm: every edit still goes to the same backend, and
+    :meth:`solve` replaces ``backend.solve``. Columns outside the pool have bounds
+    [0, 0] in the backend (HiGHS's presolve drops them on a cold solve; measured on
+    a generated 60 x 120 plan's tier-2 LP, as fast as leaving them out); their own
+    bounds are kept here, so column bound edits must go through
+    :meth:`set_col_bounds`. After each solve every column outside the pool is priced
+    (see :func:`price`); those that miss enter (their own bounds restored) and the
+    backend re-solves from its basis, until none misses. A column whose lower bound
+    is raised above 0 enters at once.
+    """
+
+    def __init__(self, backend, poolable, start=None, price_tol=PRICE_TOLERANCE, batch=None):
+        """``poolable``, ``start``: columns (indices or mask), as in :func:`solve_pooled`."""
+        lp = backend.lp
+        n = lp.num_cols
+        self.backend = backend
+        self.lower, self.upper = lp.col_lower.copy(), lp.col_upper.copy()
+        self.poolable = _mask(n, poolable, "poolable")
+        self.inside = ~(self.poolable & (self.lower == 0.0)) | _mask(n, start, "start")
+        self.price_tol, self.batch = float(price_tol), batch
+        self.rounds = 0  # solves, over every call of solve()
+        self.added: list[int] = []  # columns entering, per pricing round that added some
+        out = np.flatnonzero(~self.inside)
+        if out.size:
+            backend.set_col_bounds(out, 0.0, 0.0)
+
+    @property
+    def pool(self) -> np.ndarray:
+        """The columns in the pool."""
+        return np.flatnonzero(self.inside)
+
+    def set_col_bounds(self, cols, lower, upper) -> None:
+        """Set columns' own bounds; in the backend only for those in the pool."""
+        cols = np.asarray(cols, dtype=np.int64).ravel()
+        lo = np.broadcast_to(np.asarray(lower, dtype=np.float64), cols.shape)
+        up = np.broadcast_to(np.asarray(upper, dtype=np.float64), cols.shape)
+        self.lower[cols], self.upper[cols] = lo, up
+        self.inside[cols[lo != 0.0]] = True  # held at 0 no longer fits
+        keep = self.inside[cols]
+        if keep.any():
+            self.backend.set_col_bounds(cols[keep], lo[keep], up[keep])
+
+    def _enter(self, cols: np.ndarray) -> None:
+        self.inside[cols] = True
+        self.backend.set_col_bounds(cols, self.lower[cols], self.upper[cols])
+        self.added.append(int(cols.size))
+
+    def solve(self, time_limit=None, method=None) -> Result:
+        """``backend.solve`` with pricing rounds; the result covers every column.
+
+        Iterations and seconds add up over the rounds; ``col_duals`` of the columns
+        outside the pool are their priced reduced costs.
+        """
+        be = self.backend
+        t0 = time.perf_counter()
+        deadline = None if time_limit is None else t0 + float(time_limit)
+        its = 0
+        while True:
+            left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+            res = be.solve(time_limit=left, method=method)
+            self.rounds += 1
+            its += int(res.iterations or 0)
+            out = np.flatnonzero(~self.inside)
+            if res.status is Status.INFEASIBLE and out.size:
+                self._enter(out)  # the pool alone is infeasible: the whole programme decides
+                continue
+            if res.status is not Status.OPTIMAL or not out.size:
+                break
+            lp = be.lp
+            y = res.row_duals
+            d_out, miss = price(
+                lp.A, lp.c, y, out, self.lower, self.upper, lp.sense, self.price_tol
+            )
+            new = entering(out, miss, self.batch or max(BATCH_MIN, int(self.inside.sum()) // 4))
+            if new.size == 0:
+                cd = res.col_duals.copy()
+                cd[out] = d_out
+                res = replace(res, col_duals=cd)
+                break
+            self._enter(new)
+            if deadline is not None and time.perf_counter() >= deadline:
+                m, n = be.lp.num_rows, be.lp.num_cols
+                res = Result.empty(Status.TIME_LIMIT, n, m, message="time limit")
+                break
+        return replace(res, iterations=its, seconds=time.perf_counter() - t0)

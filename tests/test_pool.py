@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 import solvers
-from solvers import LinearProgram, Status, solve_pooled
+from solvers import BackendPool, LinearProgram, Status, solve_pooled
 
 REL = 1e-7
 
@@ -220,3 +220,58 @@ def test_stage_lp_of_a_generated_scenario(stage, guided):
     assert np.isin(flows, pooled.pool).sum() < flows.size
     # the start pool alone is not enough: pricing had to add flows
     assert pooled.rounds > 1 and sum(pooled.added) > 0
+
+
+@pytest.mark.parametrize("sense", ["min", "max"])
+@pytest.mark.parametrize("seed", range(4))
+def test_backend_pool_matches_the_whole_solve(seed, sense):
+    """The pool kept by bounds on a loaded backend, as an engine would use it."""
+    lp, start = random_lp(seed, sense=sense)
+    full = full_solve(lp)
+    be = solvers.get("highs")
+    be.load(lp)
+    pool = BackendPool(be, poolable=np.arange(lp.num_cols), start=start, batch=5)
+    res = pool.solve()
+    assert res.status is Status.OPTIMAL
+    assert pool.rounds > 1 and sum(pool.added) > 0
+    assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+    gaps = kkt_gaps(lp, res.x, res.row_duals)
+    assert max(gaps.values()) <= 1e-6, gaps
+    out = np.setdiff1d(np.arange(lp.num_cols), pool.pool)
+    assert np.all(res.x[out] == 0.0)
+    d = lp.c - sp.csr_array(lp.A).T @ res.row_duals
+    np.testing.assert_allclose(res.col_duals[out], d[out], atol=1e-12)
+
+
+def test_backend_pool_follows_bound_edits():
+    """A column out of the pool whose lower bound rises enters; its own upper bound is kept."""
+    lp, start = random_lp(5)
+    be = solvers.get("highs")
+    be.load(lp)
+    pool = BackendPool(be, poolable=np.arange(lp.num_cols), start=start)
+    first = pool.solve()
+    out = np.setdiff1d(np.arange(lp.num_cols), pool.pool)
+    j = int(out[0])
+    assert be.lp.col_upper[j] == 0.0  # held at 0 in the backend
+    pool.set_col_bounds([j], 0.25, lp.col_upper[j])
+    assert j in pool.pool and be.lp.col_upper[j] == lp.col_upper[j]
+    res = pool.solve()
+    assert res.x[j] >= 0.25 - 1e-9
+    lower = lp.col_lower.copy()
+    lower[j] = 0.25
+    edited = LinearProgram(lp.c, lp.A, lp.row_lower, lp.row_upper, lower, lp.col_upper)
+    assert res.objective == pytest.approx(full_solve(edited).objective, rel=REL)
+    assert res.objective >= first.objective - 1e-9  # min: a tighter bound cannot help
+
+
+def test_backend_pool_on_a_stage_lp(stage):
+    lp = stage["lp"]
+    full = full_solve(lp)
+    be = solvers.get("highs")
+    be.load(lp)
+    pool = BackendPool(be, poolable=stage["poolable"], start=stage["start"])
+    res = pool.solve()
+    assert res.status is Status.OPTIMAL
+    assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+    assert max(kkt_gaps(lp, res.x, res.row_duals).values()) <= 1e-6
+    assert pool.pool.size < lp.num_cols and pool.rounds > 1
