@@ -157,6 +157,40 @@ def _pooled(case: dict, guided: bool, limit: float, start=None) -> dict:
     }
 
 
+def _backend_pooled(case: dict, guided: bool, limit: float, start=None) -> dict:
+    """solvers.BackendPool on the HiGHS backend (the pool kept by bounds, as an engine would)."""
+    import solvers
+
+    if start is not None and not isinstance(start, np.ndarray):
+        return {"status": "not run (no optimum to take the support of)"}
+    lp = case["lp"]
+    w, c = time.perf_counter(), time.process_time()
+    be = solvers.get("highs", threads=1)
+    be.load(lp)
+    pool = solvers.BackendPool(
+        be,
+        case["poolable"],
+        case["start"] if start is None else start,
+        batch=GUIDE_BATCH if guided else None,
+    )
+    its = 0
+    if guided:
+        be.set_objective(case["guide"], lp.sense, lp.offset)
+        its += int(pool.solve(time_limit=limit).iterations)
+        be.set_objective(lp.c, lp.sense, lp.offset)
+    res = pool.solve(time_limit=limit)
+    w, c = time.perf_counter() - w, time.process_time() - c
+    return {
+        "status": str(res.status),
+        "wall": w,
+        "cpu": c,
+        "iterations": its + int(res.iterations),
+        "objective": float(res.objective),
+        "rounds": pool.rounds,
+        "pool": int(pool.pool.size),
+    }
+
+
 def _support(x):
     """The columns non-zero in ``x`` (None when there is no ``x``)."""
     return None if x is None else np.flatnonzero(x)
@@ -196,9 +230,11 @@ def measure(
     hipo_python: str | None,
     stage: str = STAGE,
     scale: str = "none",
+    methods: list[str] | None = None,
     log=print,
 ) -> list[dict]:
-    """Every method on one size's stage LP, one after the other."""
+    """Every method (or those whose label contains one of ``methods``) on one size's
+    stage LP, one after the other."""
     M, G, seed = SIZES[size]
     case = stage_lp(M, G, seed, stage, scale)
     lp = case["lp"]
@@ -219,9 +255,18 @@ def measure(
             lambda: _pooled(case, False, limit, _support(xs.get(COLD[0][0]))),
         )
     ]
+    runs += [("backend pool, guided", lambda: _backend_pooled(case, True, limit))]
+    runs += [
+        (
+            "backend pool from the optimum's support (kept pool)",
+            lambda: _backend_pooled(case, False, limit, _support(xs.get(COLD[0][0]))),
+        )
+    ]
     if hipo_python:
         runs += [("HiPO, no crossover (highspy[extras])", lambda: _hipo(case, hipo_python, limit))]
     for label, fn in runs:
+        if methods and not any(m in label for m in methods) and label != COLD[0][0]:
+            continue  # the dual simplex always runs: the kept-pool rows start from its optimum
         row = {"size": size, "stage": stage, "scale": scale, "method": label}
         row.update(columns=lp.num_cols, rows=lp.num_rows)
         row.update(fn())
@@ -271,6 +316,7 @@ def main(argv=None) -> int:
         "--scale", default="none", choices=["none", "rows", "both"], help="equilibrate the LP"
     )
     p.add_argument("--limit", type=float, default=900.0, help="seconds per solve")
+    p.add_argument("--methods", help="comma-separated parts of method labels to run (default all)")
     p.add_argument("--hipo-python", help="a Python with highspy[extras] installed, for HiPO")
     p.add_argument("--out", type=Path, help="write the markdown table and JSON rows here")
     a = p.parse_args(argv)
@@ -280,7 +326,8 @@ def main(argv=None) -> int:
         p.error(f"unknown size(s) {', '.join(bad)}; valid: {', '.join(SIZES)}")
     rows = []
     for size in sizes:
-        rows += measure(size, a.limit, a.hipo_python, a.stage, a.scale)
+        methods = [m.strip() for m in a.methods.split(",")] if a.methods else None
+        rows += measure(size, a.limit, a.hipo_python, a.stage, a.scale, methods)
     text = table(rows)
     print(text)
     if a.out:

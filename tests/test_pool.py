@@ -275,3 +275,21 @@ def test_backend_pool_on_a_stage_lp(stage):
     assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
     assert max(kkt_gaps(lp, res.x, res.row_duals).values()) <= 1e-6
     assert pool.pool.size < lp.num_cols and pool.rounds > 1
+
+
+def test_bench_pool_measures_every_method_on_a_tiny_size():
+    """bench.pool runs (it asserts nothing about speed): every method, the same optimum."""
+    from bench import pool as bench_pool
+
+    rows = bench_pool.measure("tiny", 60.0, None, log=lambda msg: None)
+    labels = [r["method"] for r in rows]
+    assert labels[:3] == [label for label, _ in bench_pool.COLD]
+    assert any("kept pool" in label for label in labels) and any(
+        "guided" in label for label in labels
+    )
+    ok = [r for r in rows if r["status"] == "optimal"]
+    assert len(ok) == len(rows)
+    best = ok[0]["objective"]
+    assert all(abs(r["objective"] - best) <= 1e-7 * max(1.0, abs(best)) for r in ok)
+    table = bench_pool.table(rows)
+    assert table.count("\n") == len(rows) + 1
