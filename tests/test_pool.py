@@ -264,6 +264,29 @@ def test_backend_pool_follows_bound_edits():
     assert res.objective >= first.objective - 1e-9  # min: a tighter bound cannot help
 
 
+def test_backend_pool_shrinks_to_the_support_and_polishes():
+    lp, start = random_lp(2)
+    full = full_solve(lp)
+    be = solvers.get("highs")
+    be.load(lp)
+    pool = BackendPool(be, poolable=np.arange(lp.num_cols))  # every column in
+    first = pool.solve()
+    dropped = pool.shrink(first.x)
+    assert dropped.size and np.all(first.x[dropped] == 0.0)
+    assert np.all(be.lp.col_upper[dropped] == 0.0)
+    rounds = pool.rounds
+    again = pool.solve(polish=True)
+    assert pool.rounds == rounds + 1  # the support prices out at once
+    assert again.objective == pytest.approx(full.objective, rel=REL)
+    assert max(kkt_gaps(lp, again.x, again.row_duals).values()) <= 1e-6
+    # a new objective: the dropped columns are priced and enter where they pay
+    be.set_objective(-lp.c)
+    other = pool.solve()
+    flipped = LinearProgram(-lp.c, lp.A, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper)
+    assert other.objective == pytest.approx(full_solve(flipped).objective, rel=REL)
+    assert max(kkt_gaps(flipped, other.x, other.row_duals).values()) <= 1e-6
+
+
 def test_backend_pool_on_a_stage_lp(stage):
     lp = stage["lp"]
     full = full_solve(lp)
