@@ -7,7 +7,7 @@ without crossover; HiPO when ``--hipo-python`` names an interpreter with
 ``highspy[extras]``) and by column generation over the flow columns
 (:func:`solvers.solve_pooled`), started from the support of the point the
 earlier stages left, without and with a guide objective, and started from the
-support of the dual simplex's optimum (what a pool kept from an earlier solve of
+support of the dual (else primal) simplex's optimum (what a pool kept from an earlier solve of
 the same programme would give: the floor of a re-solve with a pool). Wall and CPU
 seconds, iterations, pricing rounds, the pool's size and the objective of each.
 """
@@ -191,6 +191,11 @@ def _backend_pooled(case: dict, guided: bool, limit: float, start=None) -> dict:
     }
 
 
+def _optimum(xs: dict):
+    """The dual simplex's optimum, else the primal simplex's (None when neither ran)."""
+    return next((xs[label] for label, _ in COLD[:2] if xs.get(label) is not None), None)
+
+
 def _support(x):
     """The columns non-zero in ``x`` (None when there is no ``x``)."""
     return None if x is None else np.flatnonzero(x)
@@ -252,21 +257,21 @@ def measure(
     runs += [
         (
             "pool from the optimum's support (kept pool)",
-            lambda: _pooled(case, False, limit, _support(xs.get(COLD[0][0]))),
+            lambda: _pooled(case, False, limit, _support(_optimum(xs))),
         )
     ]
     runs += [("backend pool, guided", lambda: _backend_pooled(case, True, limit))]
     runs += [
         (
             "backend pool from the optimum's support (kept pool)",
-            lambda: _backend_pooled(case, False, limit, _support(xs.get(COLD[0][0]))),
+            lambda: _backend_pooled(case, False, limit, _support(_optimum(xs))),
         )
     ]
     if hipo_python:
         runs += [("HiPO, no crossover (highspy[extras])", lambda: _hipo(case, hipo_python, limit))]
     for label, fn in runs:
-        if methods and not any(m in label for m in methods) and label != COLD[0][0]:
-            continue  # the dual simplex always runs: the kept-pool rows start from its optimum
+        if methods and not any(m in label for m in methods) and label != COLD[1][0]:
+            continue  # the primal simplex always runs: the kept-pool rows start from an optimum
         row = {"size": size, "stage": stage, "scale": scale, "method": label}
         row.update(columns=lp.num_cols, rows=lp.num_rows)
         row.update(fn())
