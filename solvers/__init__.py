@@ -8,12 +8,16 @@
 
 Backends: ``highs`` (default; in-place edits, warm starts, native IIS), ``scipy``
 (linprog), ``pulp`` (CBC, GLPK, ... and LP/MPS export).  ``elastic_iis`` finds an
-irreducible infeasible subset with any of them.  This package imports nothing of ours.
+irreducible infeasible subset with any of them.  ``solve_pooled`` solves an LP by
+column generation over a pool of its columns, with exact pricing (HiGHS);
+``BackendPool`` does the same on a loaded backend, by bounds.  This
+package imports nothing of ours.
 """
 
 from solvers._base import Backend, LinearProgram, Result, Status
 from solvers._highs import HighsBackend
 from solvers._iis import elastic_iis
+from solvers._pool import BackendPool, Pooled, highs_model, solve_pooled
 from solvers._pulp import PulpBackend
 from solvers._registry import DEFAULT, add, available, backend_class, get, list
 from solvers._scaling import Scaling, equilibrate, identity
@@ -22,8 +26,10 @@ from solvers._scipy import ScipyBackend
 __all__ = [
     "DEFAULT",
     "Backend",
+    "BackendPool",
     "HighsBackend",
     "LinearProgram",
+    "Pooled",
     "PulpBackend",
     "Result",
     "Scaling",
@@ -35,6 +41,8 @@ __all__ = [
     "elastic_iis",
     "equilibrate",
     "get",
+    "highs_model",
     "identity",
     "list",
+    "solve_pooled",
 ]

@@ -47,6 +47,14 @@ FINAL_TOLERANCE = 1e-9
 # 0.92651, five methods and a one-LP-per-need reference agree on the latter): reduced
 # costs of 1e-8 per unit on flows of 1e5 units are not optimal
 STAGE_DUAL_TOLERANCE = 1e-7
+STATUS = {  # HiGHS model status name -> ours (others: Status.ERROR)
+    "kOptimal": Status.OPTIMAL,
+    "kModelEmpty": Status.OPTIMAL,
+    "kInfeasible": Status.INFEASIBLE,
+    "kUnbounded": Status.UNBOUNDED,
+    "kTimeLimit": Status.TIME_LIMIT,
+    "kIterationLimit": Status.TIME_LIMIT,
+}
 _IIS_IRREDUCIBLE = 4  # highspy.IisStrategy.kIisStrategyIrreducible
 # IisBoundStatus lower, upper, boxed; free, null and dropped bounds are not part of the IIS
 _IIS_BOUNDS = (2, 3, 4)
@@ -406,14 +414,7 @@ class HighsBackend(Backend):
         else:
             ms = self._run(time_limit, method)
         name = ms.name
-        status = {
-            "kOptimal": Status.OPTIMAL,
-            "kModelEmpty": Status.OPTIMAL,
-            "kInfeasible": Status.INFEASIBLE,
-            "kUnbounded": Status.UNBOUNDED,
-            "kTimeLimit": Status.TIME_LIMIT,
-            "kIterationLimit": Status.TIME_LIMIT,
-        }.get(name, Status.ERROR)
+        status = STATUS.get(name, Status.ERROR)
         info = h.getInfo()
         counts = (
             info.simplex_iteration_count,
