@@ -209,7 +209,7 @@ class Engine:
         return res
 
     def _relax_holds(self) -> bool:
-        """Loosen raised column lower bounds by REPAIR (relative); at most 3 times.
+        """Loosen raised column lower bounds by the next step of REPAIRS (relative).
 
         Solutions are feasible only to the solver's tolerance, and many quantities
         held at their levels can add up to a programme that misses feasibility by
