@@ -100,6 +100,10 @@ def _cell(row: dict, key: str, fmt: str = "{}") -> str:
     return "–" if v is None else fmt.format(v)
 
 
+def _level(low: dict, tier: int) -> str:
+    return f"{low[tier]:.9f}" if tier in low else "–"
+
+
 def table(rows: list[dict]) -> list[str]:
     """The Markdown table of the runs."""
     out = [
@@ -108,13 +112,13 @@ def table(rows: list[dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        low = r.get("lowest") or {}
+        low = {int(k): v for k, v in (r.get("lowest") or {}).items()}  # JSON keys are text
         out.append(
             f"| {r['scenario']} | {r['mode']} | {r['status']} | {r['seconds']:.1f} | "
             f"{_cell(r, 'cpu', '{:.1f}')} | {_cell(r, 'solves')} | {_cell(r, 'iterations')} | "
             f"{'pass' if r.get('check') == 0 else _cell(r, 'check', '{} problems')} | "
             f"{_cell(r, 'levels')} | {_cell(r, 'failing')} | {_cell(r, 'worst', '{:.3g}')} | "
-            f"{low.get(2, float('nan')):.9f} | {low.get(3, float('nan')):.9f} |"
+            f"{_level(low, 2)} | {_level(low, 3)} |"
         )
     return out
 
