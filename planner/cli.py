@@ -209,6 +209,9 @@ def _progress_printer(quiet: bool):
     return progress, status
 
 
+PRECISE_DUAL_TOLERANCE = 1e-10  # bench/EXACTNESS.md: certified on 15 x 30 plans, ~1e-5 at 25 x 50
+
+
 @app.command()
 def solve(
     path: Annotated[Path, typer.Argument(help="scenario folder, .xlsx, .json or .zip")],
@@ -230,6 +233,14 @@ def solve(
             help="leave out wall-clock seconds (null in the JSON): the same input prints the same bytes",
         ),
     ] = False,
+    precise: Annotated[
+        bool,
+        typer.Option(
+            "--precise",
+            help="HiGHS only: a tighter optimality test (dual tolerance 1e-10) for exact "
+            "leximin levels; much slower on large confederations (docs/PLANNING.md)",
+        ),
+    ] = False,
 ):
     """Plan a scenario and print a readable summary (or the SPEC JSON with --json).
 
@@ -240,10 +251,14 @@ def solve(
     from planner.core import solve as run
     from planner.plan import without_timings
 
+    if precise and solver != "highs":
+        err.print(f"error: --precise works with the highs solver only, not {solver}", markup=False)
+        raise typer.Exit(EXIT_INVALID)
     s = load_or_exit(path)
     progress, status = _progress_printer(quiet or json_out)
     try:
-        plan = run(s, rule=rule, solver=solver, time_limit=time_limit, progress=progress)
+        extra = {"dual_tolerance": PRECISE_DUAL_TOLERANCE} if precise else {}
+        plan = run(s, rule=rule, solver=solver, time_limit=time_limit, progress=progress, **extra)
     except (PolicyError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID) from None
