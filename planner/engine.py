@@ -16,13 +16,13 @@ optimal solution has them there), otherwise by a row ``c v <= value`` (or
 Max-min stages (:class:`planner.stages.MaxMin`) use the saturation method with
 one routine for every sense: maximise a common floor ``t`` under
 ``A_k v - scale_k t >= 0`` (or ``<=`` for min) for the quantities still free;
-a quantity alone on the floor, at its columns' best, or whose floor row carries
-a normalised dual above ``DUAL_MIN`` is tight in every optimum (complementary
-slackness, to the solver's tolerance), so it is fixed at the level; when none
-of these decides (degenerate optima, a backend without duals, or ``exact``), a
-verification LP does: with the floor held, push the candidates' capped
-distances beyond it; those that move are free, the rest are fixed. Duals decide
-only to the solver's tolerance (see :meth:`Engine._blocked`).
+a quantity alone on the floor or at its columns' best is fixed at the level;
+floor rows with a normalised dual above ``DUAL_MIN`` propose others, which a
+verification LP confirms (with the floor held, push the candidates' capped
+distances beyond it; those that move are free, the rest are fixed). Without
+proposals (degenerate optima, a backend without duals, or ``exact``) every
+quantity on the floor is verified; when all of them can move, the level itself
+can rise and the round is solved again (see :meth:`Engine._blocked`).
 """
 
 from __future__ import annotations
@@ -514,13 +514,14 @@ class Engine:
 
         One quantity alone on the floor is the bottleneck (were it able to move, the
         level could rise); a quantity at the best its columns' bounds allow cannot
-        move; a quantity whose floor row carries a dual (times its scale; they add up
-        to 1) above DUAL_MIN is tight in every optimum of the round (complementary
-        slackness). When none of these decides, a verification LP does
-        (:meth:`_verify`). Duals decide to the solver's tolerance only: a need that
-        can still rise by ``d`` may carry a dual ``y`` with ``y d`` under it (seen:
-        y = 1e-3 on a need that could rise by 3e-5 on a generated 25 x 50 plan);
-        ``exact=True`` verifies every round by LP instead, at the price of more solves.
+        move. Floor rows whose dual (times its scale; they add up to 1) is above
+        DUAL_MIN propose quantities tight in every optimum (complementary slackness),
+        but only to the solver's tolerance (a need that can still rise by ``d`` may
+        carry a dual ``y`` with ``y d`` under it: y = 1e-3 on a need that could rise
+        by 3e-5 on a generated 25 x 50 plan), so a verification LP (:meth:`_verify`)
+        keeps those that cannot move. Without a confirmed proposal, every quantity
+        on the floor is verified; ``exact=True`` skips the proposals. Returns an empty
+        mask when every quantity on the floor can move (the caller solves again).
         """
         A, s = spec.A, np.asarray(spec.scale, float)
         gap = GAP * max(1.0, abs(t))
