@@ -9,8 +9,9 @@ LP solves, simplex iterations, the plan checker's verdict and the leximin certif
 (planner.certificate: levels checked, levels failing, the largest rise per need). Modes:
 
 - ``default``: the engine's defaults;
-- ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve
-  (``dual_tolerance=1e-10``);
+- ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve and
+  saturation verified by LP (``dual_tolerance=1e-10, verify=True``, as ``planner solve
+  --precise``);
 - ``scaled``: geometric row and column scaling of the programme (``scale="both"``).
 
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 MODES = {
     "default": {},
-    "precise": {"dual_tolerance": 1e-10},
+    "precise": {"dual_tolerance": 1e-10, "verify": True},
     "scaled": {"scale": "both"},
 }
 

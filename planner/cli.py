@@ -257,7 +257,7 @@ def solve(
     s = load_or_exit(path)
     progress, status = _progress_printer(quiet or json_out)
     try:
-        extra = {"dual_tolerance": PRECISE_DUAL_TOLERANCE} if precise else {}
+        extra = {"dual_tolerance": PRECISE_DUAL_TOLERANCE, "verify": True} if precise else {}
         plan = run(s, rule=rule, solver=solver, time_limit=time_limit, progress=progress, **extra)
     except (PolicyError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)

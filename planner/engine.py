@@ -18,8 +18,8 @@ one routine for every sense: maximise a common floor ``t`` under
 ``A_k v - scale_k t >= 0`` (or ``<=`` for min) for the quantities still free;
 a quantity alone on the floor or at its columns' best is fixed at the level;
 floor rows with a normalised dual above ``DUAL_MIN`` propose others, which a
-verification LP confirms (with the floor held, push the candidates' capped
-distances beyond it; those that move are free, the rest are fixed). Without
+verification LP confirms when ``verify`` (with the floor held, push the candidates'
+capped distances beyond it; those that move are free, the rest are fixed). Without
 proposals (degenerate optima, a backend without duals, or ``exact``) every
 quantity on the floor is verified; when all of them can move, the level itself
 can rise and the round is solved again (see :meth:`Engine._blocked`).
@@ -114,6 +114,7 @@ class Engine:
         scale: str | None = None,
         rounds: str = "simplex",
         exact: bool = False,
+        verify: bool = False,
         **options,
     ):
         self.options = dict(options)
@@ -138,6 +139,10 @@ class Engine:
         self.rounds = rounds
         # saturation decided by verification LPs in every round (not by duals first)
         self.exact = bool(exact)
+        # duals only propose saturated quantities, verification LPs confirm them, and a
+        # round whose every quantity on the floor can move is solved again (exact, but
+        # slower: bench/EXACTNESS.md); otherwise duals above DUAL_MIN decide alone
+        self.verify = bool(verify)
         self.deadline: float | None = None
         self.progress = progress or (lambda stage, k, value: None)
         self.slack = float(self.backend.hold_slack)
@@ -491,7 +496,7 @@ class Engine:
                 blocked, how = free.copy(), "common"
             else:
                 blocked, how = self._blocked(stage, spec, res, rows, rho, on, q, t)
-            if not blocked.any() and again < AGAIN and self._raise_floor(sense, t):
+            if not blocked.any() and self.verify and again < AGAIN and self._raise_floor(sense, t):
                 # every quantity on the floor moved off it, each in some verification LP:
                 # by convexity the level can rise; solved again from there (the floor
                 # kept at t), the level rises (generated 25 x 50: 0.92227 -> 0.92491)
@@ -519,9 +524,10 @@ class Engine:
         but only to the solver's tolerance (a need that can still rise by ``d`` may
         carry a dual ``y`` with ``y d`` under it: y = 1e-3 on a need that could rise
         by 3e-5 on a generated 25 x 50 plan), so a verification LP (:meth:`_verify`)
-        keeps those that cannot move. Without a confirmed proposal, every quantity
-        on the floor is verified; ``exact=True`` skips the proposals. Returns an empty
-        mask when every quantity on the floor can move (the caller solves again).
+        keeps those that cannot move (``verify=True``; otherwise the proposals are
+        fixed as they are). Without a confirmed proposal, every quantity on the floor
+        is verified; ``exact=True`` skips the proposals. Returns an empty mask when
+        every quantity on the floor can move (the caller solves again or falls back).
         """
         A, s = spec.A, np.asarray(spec.scale, float)
         gap = GAP * max(1.0, abs(t))
@@ -535,6 +541,8 @@ class Engine:
             # generated 25 x 50 plan that could rise from 0.930 to 1)
             y = s * rho * np.abs(np.nan_to_num(res.row_duals[rows]))
             proposed = on & ~best & (y > DUAL_MIN)
+            if not self.verify and (best | proposed).any():
+                return best | proposed, "dual"
             if proposed.any():
                 kept = self._verify(stage, A, s, spec.sense, proposed, t)
                 if kept.any() or best.any():

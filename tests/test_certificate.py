@@ -59,7 +59,7 @@ def test_generated_plans_are_leximin_at_a_tight_dual_tolerance(seed):
     tolerance 1e-7): with every saturation verified by LP and stage solves at a dual
     tolerance of 1e-10, no need fixed at a level can rise."""
     s = models.generate(15, 30, seed)
-    plan = planner.solve(s, dual_tolerance=1e-10).to_dict()
+    plan = planner.solve(s, dual_tolerance=1e-10, verify=True).to_dict()
     assert planner.check_plan(s, plan) == []
     levels = leximin_levels(s, plan["deliveries"])
     assert len(levels) >= 4
