@@ -25,7 +25,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from planner.sweep import _append, _executor_for, read_journal
+from planner.sweep import Window, _append, _executor_for, read_journal
 
 SCHEDULER_ENV = "COMMUNE_DASK_SCHEDULER"
 CONNECT_TIMEOUT = 10.0
@@ -201,35 +201,23 @@ def run_batch(
         return run
     ex, slots, close = open_executor(executor, workers, configured_scheduler(scheduler), len(todo))
     fh = jpath.open("a", encoding="utf-8") if jpath is not None else None
-    pending: dict[Future, Task] = {}
-    queue = iter(todo)
-    window = max(2 * slots, 4)
+    window = Window(todo, lambda t: ex.submit(timed, t.fn, *t.args), slots)
     try:
-        while True:
-            for t in queue:
-                pending[ex.submit(timed, t.fn, *t.args)] = t
-                if len(pending) >= window:
-                    break
-            if not pending:
-                break
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for f in finished:
-                t = pending.pop(f)
-                try:
-                    row = f.result()
-                except Exception as exc:  # noqa: BLE001 - named in one clear error
-                    raise BatchError(
-                        f"{label}: task {t.label or t.key} failed: {type(exc).__name__}: {exc}"
-                    ) from exc
-                results[t.key] = row
-                run.solved += 1
-                if fh is not None:
-                    _append(fh, t.key, row)
-                if progress is not None:
-                    progress(len(results), total, label)
+        for t, f in window.finished():
+            try:
+                row = f.result()
+            except Exception as exc:  # noqa: BLE001 - named in one clear error
+                raise BatchError(
+                    f"{label}: task {t.label or t.key} failed: {type(exc).__name__}: {exc}"
+                ) from exc
+            results[t.key] = row
+            run.solved += 1
+            if fh is not None:
+                _append(fh, t.key, row)
+            if progress is not None:
+                progress(len(results), total, label)
     finally:
-        for f in pending:
-            f.cancel()
+        window.cancel()
         close()
         if fh is not None:
             fh.close()

@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -348,30 +349,49 @@ def _job_result(f: Future, job: list[tuple]) -> list[dict]:
         return [{"status": "error", "message": f"{type(exc).__name__}: {exc}"}] * len(job)
 
 
+class Window:
+    """Submissions kept about ``2 x slots`` in flight (sweeps and batches alike).
+
+    A scheduler is never flooded, and an interruption leaves little to cancel.
+    """
+
+    def __init__(self, items: Iterable, submit: Callable[[Any], Future], slots: int):
+        self.pending: dict[Future, Any] = {}
+        self._queue = iter(items)
+        self._submit = submit
+        self.size = max(2 * slots, 4)
+
+    def finished(self):
+        """Yield ``(item, future)`` as futures finish, topping the window up each time."""
+        while True:
+            for item in self._queue:
+                self.pending[self._submit(item)] = item
+                if len(self.pending) >= self.size:
+                    break
+            if not self.pending:
+                return
+            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            for f in done:
+                yield self.pending.pop(f), f
+
+    def cancel(self) -> None:
+        """Cancel what has not started (the rest stays in ``pending``)."""
+        for f in self.pending:
+            f.cancel()
+
+
 def _run_jobs(
     run: _Run, ex, slots: int, close, jobs: dict[int, list[tuple]], submit: Callable
 ) -> None:
     """Keep about ``2 x slots`` jobs in flight until every job is done (or interrupted)."""
-    window = max(2 * slots, 4)
-    pending: dict[Future, list[tuple]] = {}
-    queue = iter(jobs.values())
+    window = Window(jobs.values(), lambda job: submit(ex, job), slots)
     try:
-        while True:
-            for job in queue:
-                pending[submit(ex, job)] = job
-                if len(pending) >= window:
-                    break
-            if not pending:
-                break
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for f in finished:
-                job = pending.pop(f)
-                run.record(job, _job_result(f, job))
+        for job, f in window.finished():
+            run.record(job, _job_result(f, job))
     finally:
-        for f in pending:
-            f.cancel()
+        window.cancel()
         close()  # waits for the jobs already running (pool workers ignore Ctrl-C)
-        run.keep_finished(pending)
+        run.keep_finished(window.pending)
         run.close()
 
 
