@@ -23,7 +23,7 @@ from sqlalchemy import text
 import models
 from api import migrate
 from api.config import Settings
-from api.db import make_engine
+from api.db import make_engine, make_sessionmaker
 from api.main import create_app
 from api.security import Principal
 from api.services import delegates, scenarios, tokens
@@ -43,6 +43,21 @@ def valley() -> models.Scenario:
 
 
 TOWNS = ("ashford", "birchwood", "cedar_falls", "dunmore", "elmstead", "fernhill")
+
+
+def valley_with_tokens(url: str) -> dict[str, dict[str, str]]:
+    """Store the valley in the database at ``url`` (migrated first); request headers
+    carrying an ``admin`` and an ``assembly`` (ashford) token."""
+    engine = make_engine(Settings(database_url=url).sqlalchemy_url)
+    migrate.upgrade(engine)
+    with make_sessionmaker(engine)() as s:
+        scenarios.store(s, Principal.system("test"), models.load("data/valley"))
+        heads = {
+            who: {"Authorization": "Bearer " + tokens.issue(s, Principal.system("t"), *args)[1]}
+            for who, args in (("admin", ("admin",)), ("assembly", ("assembly", "ashford")))
+        }
+    engine.dispose()
+    return heads
 
 
 def postgres_server() -> str | None:

@@ -305,18 +305,23 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def up_with_two_workers(server: subprocess.Popen, port: int) -> list[int]:
+    """Wait until the server on ``port`` answers and has its two workers; their pids."""
+    http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
+    wait_for(lambda: _up(http), 60, "the server")
+    return wait_for(
+        lambda: (lambda found: found if len(found) == 2 else None)(_children(server.pid)),
+        30,
+        "two worker processes",
+    )
+
+
 def test_sigterm_stops_the_server_and_its_workers(tmp_path):
     env = env_for(f"sqlite:///{tmp_path}/serve.db")
     port = free_port()
     server = start(["serve", "--port", str(port), "--workers", "2"], env, tmp_path / "serve.log")
     try:
-        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
-        wait_for(lambda: _up(http), 60, "the server")
-        workers = wait_for(
-            lambda: (lambda found: found if len(found) == 2 else None)(_children(server.pid)),
-            30,
-            "two worker processes",
-        )
+        workers = up_with_two_workers(server, port)
         os.kill(server.pid, signal.SIGTERM)  # the server alone, as a service manager would
         code = server.wait(10)
         wait_for(lambda: not any(map(_running, workers)), 5, "the workers to stop")

@@ -14,13 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from api_fixtures import valley_with_tokens
 from test_api_e2e import _up, env_for, free_port, start, stop, wait_for
-
-import models
-from api.config import Settings
-from api.db import make_engine, make_sessionmaker
-from api.security import Principal
-from api.services import scenarios, tokens
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -33,14 +28,7 @@ INCREMENTS = 40
 @pytest.fixture
 def served(db_url, tmp_path):
     """A server on ``db_url`` holding the valley; admin and ashford tokens."""
-    engine = make_engine(Settings(database_url=db_url).sqlalchemy_url)
-    with make_sessionmaker(engine)() as s:
-        scenarios.store(s, Principal.system("test"), models.load("data/valley"))
-        heads = {
-            who: {"Authorization": "Bearer " + tokens.issue(s, Principal.system("t"), *args)[1]}
-            for who, args in (("admin", ("admin",)), ("assembly", ("assembly", "ashford")))
-        }
-    engine.dispose()
+    heads = valley_with_tokens(db_url)
     port = free_port()
     proc = start(
         ["serve", "--port", str(port), "--workers", "0"], env_for(db_url), tmp_path / "log"

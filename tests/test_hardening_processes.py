@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import signal
 
-import httpx
 import pytest
-from test_api_e2e import _children, _running, _up, env_for, free_port, start, wait_for
+from test_api_e2e import _running, env_for, free_port, start, up_with_two_workers, wait_for
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -23,13 +22,7 @@ def test_workers_die_with_a_killed_server(db_url, tmp_path):
     server = start(["serve", "--port", str(port), "--workers", "2"], env, tmp_path / "serve.log")
     workers: list[int] = []
     try:
-        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
-        wait_for(lambda: _up(http), 60, "the server")
-        workers = wait_for(
-            lambda: (lambda found: found if len(found) == 2 else None)(_children(server.pid)),
-            30,
-            "two worker processes",
-        )
+        workers = up_with_two_workers(server, port)
         os.kill(server.pid, signal.SIGKILL)  # no handler runs, no clean-up: kill -9
         server.wait(10)
         wait_for(lambda: not any(map(_running, workers)), 15, "the orphaned workers to stop")

@@ -20,13 +20,8 @@ from dataclasses import dataclass
 import httpx
 import psutil
 import pytest
+from api_fixtures import valley_with_tokens
 from test_api_e2e import _up, env_for, free_port, start, stop, wait_for
-
-import models
-from api.config import Settings
-from api.db import make_engine, make_sessionmaker
-from api.security import Principal
-from api.services import scenarios, tokens
 
 pytest_plugins = ["api_fixtures"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -215,17 +210,7 @@ def server(tmp_path_factory):
     """A ``planner serve`` on a fresh SQLite database holding the valley; its tokens."""
     tmp = tmp_path_factory.mktemp("hostile")
     url = f"sqlite:///{tmp}/hostile.db"
-    engine = make_engine(Settings(database_url=url).sqlalchemy_url)
-    from api import migrate
-
-    migrate.upgrade(engine)
-    with make_sessionmaker(engine)() as s:
-        scenarios.store(s, Principal.system("test"), models.load("data/valley"))
-        heads = {
-            who: {"Authorization": "Bearer " + tokens.issue(s, Principal.system("t"), *args)[1]}
-            for who, args in (("admin", ("admin",)), ("assembly", ("assembly", "ashford")))
-        }
-    engine.dispose()
+    heads = valley_with_tokens(url)
     port = free_port()
     proc = start(["serve", "--port", str(port), "--workers", "0"], env_for(url), tmp / "serve.log")
     http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
