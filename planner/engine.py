@@ -142,7 +142,7 @@ class Engine:
         # duals only propose saturated quantities, verification LPs confirm them, and a
         # round whose every quantity on the floor can move is solved again (exact, but
         # slower: bench/EXACTNESS.md); otherwise duals above DUAL_MIN decide alone
-        self.verify = bool(verify)
+        self.verify = bool(verify or exact)
         self.deadline: float | None = None
         self.progress = progress or (lambda stage, k, value: None)
         self.slack = float(self.backend.hold_slack)
@@ -496,10 +496,11 @@ class Engine:
                 blocked, how = free.copy(), "common"
             else:
                 blocked, how = self._blocked(stage, spec, res, rows, rho, on, q, t)
-            if not blocked.any() and self.verify and again < AGAIN and self._raise_floor(sense, t):
+            if not blocked.any() and self.verify and again < AGAIN:
                 # every quantity on the floor moved off it, each in some verification LP:
                 # by convexity the level can rise; solved again from there (the floor
                 # kept at t), the level rises (generated 25 x 50: 0.92227 -> 0.92491)
+                self._raise_floor(sense, t)
                 again += 1
                 continue
             if not blocked.any():
@@ -554,13 +555,12 @@ class Engine:
         blocked = best | self._verify(stage, A, s, spec.sense, rest, t)
         return blocked, "verified"
 
-    def _raise_floor(self, sense: str, t: float) -> bool:
-        """Keep the floor at or beyond ``t`` (True), for a round solved again."""
+    def _raise_floor(self, sense: str, t: float) -> None:
+        """Keep the floor at or beyond ``t``, for a round solved again."""
         if sense == "max":
             self._floor_objective(sense, lower=t, near=True)
         else:
             self._floor_objective(sense, lower=0.0, upper=t, near=True)
-        return True
 
     def _close_floor(self, rows: np.ndarray, fix: np.ndarray) -> None:
         """Switch off the floor rows of fixed quantities."""
