@@ -27,6 +27,7 @@ SETTINGS_NOTES = [
     "- **cold solves** (the first solve of a plan, and any solve without a usable basis): HiGHS's serial dual simplex with presolve. On the stage-1 LPs of these models interior point was far slower, with or without crossover, on 1 or 2 threads (its normal equations fill in: a municipality's labour row touches every flow and process there); the parallel dual simplex gains nothing on 2 cores;",
     "- **tolerances**: stage solves at HiGHS's default 1e-7 (primal and dual feasibility), then one *polish* solve of the final model, from its own basis, at 1e-9 so that the plan meets SPEC §5's 1e-6 (`timings.polish`; counted in LP solves, in no stage). With 1e-9 throughout, HiGHS warned that these models (bounds up to 2e7 labour hours) are badly scaled for it, and late max-min rounds stalled in numerical trouble for minutes: in an earlier session on another host (code of f8d8ceb), M's whole policy took 89.5 s at 1e-9 and 15.6 s at 1e-7;",
     "- **re-solves after in-place edits**: primal simplex from the last basis. Every edit the engine makes keeps the last solution feasible (a stage's optimum is held by fixing, through complementary slackness, the columns and rows its duals name; a saturated need is fixed at its level; a floor row is switched off; a burden ceiling goes on the municipality's own labour row; the floor variable is parked at 0 between stages), so the primal simplex only has to improve the point. Capped at a fifth of the iterations of the largest cold solve so far (at least 1,000); past the cap the dual simplex carries on from where it stopped (capped at half the rows; not after a new objective, where going cold was faster: in an earlier session M's tier-2 first round took 19,719 warm iterations in 8.1 s against 9,667 cold in 1.5 s); then a cold solve decides: below 20,000 rows the dual simplex capped at 4× the rows and, past that, interior point with crossover; from 20,000 rows interior point with crossover at once (earlier sessions, L's tier-2 first LP exported and solved cold without a time limit: interior point with crossover 94–146 s, primal simplex 95.5 s, dual simplex 319–341 s; at M the dual simplex was faster, 1.5 s against 5.3 s);",
+    '- **pools of flows** (`pool="resolve"`, the default): a re-solve after edits first gets a short warm primal simplex (at most half the rows in iterations); should that not finish, the programme is solved cold, with presolve, over the flows non-zero at the last optimum and every other column, the other flows priced exactly with each optimum\'s duals and entering until none would improve it, and the whole programme then confirms that basis. A warm primal iteration over the whole programme cost 1–5 ms at 200×100 (presolve cannot drop the held columns of a warm start), a cold one over the pool about 0.1–0.3 ms; a generated 60×120 plan (seed 1) took 36–69 s against more than 700 s without pools. The table *by re-solve mode* below compares both in one run;',
     "- **crossover**: on whenever interior point runs, since the saturation test, the holds and the prices need a basis and exact duals;",
     "- **threads**: 1 (HiGHS's simplex is serial; the machine has 2 cores, shared with the web server and the worker);",
     "- **options are set once** per backend and passed to HiGHS again only when they change.",
@@ -58,6 +59,11 @@ def parse(argv=None):
         "--warm-settings",
         default="M",
         help="scenarios whose whole policy is run with each re-solve mode ('none')",
+    )
+    p.add_argument(
+        "--warm-modes",
+        default="pooled,primal,dual,off",
+        help="re-solve modes of --warm-settings (bench/settings.py WARM), comma-separated",
     )
     p.add_argument(
         "--settings-limit", type=float, default=120.0, help="time limit per setting tried, seconds"
@@ -132,6 +138,7 @@ def run_child(args) -> int:
         references=not args.no_references,
         settings=args.child in settings,
         warm_settings=args.child in _list(args.warm_settings),
+        warm_modes=_list(args.warm_modes),
         settings_limit=args.settings_limit,
     )
     return 0
@@ -160,6 +167,8 @@ def run_one(name: str, args, workdir: Path, log) -> dict:
         args.settings,
         "--warm-settings",
         args.warm_settings,
+        "--warm-modes",
+        args.warm_modes,
         "--settings-limit",
         str(args.settings_limit),
         "--pulp-solve-nnz",
@@ -169,7 +178,8 @@ def run_one(name: str, args, workdir: Path, log) -> dict:
     ]
     if args.no_references:
         cmd.append("--no-references")
-    sweeps = 7 * (name in _list(args.settings)) + 3 * (name in _list(args.warm_settings))
+    warm = len(_list(args.warm_modes)) * (name in _list(args.warm_settings))
+    sweeps = 7 * (name in _list(args.settings)) + warm
     # the planner and the floor each get the budget; PuLP and the sweeps come on top
     hard = 3 * args.budget + 300 + sweeps * (args.settings_limit + 30)
     env = dict(

@@ -161,6 +161,7 @@ def measure(
     references: bool = True,
     settings: bool = False,
     warm_settings: bool = False,
+    warm_modes: list[str] | None = None,
     settings_limit: float = 120.0,
     stage_floor_nnz: int = 600_000,
     log=_log,
@@ -314,7 +315,7 @@ def measure(
         rec.save(phase="settings")
         rec.save(
             settings_warm=warm_sweep(
-                scenario, form, stages, policy.tolerance, settings_limit, log=log
+                scenario, form, stages, policy.tolerance, settings_limit, warm_modes, log=log
             )
         )
     rec.save(status="done", phase="done", wall_s=time.perf_counter() - start)

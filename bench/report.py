@@ -396,15 +396,16 @@ def settings_tables(records: list[dict]) -> list[str]:
             out += [
                 f"Whole default policy on **{_label(r)}** by re-solve mode (engine only, no assembly or extraction):",
                 "",
-                "| re-solve after edits | status | seconds | LP solves | iterations |",
-                "|---|---|---|---|---|",
+                "| re-solve after edits | status | seconds | CPU s | LP solves | iterations | pooled solves | stage values |",
+                "|---|---|---|---|---|---|---|---|",
             ]
             for c in r["settings_warm"]:
                 secs = _f(c["seconds"])
                 if c["status"] == "time_limit":
                     secs = f"> {_f(c['limit'])} (limit, in {c['failed_stage']})"
+                values = ", ".join(_f(v, 7) for v in c.get("values") or [])
                 out.append(
-                    f"| {_warm_label(c['warm'])} | {c['status']} | {secs} | {_f(c['lp_solves'])} | {_f(c['iterations'])} |"
+                    f"| {_warm_label(c['warm'])} | {c['status']} | {secs} | {_f(c.get('cpu_s'))} | {_f(c['lp_solves'])} | {_f(c['iterations'])} | {_f(c.get('pooled'))} | {values} |"
                 )
             out.append("")
     return out
@@ -412,7 +413,8 @@ def settings_tables(records: list[dict]) -> list[str]:
 
 def _warm_label(mode: str) -> str:
     return {
-        "primal": "primal simplex from the last basis, capped, then dual (chosen)",
+        "pooled": "short primal simplex from the last basis, then cold over a pool of flows (chosen)",
+        "primal": "primal simplex from the last basis, capped, then dual, then cold over everything",
         "dual": "dual simplex from the last basis (the engine's setting before)",
         "off": "cold every time (dual simplex with presolve)",
     }.get(mode, mode)

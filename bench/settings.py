@@ -24,7 +24,8 @@ COLD = [
 ]
 WARM = [
     # label, backend options
-    ("primal", {}),  # the default: warm primal (capped), then dual, then cold
+    ("pooled", {}),  # the default: a short warm primal, then a cold solve over a pool of flows
+    ("primal", {"pool": "off"}),  # warm primal (capped), then dual, then cold over everything
     ("dual", {"warm": "dual", "restart": "dual"}),  # dual simplex from the last basis (as before)
     ("off", {"warm": "off"}),  # every solve cold
 ]
@@ -72,13 +73,19 @@ def warm_sweep(
     from planner.stages import specs
 
     out = []
-    for mode, options in modes or WARM:
-        t0 = time.perf_counter()
-        eng = Engine(form.lp, form.t_col, "highs", tolerance, limit, **options)
+    chosen = [(m, o) for m, o in WARM if modes is None or m in modes]
+    for mode, options in chosen:
+        t0, c0 = time.perf_counter(), time.process_time()
+        eng = Engine(
+            form.lp, form.t_col, "highs", tolerance, limit,
+            poolable=form.col_index("f"), **options,
+        )  # fmt: skip
         res = eng.run(specs(form, stages))
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         row = {
             "warm": mode,
+            "pooled": len(getattr(eng.backend, "pooled", ())),
+            "cpu_s": cpu,
             "status": str(res.status),
             "failed_stage": res.failed.stage if res.failed else None,
             "seconds": secs,

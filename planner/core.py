@@ -80,7 +80,10 @@ def solve_formulation(
 ) -> Plan:
     """Run the stages on an assembled formulation and extract the plan."""
     t0 = time.perf_counter()
-    engine = Engine(form.lp, form.t_col, solver, tolerance, time_limit, progress, **options)
+    engine = Engine(
+        form.lp, form.t_col, solver, tolerance, time_limit, progress,
+        poolable=form.col_index("f"), **options,
+    )  # fmt: skip
     res = engine.run(specs(form, refs))
     timings = {
         "build": build_seconds,
@@ -93,6 +96,7 @@ def solve_formulation(
         "iterations": engine.iterations,
         "polish": engine.polish_seconds,
         "verifications": engine.verifications,
+        "pooled": len(getattr(engine.backend, "pooled", ())),
     }
     stages = [
         {

@@ -115,9 +115,12 @@ class Engine:
         rounds: str = "simplex",
         exact: bool = False,
         verify: bool = False,
+        poolable: np.ndarray | None = None,
         **options,
     ):
         self.options = dict(options)
+        # columns a cold re-solve may start without (a plan's flows; see HighsBackend._pooled)
+        self.poolable = None if poolable is None else np.asarray(poolable)
         self.backend = solvers.get(solver, **options)
         # scaled only where the backend polishes the final point at a tight tolerance:
         # the solver's tolerance on a row scaled by r is 1/r of it in the scenario's units
@@ -188,6 +191,10 @@ class Engine:
         self.col_lower = lp.col_lower.copy()
         self.col_upper = lp.col_upper.copy()
         self.backend.load(lp)
+        if self.poolable is not None and "pool" in self.backend.features:
+            mask = np.zeros(self.N, bool)
+            mask[self.poolable] = True
+            self.backend.set_poolable(mask)
         self._set_cols(np.array([self.floor]), np.zeros(1), np.zeros(1))
         self.load_seconds = time.perf_counter() - t0
 

@@ -38,6 +38,14 @@ RESTART_DEFAULT = "primal"
 WARM_MIN_ITERATIONS = 1000
 WARM_UNCAPPED = True  # warm primal re-solves after bound edits run without a cap (measured: M 88,891 -> 59,186 iterations)
 IPM_ROWS = 20_000  # from this many rows, a cold re-solve uses interior point (see _run)
+POOL_WARM = 0.5  # pooling: warm primal attempts capped at this many iterations per row
+POOL_COLD = True  # within a pool, a failed warm attempt goes cold over the pool at once
+POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of columns (_pooled)
+# "resolve": after edits that keep the last point feasible (a generated 60 x 120 plan, seed
+# 1: 36-69 s against more than 700 s without); "all" also after a new objective, where
+# exact pricing from the last support tails off (same plan: tier 2's first LP took 545
+# pricing rounds, 13 s, against 2.1 s cold over everything)
+POOL_DEFAULT = "resolve"
 STAGE_TOLERANCE = 1e-7  # primal and dual feasibility tolerance of stage solves
 # the final plan's: with 1e-7 on HiGHS's scaled rows a proportional plan of a generated
 # 20-town scenario missed a balance by 1.9e-5 units (tests/test_robustness.py)
@@ -138,11 +146,12 @@ class HighsBackend(Backend):
             "write_lp",
             "polish",
             "interior",
+            "pool",
         }
     )
     hold_slack = 1e-9
     rescue_with = ("scipy",)  # linprog's own HiGHS set-up solved programmes ending "Unknown"
-    option_names = COMMON_OPTIONS | {"warm", "restart", "dual_tolerance"}
+    option_names = COMMON_OPTIONS | {"warm", "restart", "dual_tolerance", "pool"}
 
     @classmethod
     def _probe(cls) -> bool:
@@ -181,6 +190,13 @@ class HighsBackend(Backend):
         self._basis = False
         self._new_objective = False
         self._cold_iterations = 0
+        self.pool = options.get("pool") or POOL_DEFAULT
+        if self.pool not in POOL:
+            raise ValueError(f"pool must be one of {POOL}, not {self.pool!r}")
+        self._poolable: np.ndarray | None = None
+        self._x_last: np.ndarray | None = None  # the last optimal point (its support seeds a pool)
+        self._pooling = False
+        self.pooled: list[dict] = []  # one entry per pooled cold re-solve (see _pooled)
 
     def _tolerance(self, tol: float) -> None:
         self._h.setOptionValue("primal_feasibility_tolerance", float(tol))
@@ -229,6 +245,8 @@ class HighsBackend(Backend):
             "passModel",
         )
         self._basis = False
+        self._poolable = None
+        self._x_last = None
 
     def _add_rows(self, R, lower, upper, names) -> None:
         _check(
@@ -268,7 +286,10 @@ class HighsBackend(Backend):
         solve does after a new objective. A cold solve
         after warm attempts is a capped dual simplex and, should that stall, interior
         point with crossover. A warm solve that ends without a verdict, or infeasible or
-        unbounded, is repeated cold, which decides.
+        unbounded, is repeated cold, which decides. With pools (``pool``, see ``_pooled``)
+        a re-solve after edits gets a short warm primal attempt (POOL_WARM iterations per
+        row), then a cold solve over a pool of columns, and only should that fail the
+        whole programme cold.
         """
         import time
 
@@ -281,43 +302,17 @@ class HighsBackend(Backend):
         if self._new_objective and self.warm != "off":
             mode = {"primal": "primal", "dual": "dual", "cold": "off"}[self.restart]
         self._new_objective = False
-        steps = []  # (simplex strategy or None for cold, iteration cap or None, method)
         cold_method = "simplex" if method == "choose" else method
-        rows = max(1, self._shape()[0])
-        if mode != "off" and self._basis:
-            cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
-            if WARM_UNCAPPED and not fresh:
-                # generous, not unbounded: on scaled degenerate rounds a warm primal
-                # simplex has stalled for minutes (generated 60 x 120, tier 2)
-                cap = max(4 * WARM_MIN_ITERATIONS, 2 * self._cold_iterations, rows)
-            if mode == "primal":
-                steps.append((_PRIMAL, cap, "simplex"))
-                if not fresh:
-                    # carries on from where a capped primal stopped (after a new objective
-                    # a cold solve does better: generated 60 x 120, tier 2's first round,
-                    # 19,719 warm iterations in 8.1 s against 9,667 cold in 1.5 s)
-                    steps.append((_DUAL, max(2 * WARM_MIN_ITERATIONS, rows // 2), "simplex"))
-            else:
-                steps.append((_DUAL, None, "simplex"))
-        if steps and cold_method == "simplex" and rows >= IPM_ROWS:
-            # large plans: interior point with crossover (a generated 150 x 300 plan's
-            # tier-2 LP: 94 s against 319 s by the dual simplex; at 60 x 120 the dual
-            # simplex was faster, 1.5 s against 5.3 s)
-            steps.append((None, None, "ipm"))
-        elif steps and cold_method == "simplex":
-            # after warm attempts, a cold dual simplex gets a generous cap (a few times the
-            # rows, or the most a cold solve took): late max-min rounds of large plans are
-            # so degenerate that it can stall for many minutes (seen: generated 60 x 120,
-            # tier 3, where interior point solved the same LP in 5 s); interior point
-            # with crossover then decides
-            steps.append((None, max(3 * self._cold_iterations, 4 * rows), "simplex"))
-            steps.append((None, None, "ipm"))
-        else:
-            steps.append((None, None, cold_method))
+        steps = self._steps(mode, fresh, cold_method)
         self._spent = 0  # iterations of attempts before the last one
         for k, (strategy, cap, how) in enumerate(steps):
             last = k == len(steps) - 1
             left = np.inf if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+            if how == "pool":
+                status = self._pooled(None if np.isinf(left) else left)
+                if status.name in _FINAL:
+                    break
+                continue
             # HiGHS compares time_limit with its run clock, which adds up every run of
             # this instance: the limit of this run is what the clock reads now + left
             self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
@@ -350,6 +345,140 @@ class HighsBackend(Backend):
                 0, int(info.ipm_iteration_count)
             )
         return status
+
+    def set_poolable(self, cols) -> None:
+        """Columns (indices or mask) a cold re-solve may leave out at first: see ``_pooled``.
+
+        For columns that tie massively and are mostly zero at an optimum (a plan's
+        transport flows); ``None`` turns pooling off. Dropped by ``load``.
+        """
+        if cols is None:
+            self._poolable = None
+            return
+        from solvers._pool import _mask
+
+        self._poolable = _mask(self._shape()[1], cols, "poolable")
+
+    def _may_pool(self, fresh: bool) -> bool:
+        n = self._shape()[1]
+        return (
+            self.pool != "off"
+            and not self._pooling
+            and self._poolable is not None
+            and self._x_last is not None
+            and self._x_last.size == n
+            and (self.pool == "all" or not fresh)
+        )
+
+    def _pooled(self, time_limit: float | None):
+        """A cold re-solve over a pool of columns: the last optimum's support, priced exactly.
+
+        Where warm attempts fail, the programme is solved cold over the poolable columns
+        non-zero at the last optimal point (the planner's edits keep that point feasible)
+        and every column that is not poolable; the others are held at 0 and priced with
+        each restricted optimum's duals (:class:`solvers.BackendPool`, exact pricing),
+        entering until none misses optimality. The whole programme is then solved from
+        that basis by the primal simplex, which confirms it (no iteration when every
+        column priced out). Measured on a generated 200 x 100 plan's tier-2 LP: 0.6 s
+        from the optimum's support against 36-208 s for the whole LP cold (bench/POOL.md).
+        """
+        import time
+
+        from solvers._pool import BackendPool
+
+        t0 = time.perf_counter()
+        spent = self._spent
+        pool = None
+        self._pooling = True
+        try:
+            pool = BackendPool(self, self._poolable, start=np.flatnonzero(self._x_last != 0.0))
+            start = int(pool.inside.sum())
+            self._h.clearSolver()
+            self._basis = False
+            res = pool.solve(time_limit=time_limit, method="simplex")
+        finally:
+            if pool is not None:
+                out = np.flatnonzero(~pool.inside)
+                if out.size:
+                    self.set_col_bounds(out, pool.lower[out], pool.upper[out])
+            self._pooling = False
+        self._spent = spent + int(res.iterations or 0)
+        entry = {
+            "columns": int(self._shape()[1]),
+            "start": start,
+            "pool": int(pool.inside.sum()),
+            "rounds": len(pool.added) + 1,
+            "iterations": int(res.iterations or 0),
+            "status": res.status.value,
+        }
+        if res.status is Status.OPTIMAL:
+            h = self._h
+            self._option("solver", "simplex")
+            self._option("simplex_strategy", _PRIMAL)
+            self._option("simplex_iteration_limit", _NO_LIMIT)
+            left = (
+                np.inf if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
+            )
+            self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
+            status = self._run_once()
+            info = h.getInfo()
+            self._basis = info.basis_validity == 1
+            entry["confirm_iterations"] = int(info.simplex_iteration_count)
+        else:
+            status = self._h.getModelStatus()
+        entry["seconds"] = time.perf_counter() - t0
+        self.pooled.append(entry)
+        return status
+
+    def _steps(self, mode: str, fresh: bool, cold_method: str) -> list:
+        """The attempts of one solve: (simplex strategy or None for cold, cap or None, method).
+
+        See ``_run``; "pool" is a cold solve over a pool of columns (``_pooled``).
+        """
+        steps = []
+        rows = max(1, self._shape()[0])
+        short = max(WARM_MIN_ITERATIONS, int(POOL_WARM * rows))
+        if mode == "primal" and self._basis and self._may_pool(fresh):
+            # a pooled cold solve is cheap (see _pooled): a short warm attempt, then it
+            steps.append((_PRIMAL, short, "simplex"))
+            steps.append((None, None, "pool"))
+        elif mode == "primal" and self._basis and self._pooling and POOL_COLD:
+            # columns entered a pool: a short warm attempt, then the pool solved cold
+            steps.append((_PRIMAL, WARM_MIN_ITERATIONS, "simplex"))
+            steps.append((None, None, "simplex"))
+        elif mode != "off" and self._basis:
+            cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
+            if WARM_UNCAPPED and not fresh:
+                # generous, not unbounded: on scaled degenerate rounds a warm primal
+                # simplex has stalled for minutes (generated 60 x 120, tier 2)
+                cap = max(4 * WARM_MIN_ITERATIONS, 2 * self._cold_iterations, rows)
+            if mode == "primal":
+                steps.append((_PRIMAL, cap, "simplex"))
+                if not fresh:
+                    # carries on from where a capped primal stopped (after a new objective
+                    # a cold solve does better: generated 60 x 120, tier 2's first round,
+                    # 19,719 warm iterations in 8.1 s against 9,667 cold in 1.5 s)
+                    steps.append((_DUAL, max(2 * WARM_MIN_ITERATIONS, rows // 2), "simplex"))
+            else:
+                steps.append((_DUAL, None, "simplex"))
+        if self._pooling and POOL_COLD and len(steps) == 2:
+            pass  # the pool is the programme here: its cold solve decides
+        elif steps and cold_method == "simplex" and rows >= IPM_ROWS:
+            # large plans: interior point with crossover (a generated 150 x 300 plan's
+            # tier-2 LP: 94 s against 319 s by the dual simplex; at 60 x 120 the dual
+            # simplex was faster, 1.5 s against 5.3 s)
+            steps.append((None, None, "ipm"))
+        elif steps and cold_method == "simplex":
+            # after warm attempts, a cold dual simplex gets a generous cap (a few times the
+            # rows, or the most a cold solve took): late max-min rounds of large plans are
+            # so degenerate that it can stall for many minutes (seen: generated 60 x 120,
+            # tier 3, where interior point solved the same LP in 5 s); interior point
+            # with crossover then decides
+            steps.append((None, max(3 * self._cold_iterations, 4 * rows), "simplex"))
+            steps.append((None, None, "ipm"))
+        else:
+            steps.append((None, None, cold_method))
+        return steps
 
     def _run_once(self):
         h = self._h
@@ -435,6 +564,8 @@ class HighsBackend(Backend):
             sol = h.getSolution()
             x = np.asarray(sol.col_value, dtype=np.float64)
             duals = status is Status.OPTIMAL and sol.dual_valid
+            if status is Status.OPTIMAL:
+                self._x_last = x
             rd = np.asarray(sol.row_dual, dtype=np.float64) if duals else np.full(m, np.nan)
             cd = np.asarray(sol.col_dual, dtype=np.float64) if duals else np.full(n, np.nan)
             return Result(status, float(info.objective_function_value), x, rd, cd, **extra)
