@@ -67,12 +67,23 @@ def _json_default(o):
     return str(o)
 
 
+SEEDS = {"tour": 1}
+"""Sizes generated with their own seed (the README's tour: --seed 1), whatever --seed says."""
+
+
 def size_of(name: str) -> tuple[int, int] | None:
-    """(municipalities, goods) of a generated size name ("M" or "60x120"), else None."""
+    """(municipalities, goods) of a generated size name ("M", "60x120", "M:1"), else None."""
+    name = name.partition(":")[0]
     if name in SIZES:
         return SIZES[name]
     m = re.fullmatch(r"(\d+)x(\d+)", name)
     return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def seed_of(name: str, seed: int = 0) -> int:
+    """The generator's seed for a size name: after a colon ("M:1"), SEEDS, else ``seed``."""
+    base, _, own = name.partition(":")
+    return int(own) if own else SEEDS.get(base, seed)
 
 
 def load_scenario(name: str, seed: int = 0):
@@ -83,7 +94,7 @@ def load_scenario(name: str, seed: int = 0):
     if shape is not None:
         from models.generator import generate
 
-        return generate(shape[0], shape[1], seed)
+        return generate(shape[0], shape[1], seed_of(name, seed))
     if name in EXAMPLES:
         return models.load(EXAMPLES[name])
     return models.load(name)
@@ -183,7 +194,7 @@ def measure(
         kind="generated" if shape else "example",
         municipalities=shape[0] if shape else None,
         goods=shape[1] if shape else None,
-        seed=seed if shape else None,
+        seed=seed_of(name, seed) if shape else None,
         budget=budget,
         status="running",
         phase="load",

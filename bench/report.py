@@ -75,7 +75,8 @@ def ratios(r: dict) -> dict:
 
 def _label(r: dict) -> str:
     if r.get("kind") == "generated" and r.get("municipalities"):
-        return f"{r['name']} ({r['municipalities']}×{r['goods']})"
+        seed = f", seed {r['seed']}" if r.get("seed") else ""
+        return f"{r['name']} ({r['municipalities']}×{r['goods']}{seed})"
     return r["name"]
 
 

@@ -179,3 +179,13 @@ def test_cold_sum_takes_the_faster_method_and_flags_time_limits():
         "primal": {"status": "TimeLimit", "seconds": 61.0},
     }
     assert report.cold_sum({"a": ok, "c": stuck}) == (1.5 + 61.0, True)
+
+
+def test_size_names_carry_their_seed():
+    """The README's tour is generated with --seed 1; "M:3" asks for seed 3 of M."""
+    from bench.measure import seed_of, size_of
+
+    assert size_of("tour") == (200, 100) and seed_of("tour", 0) == 1
+    assert size_of("M:3") == (60, 120) and seed_of("M:3", 0) == 3
+    assert size_of("25x50:11") == (25, 50) and seed_of("25x50:11", 0) == 11
+    assert seed_of("M", 7) == 7 and size_of("valley") is None
