@@ -12,7 +12,8 @@ LP solves, simplex iterations, the plan checker's verdict and the leximin certif
 - ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve and
   saturation verified by LP (``dual_tolerance=1e-10, verify=True``, as ``planner solve
   --precise``);
-- ``scaled``: geometric row and column scaling of the programme (``scale="both"``).
+- ``scaled``: geometric row and column scaling of the programme (``scale="both"``);
+- ``unpooled``: the defaults without pools of flows (``pool="off"``).
 
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
@@ -30,6 +31,7 @@ MODES = {
     "default": {},
     "precise": {"dual_tolerance": 1e-10, "verify": True},
     "scaled": {"scale": "both"},
+    "unpooled": {"pool": "off"},  # the defaults without pools of flows (bench/RESULTS.md)
 }
 
 
