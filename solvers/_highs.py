@@ -39,10 +39,6 @@ WARM_MIN_ITERATIONS = 1000
 WARM_UNCAPPED = True  # warm primal re-solves after bound edits run without a cap (measured: M 88,891 -> 59,186 iterations)
 IPM_ROWS = 20_000  # from this many rows, a cold re-solve uses interior point (see _run)
 POOL_WARM = 0.5  # pooling: warm primal attempts capped at this many iterations per row
-# and at most this many: a warm primal iteration costs more as the plan grows (a generated
-# 200 x 100 plan: 2 ms, against 0.25 ms for a cold one over a pool); successes seen there
-# took 535-1,565 iterations, failures 11,591 iterations and 22 s before the pool took over
-POOL_WARM_MAX = 3000
 POOL_COLD = True  # within a pool, a failed warm attempt goes cold over the pool at once
 POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of columns (_pooled)
 # "resolve": after edits that keep the last point feasible (a generated 60 x 120 plan, seed
@@ -441,7 +437,7 @@ class HighsBackend(Backend):
         """
         steps = []
         rows = max(1, self._shape()[0])
-        short = max(WARM_MIN_ITERATIONS, min(int(POOL_WARM * rows), POOL_WARM_MAX))
+        short = max(WARM_MIN_ITERATIONS, int(POOL_WARM * rows))
         if mode == "primal" and self._basis and self._may_pool(fresh):
             # a pooled cold solve is cheap (see _pooled): a short warm attempt, then it
             steps.append((_PRIMAL, short, "simplex"))
