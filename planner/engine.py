@@ -121,6 +121,7 @@ class Engine:
         self.options = dict(options)
         # columns a cold re-solve may start without (a plan's flows; see HighsBackend._pooled)
         self.poolable = None if poolable is None else np.asarray(poolable)
+        self.solver = solver
         self.backend = solvers.get(solver, **options)
         # scaled only where the backend polishes the final point at a tight tolerance:
         # the solver's tolerance on a row scaled by r is 1/r of it in the scenario's units
@@ -242,8 +243,10 @@ class Engine:
 
     def _rescue(self, failed: Result) -> Result:
         """Solve afresh, by interior point or a rescue backend, a programme left without verdict."""
-        tries = [(self.backend.name, {**self.options, "method": "ipm"})]
-        tries += [(name, {}) for name in self.backend.rescue_with]
+        # from the backend asked for, not the one the last rescue left (a scipy backend
+        # takes none of HiGHS's options: seen as a crash on a second rescue)
+        tries = [(self.solver, {**self.options, "method": "ipm"})]
+        tries += [(name, {}) for name in solvers.backend_class(self.solver).rescue_with]
         for name, options in tries:
             fresh = solvers.get(name, **options)
             fresh.load(self.backend.lp)
