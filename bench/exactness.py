@@ -6,7 +6,9 @@
 For each generated scenario (``MxG`` or a named size, ``:seed`` optional) and each solve
 path, one process plans it with the default policy and reports wall and CPU seconds,
 LP solves, simplex iterations, the plan checker's verdict and the leximin certificate
-(planner.certificate: levels checked, levels failing, the largest rise per need). Modes:
+(planner.certificate: levels checked, levels failing, the largest rise per need, and of
+the failing levels those whose rise the plan's last digits do not account for, with the
+largest such rise per need). Modes:
 
 - ``default``: the engine's defaults;
 - ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve and
@@ -51,7 +53,7 @@ def _child_cpu() -> float:
 
 def _run(spec: str, mode: str, queue) -> None:
     import planner
-    from planner.certificate import failures, leximin_levels
+    from planner.certificate import failures, leximin_levels, unexplained
 
     scenario = _scenario(spec)
     t0, c0 = time.perf_counter(), _child_cpu()
@@ -73,6 +75,9 @@ def _run(spec: str, mode: str, queue) -> None:
         row["levels"] = len(levels)
         row["failing"] = len(bad)
         row["worst"] = max((b.rise / max(1, b.needs) for b in bad), default=0.0)
+        left = unexplained(levels)
+        row["unexplained"] = len(left)
+        row["worst_unexplained"] = max((b.unexplained / max(1, b.needs) for b in left), default=0.0)
         row["lowest"] = {
             t: min((lv.level for lv in levels if lv.tier == t), default=1.0) for t in (2, 3)
         }
@@ -111,8 +116,9 @@ def table(rows: list[dict]) -> list[str]:
     """The Markdown table of the runs."""
     out = [
         "| scenario | path | status | wall s | CPU s | LP solves | iterations | check | "
-        "levels | failing | worst rise / need | lowest tier 2 | lowest tier 3 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "levels | failing | worst rise / need | unexplained | worst unexplained / need | "
+        "lowest tier 2 | lowest tier 3 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         low = {int(k): v for k, v in (r.get("lowest") or {}).items()}  # JSON keys are text
@@ -121,6 +127,7 @@ def table(rows: list[dict]) -> list[str]:
             f"{_cell(r, 'cpu', '{:.1f}')} | {_cell(r, 'solves')} | {_cell(r, 'iterations')} | "
             f"{'pass' if r.get('check') == 0 else _cell(r, 'check', '{} problems')} | "
             f"{_cell(r, 'levels')} | {_cell(r, 'failing')} | {_cell(r, 'worst', '{:.3g}')} | "
+            f"{_cell(r, 'unexplained')} | {_cell(r, 'worst_unexplained', '{:.3g}')} | "
             f"{_level(low, 2)} | {_level(low, 3)} |"
         )
     return out

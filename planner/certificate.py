@@ -25,6 +25,10 @@ import solvers
 from models import Scenario
 from planner.formulation import build
 
+# the resolution of a plan's ratios: the solver's final tolerance (solvers/_highs.py) and
+# the slack the engine leaves on a held level (planner/engine.py) are both 1e-9
+RESOLUTION = 1e-9
+
 
 @dataclass(frozen=True)
 class Level:
@@ -35,11 +39,20 @@ class Level:
     needs: int
     plan_sum: float
     best_sum: float
+    explained: float = float("nan")  # of the rise, what the plan's last digits account for
 
     @property
     def rise(self) -> float:
         """How far the needs at this level could rise together (≈ 0 when certified)."""
         return self.best_sum - self.plan_sum
+
+    @property
+    def unexplained(self) -> float:
+        """The rise less what RESOLUTION on each held need accounts for, to first order.
+
+        nan when not computed; see :func:`leximin_levels`.
+        """
+        return self.rise - self.explained
 
 
 def leximin_levels(
@@ -53,13 +66,23 @@ def leximin_levels(
     """Check every level of ``deliveries`` (the plan's table, as records or a DataFrame).
 
     ``gap``: ratios within it of a level belong to it. ``slack``: holds are loosened
-    by it (default 0: the plan's own values). Generated economies can amplify a
+    by it (default 0: the plan's own values; a negative slack raises them, each at most
+    to its column's upper bound). Generated economies can amplify a
     loosening enormously (a 25 x 50 one: holding every ratio 1e-9 lower let 159
     needs at one level rise by 0.108 in total), so a certificate with slack measures
     that amplification, not the plan. Should the plan's own values be infeasible to
     the solver (they are feasible only to its tolerance), the LP is repeated with the
     holds loosened by 1e-12, then 1e-10, 1e-8 and 1e-7 (a plan whose ratios near 1 were
     reported as 1).
+
+    Each level also gets ``explained``: how much of the rise the plan's last digits
+    account for, to first order: the certificate LP's reduced costs on the held needs
+    (this tier's and earlier ones', less than fully met) times RESOLUTION each. Generated
+    economies trade one unit of a large need's ratio for up to 4e5 units of a small one's
+    (a 25 x 50 one, seed 12), so 1e-9 of slack on a level's other needs lets one need rise
+    by 1e-3: a rise with ``unexplained`` near 0 is that amplification, one that stays is a
+    need fixed too low. It is a diagnosis, not a pass: the plan's ratios raised by
+    RESOLUTION are often infeasible, so no bound follows from it.
     """
     import pandas as pd
 
@@ -90,6 +113,7 @@ def leximin_levels(
             before = has & (tier < t)
             lo[col[before]] = np.maximum(ratio[before] - slack, 0.0)
             lo[col[mine]] = np.maximum(np.minimum(ratio[mine], level) - slack, 0.0)
+            lo = np.minimum(lo, form.lp.col_upper)  # a negative slack raises a need, not past 1
             backend.set_col_bounds(np.arange(form.n), lo / cs, form.lp.col_upper / cs)
             c = np.zeros(form.n)
             c[col[at]] = 1.0
@@ -104,9 +128,26 @@ def leximin_levels(
                 res = backend.solve()
             if not res.ok:
                 raise RuntimeError(f"certificate LP at tier {t}, level {level}: {res.status}")
-            best = float(scaling.result(res).x @ c)
-            out.append(Level(t, float(level), int(at.sum()), float(ratio[at].sum()), best))
+            sol = scaling.result(res)
+            best = float(sol.x @ c)
+            explained = -_first_order(sol.col_duals, col, before | mine, at, lo, form)
+            out.append(
+                Level(t, float(level), int(at.sum()), float(ratio[at].sum()), best, explained)
+            )
     return out
+
+
+def _first_order(duals, col, held, at, lo, form) -> float:
+    """``sum(d * RESOLUTION)`` over held needs below their upper bound, less it on ``at``.
+
+    The change of the certificate LP's optimum, to first order, were those needs all
+    RESOLUTION higher (``d <= 0`` on a held need), against the ``at`` needs' own sum
+    raised as much.
+    """
+    up = form.lp.col_upper[col]
+    can = held & (lo[col] + RESOLUTION <= up)
+    d = np.nan_to_num(duals[col[can]])
+    return RESOLUTION * (float(np.minimum(d, 0.0).sum()) - int((at & can).sum()))
 
 
 def _clusters(values: np.ndarray, gap: float) -> list[float]:
@@ -123,3 +164,8 @@ def _clusters(values: np.ndarray, gap: float) -> list[float]:
 def failures(levels: list[Level], tol: float = 1e-6) -> list[Level]:
     """The levels where the needs could rise together by more than ``tol`` per need."""
     return [lv for lv in levels if lv.rise > tol * max(1, lv.needs)]
+
+
+def unexplained(levels: list[Level], tol: float = 1e-6) -> list[Level]:
+    """Failing levels whose rise the plan's last digits do not account for (``Level.unexplained``)."""
+    return [lv for lv in failures(levels, tol) if not lv.unexplained <= tol * max(1, lv.needs)]

@@ -11,7 +11,7 @@ from planner_cases import link, towns
 
 import models
 import planner
-from planner.certificate import failures, leximin_levels
+from planner.certificate import RESOLUTION, failures, leximin_levels, unexplained
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -40,6 +40,10 @@ def test_a_utilitarian_plan_fails_the_certificate():
     assert len(bad) == 1
     assert bad[0].level == pytest.approx(2 / 3, abs=1e-7)
     assert bad[0].rise == pytest.approx(2 / 9, abs=1e-6)
+    # the plan's last digits account for none of it: a and b are held with reduced costs
+    # of 1 at most (one unit of ratio for one), so 1e-9 each explains 2e-9 or less
+    assert bad[0].explained <= 2 * RESOLUTION + 1e-12
+    assert unexplained(levels) == bad
     leximin = planner.solve(s)
     assert failures(leximin_levels(s, leximin.to_dict()["deliveries"], tiers=(1,))) == []
 
@@ -64,3 +68,20 @@ def test_generated_plans_are_leximin_at_a_tight_dual_tolerance(seed):
     levels = leximin_levels(s, plan["deliveries"])
     assert len(levels) >= 4
     assert failures(levels) == []
+
+
+def test_what_remains_of_a_precise_plan_is_its_last_digits_amplified():
+    """Generated 25 x 50, seed 12, planned with verified saturation at a dual tolerance of
+    1e-10: where the certificate finds a rise (measured: 112 needs at 0.702998 could rise
+    by 9.8e-4 together, all of it one need), the certificate LP's own reduced costs times
+    1e-9 on each held need account for it (that economy trades a unit of one need's
+    ratio for up to 4e5 of another's). A plan with a need fixed too low keeps its rise
+    (the utilitarian case above)."""
+    s = models.generate(25, 50, 12)
+    plan = planner.solve(s, dual_tolerance=1e-10, verify=True).to_dict()
+    assert planner.check_plan(s, plan) == []
+    levels = leximin_levels(s, plan["deliveries"])
+    assert len(levels) >= 8
+    assert unexplained(levels) == []
+    for lv in failures(levels):
+        assert lv.rise / lv.needs < 1e-4  # small, and explained
