@@ -14,6 +14,8 @@ largest such rise per need). Modes:
 - ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve and
   saturation verified by LP (``dual_tolerance=1e-10, verify=True``, as ``planner solve
   --precise``);
+- ``verified``: saturation verified by LP at HiGHS's own dual tolerance (``verify=True``;
+  a round solved again gets a sharper one, see planner.engine.SHARP);
 - ``scaled``: geometric row and column scaling of the programme (``scale="both"``);
 - ``unpooled``: the defaults without pools of flows (``pool="off"``).
 
@@ -32,6 +34,7 @@ from pathlib import Path
 MODES = {
     "default": {},
     "precise": {"dual_tolerance": 1e-10, "verify": True},
+    "verified": {"verify": True},  # verification LPs at HiGHS's own tolerance
     "scaled": {"scale": "both"},
     "unpooled": {"pool": "off"},  # the defaults without pools of flows (bench/RESULTS.md)
 }

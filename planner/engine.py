@@ -46,6 +46,10 @@ CAP = 1e-4  # relative: how far a verification LP pushes each candidate at most
 # or without a verdict (loosening amplifies: see planner/certificate.py)
 REPAIRS = (1e-12, 1e-10, 1e-8, 1e-7)
 AGAIN = 2  # a round whose every quantity on the floor can move is solved again, at most so often
+# the dual tolerance of those solves, in turn (see Engine._sharpen): at HiGHS's 1e-7 a round
+# of a generated 60 x 120 plan solved again stopped at the same level, and the fallback
+# fixed 404 needs of which many could rise
+SHARP = (1e-9, 1e-10)
 FACE_TOL = 1e-7  # reduced costs and duals above this (times max |c|) fix a linear optimum
 
 Progress = Callable[[str, int, float], None]
@@ -163,6 +167,8 @@ class Engine:
         self.verifications = 0
         self.polish_seconds = 0.0
         self.polish_iterations = 0
+        self._dual_tolerance: float | None = None  # the backend's own, while sharpened
+        self.ceiling = np.inf  # the floor's upper bound in a max-min stage (_set_ceiling)
         self.stop_before: str | None = None  # a stage: raise ExportDone before its first solve
         self.row_names: list[str] = []  # names of the rows the engine added, in order
 
@@ -270,10 +276,31 @@ class Engine:
         c = np.zeros(self.N)
         c[self.floor] = 1.0
         self.backend.set_objective(c, sense, near=near)
+        if sense == "max":
+            upper = min(upper, self.ceiling)
         self._set_cols(np.array([self.floor]), np.array([lower]), np.array([upper]))
+
+    def _set_ceiling(self, A, s, sense: str, free: np.ndarray) -> None:
+        """Bound a max floor by the least best its free quantities' columns allow.
+
+        ``t <= q_k <= best_k`` for every free k, so the optimum is unchanged; unbounded,
+        the floor made HiGHS's cold dual simplex (and the crossover after interior
+        point) lose its way: a generated 60 x 120 plan's tier-2 round ran 60 s to an
+        objective of 58 with infinite infeasibility, where the primal simplex took
+        0.3 s (the level is 0.937).
+        """
+        if sense != "max":
+            return
+        best = self._best(A, s, sense)[free]
+        best = best[np.isfinite(best)]
+        self.ceiling = float(best.min()) if best.size else np.inf
+        f = np.array([self.floor])
+        self.ceiling = max(self.ceiling, float(self.col_lower[self.floor]))
+        self._set_cols(f, self.col_lower[f], np.array([self.ceiling]))
 
     def _park_floor(self) -> None:
         """Floor column back at 0, objective cleared (its rows are all switched off by then)."""
+        self.ceiling = np.inf
         self._set_cols(np.array([self.floor]), np.zeros(1), np.zeros(1))
         self.backend.set_objective(np.zeros(self.N), "min")
 
@@ -494,6 +521,7 @@ class Engine:
         self._floor_objective(sense)
         again = 0
         while free.any():
+            self._set_ceiling(A, s, sense, free)
             method = "interior" if self.rounds == "interior" and not spec.common else None
             res = self._solve(stage, method=method)
             if out.first is None:
@@ -509,10 +537,14 @@ class Engine:
             if not blocked.any() and self.verify and again < AGAIN:
                 # every quantity on the floor moved off it, each in some verification LP:
                 # by convexity the level can rise; solved again from there (the floor
-                # kept at t), the level rises (generated 25 x 50: 0.92227 -> 0.92491)
+                # kept at t), the level rises (generated 25 x 50: 0.92227 -> 0.92491).
+                # The solve stopped short: its optimality test could not see the rise
+                # (reduced costs below the dual tolerance), so the next one is sharper
                 self._raise_floor(sense, t)
                 again += 1
+                self._sharpen(again)
                 continue
+            self._sharpen(0)
             if not blocked.any():
                 # still: the level rises by less than the solver resolves; fix the lowest
                 low = q[on].min() if sense == "max" else q[on].max()
@@ -565,12 +597,37 @@ class Engine:
         blocked = best | self._verify(stage, A, s, spec.sense, rest, t)
         return blocked, "verified"
 
+    def _sharpen(self, again: int) -> None:
+        """Dual tolerance of a round solved again: SHARP[again - 1]; the backend's own at 0.
+
+        Only for backends that can set it (``set_dual_tolerance``) and only tighter
+        than what the caller asked for.
+        """
+        set_tol = getattr(self.backend, "set_dual_tolerance", None)
+        if set_tol is None:
+            return
+        if self._dual_tolerance is None:
+            self._dual_tolerance = float(self.backend.dual_tolerance)
+        tol = self._dual_tolerance if again == 0 else min(self._dual_tolerance, SHARP[again - 1])
+        if tol != self.backend.dual_tolerance:
+            set_tol(tol)
+
+    def _held_floor(self, sense: str, t: float) -> float:
+        """``t`` less the hold slack (more, for min), where a round holds the floor.
+
+        A level found to the solver's tolerance, held exactly, can leave the programme
+        infeasible by about that much (seen on a generated 60 x 120 plan: rounds ending
+        "Unknown" with primal infeasibilities of 1e-4 to 7e3, interior point included).
+        """
+        slack = self.slack * max(1.0, abs(t))
+        return t - slack if sense == "max" else t + slack
+
     def _raise_floor(self, sense: str, t: float) -> None:
         """Keep the floor at or beyond ``t``, for a round solved again."""
         if sense == "max":
-            self._floor_objective(sense, lower=t, near=True)
+            self._floor_objective(sense, lower=self._held_floor(sense, t), near=True)
         else:
-            self._floor_objective(sense, lower=0.0, upper=t, near=True)
+            self._floor_objective(sense, lower=0.0, upper=self._held_floor(sense, t), near=True)
 
     def _close_floor(self, rows: np.ndarray, fix: np.ndarray) -> None:
         """Switch off the floor rows of fixed quantities."""
@@ -583,19 +640,23 @@ class Engine:
         out.rounds.append(Round(t, fix, how))
         self.progress(stage, len(out.rounds), t)
 
-    def _at_best(self, A, s, sense, q: np.ndarray, gap: float) -> np.ndarray:
-        """Quantities at the best value their columns' bounds allow (they cannot move on)."""
+    def _best(self, A, s, sense) -> np.ndarray:
+        """The best value each quantity's columns' bounds allow (nan or inf when none)."""
         pos = A.copy()
         pos.data = np.maximum(pos.data, 0.0)
         neg = A.copy()
         neg.data = np.minimum(neg.data, 0.0)
         hi, lo = self.col_upper[: self.n], self.col_lower[: self.n]
-        if sense == "max":
-            with np.errstate(invalid="ignore"):
-                best = (pos @ hi + neg @ lo) / s
-            return np.isfinite(best) & (q >= best - gap)
         with np.errstate(invalid="ignore"):
-            best = (pos @ lo + neg @ hi) / s
+            if sense == "max":
+                return (pos @ hi + neg @ lo) / s
+            return (pos @ lo + neg @ hi) / s
+
+    def _at_best(self, A, s, sense, q: np.ndarray, gap: float) -> np.ndarray:
+        """Quantities at the best value their columns' bounds allow (they cannot move on)."""
+        best = self._best(A, s, sense)
+        if sense == "max":
+            return np.isfinite(best) & (q >= best - gap)
         return np.isfinite(best) & (q <= best + gap)
 
     def _verify(self, stage, A, s, sense, cand: np.ndarray, t: float) -> np.ndarray:
@@ -612,7 +673,8 @@ class Engine:
         self.verifications += 1
         cand = cand.copy()
         scale = max(1.0, abs(t))
-        self._set_cols(np.array([self.floor]), np.array([t]), np.array([t]))
+        held = self._held_floor(sense, t)
+        self._set_cols(np.array([self.floor]), np.array([held]), np.array([held]))
         try:
             while cand.any():
                 idx = np.flatnonzero(cand)

@@ -46,6 +46,7 @@ POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of c
 # exact pricing from the last support tails off (same plan: tier 2's first LP took 545
 # pricing rounds, 13 s, against 2.1 s cold over everything)
 POOL_DEFAULT = "resolve"
+POOL_COLD_SECONDS = 5.0  # a pool's cold solve gives up after this, or 3x the longest cold solve
 STAGE_TOLERANCE = 1e-7  # primal and dual feasibility tolerance of stage solves
 # the final plan's: with 1e-7 on HiGHS's scaled rows a proportional plan of a generated
 # 20-town scenario missed a balance by 1.9e-5 units (tests/test_robustness.py)
@@ -190,6 +191,7 @@ class HighsBackend(Backend):
         self._basis = False
         self._new_objective = False
         self._cold_iterations = 0
+        self._cold_seconds = 0.0  # the longest cold solve to optimality so far
         self.pool = options.get("pool") or POOL_DEFAULT
         if self.pool not in POOL:
             raise ValueError(f"pool must be one of {POOL}, not {self.pool!r}")
@@ -202,6 +204,13 @@ class HighsBackend(Backend):
         self._h.setOptionValue("primal_feasibility_tolerance", float(tol))
         self._h.setOptionValue("dual_feasibility_tolerance", min(float(tol), self.dual_tolerance))
         self._tol = float(tol)
+
+    def set_dual_tolerance(self, value: float) -> float:
+        """Set the dual feasibility tolerance of the next solves; returns the previous one."""
+        old = self.dual_tolerance
+        self.dual_tolerance = float(value)
+        self._tolerance(self._tol)
+        return old
 
     def polish(self, time_limit: float | None = None) -> Result:
         """Re-solve the current programme at FINAL_TOLERANCE, warm from the last basis."""
@@ -313,6 +322,11 @@ class HighsBackend(Backend):
                 if status.name in _FINAL:
                     break
                 continue
+            # a pool's capped cold solve also gets a time cap: an iteration cap alone did not
+            # stop one (a generated 60 x 120 plan's tier 2: over 60 s under a cap of 38,313)
+            timed = self._pooling and strategy is None and cap is not None
+            if timed:
+                left = min(left, max(POOL_COLD_SECONDS, 3 * self._cold_seconds))
             # HiGHS compares time_limit with its run clock, which adds up every run of
             # this instance: the limit of this run is what the clock reads now + left
             self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
@@ -325,6 +339,7 @@ class HighsBackend(Backend):
                 self._option("solver", "simplex")
                 self._option("simplex_strategy", strategy)
             self._option("simplex_iteration_limit", _NO_LIMIT if cap is None else int(cap))
+            t_run = time.perf_counter()
             status = self._run_once()
             info = h.getInfo()
             self._basis = info.basis_validity == 1
@@ -332,6 +347,16 @@ class HighsBackend(Backend):
                 self._cold_iterations = max(
                     self._cold_iterations, int(info.simplex_iteration_count)
                 )
+                self._cold_seconds = max(self._cold_seconds, time.perf_counter() - t_run)
+            if (
+                timed
+                and status.name == "kTimeLimit"
+                and (deadline is None or time.perf_counter() < deadline)
+            ):
+                # the step's own cap, not the caller's limit: no verdict, the pool gives up
+                import highspy
+
+                status = highspy.HighsModelStatus.kIterationLimit
             if (
                 status.name in _FINAL
                 or last
@@ -426,6 +451,13 @@ class HighsBackend(Backend):
             entry["confirm_iterations"] = int(info.simplex_iteration_count)
         else:
             status = self._h.getModelStatus()
+            if status.name == "kTimeLimit" and (
+                time_limit is None or time.perf_counter() - t0 < time_limit
+            ):
+                # a step's own cap inside the pool (see _run), not the caller's limit
+                import highspy
+
+                status = highspy.HighsModelStatus.kIterationLimit
         entry["seconds"] = time.perf_counter() - t0
         self.pooled.append(entry)
         return status
@@ -443,9 +475,12 @@ class HighsBackend(Backend):
             steps.append((_PRIMAL, short, "simplex"))
             steps.append((None, None, "pool"))
         elif mode == "primal" and self._basis and self._pooling and POOL_COLD:
-            # columns entered a pool: a short warm attempt, then the pool solved cold
+            # columns entered a pool: a short warm attempt, then the pool solved cold, capped
+            # as a cold solve after warm attempts is (uncapped, a generated 60 x 120 plan's
+            # pool ran for minutes in tier 2 at a sharpened dual tolerance); past the cap the
+            # pool gives up and the whole programme is solved (see _pooled)
             steps.append((_PRIMAL, WARM_MIN_ITERATIONS, "simplex"))
-            steps.append((None, None, "simplex"))
+            steps.append((None, max(3 * self._cold_iterations, 4 * rows), "simplex"))
         elif mode != "off" and self._basis:
             cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
             if WARM_UNCAPPED and not fresh:
@@ -476,6 +511,11 @@ class HighsBackend(Backend):
             # with crossover then decides
             steps.append((None, max(3 * self._cold_iterations, 4 * rows), "simplex"))
             steps.append((None, None, "ipm"))
+        elif self._pooling and cold_method == "simplex":
+            # a pool's first cold solve: capped and timed as below (seen running for
+            # minutes on a generated 60 x 120 plan's tier 2; the whole programme then
+            # decides)
+            steps.append((None, max(3 * self._cold_iterations, 4 * rows), cold_method))
         else:
             steps.append((None, None, cold_method))
         return steps
