@@ -293,10 +293,9 @@ class Engine:
             return
         best = self._best(A, s, sense)[free]
         best = best[np.isfinite(best)]
-        self.ceiling = float(best.min()) if best.size else np.inf
-        f = np.array([self.floor])
-        self.ceiling = max(self.ceiling, float(self.col_lower[self.floor]))
-        self._set_cols(f, self.col_lower[f], np.array([self.ceiling]))
+        lower = float(self.col_lower[self.floor])
+        self.ceiling = max(float(best.min()) if best.size else np.inf, lower)
+        self._set_cols(np.array([self.floor]), np.array([lower]), np.array([self.ceiling]))
 
     def _park_floor(self) -> None:
         """Floor column back at 0, objective cleared (its rows are all switched off by then)."""

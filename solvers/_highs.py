@@ -112,6 +112,21 @@ def _i32(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int32)
 
 
+def _own_cap(status, deadline: float | None):
+    """``kIterationLimit`` for a time limit reached before the caller's ``deadline``.
+
+    Such a limit was a step's own cap: no verdict, so the next step runs. Any other
+    status is returned as it is.
+    """
+    import time
+
+    if status.name == "kTimeLimit" and (deadline is None or time.perf_counter() < deadline):
+        import highspy
+
+        return highspy.HighsModelStatus.kIterationLimit
+    return status
+
+
 class HighsBackend(Backend):
     """HiGHS (highspy): simplex or interior point, in-place edits, warm starts, IIS.
 
@@ -348,15 +363,8 @@ class HighsBackend(Backend):
                     self._cold_iterations, int(info.simplex_iteration_count)
                 )
                 self._cold_seconds = max(self._cold_seconds, time.perf_counter() - t_run)
-            if (
-                timed
-                and status.name == "kTimeLimit"
-                and (deadline is None or time.perf_counter() < deadline)
-            ):
-                # the step's own cap, not the caller's limit: no verdict, the pool gives up
-                import highspy
-
-                status = highspy.HighsModelStatus.kIterationLimit
+            if timed:
+                status = _own_cap(status, deadline)  # no verdict: the pool gives up
             if (
                 status.name in _FINAL
                 or last
@@ -450,14 +458,9 @@ class HighsBackend(Backend):
             self._basis = info.basis_validity == 1
             entry["confirm_iterations"] = int(info.simplex_iteration_count)
         else:
-            status = self._h.getModelStatus()
-            if status.name == "kTimeLimit" and (
-                time_limit is None or time.perf_counter() - t0 < time_limit
-            ):
-                # a step's own cap inside the pool (see _run), not the caller's limit
-                import highspy
-
-                status = highspy.HighsModelStatus.kIterationLimit
+            # a step's own cap inside the pool (see _run) is no verdict either
+            deadline = None if time_limit is None else t0 + time_limit
+            status = _own_cap(self._h.getModelStatus(), deadline)
         entry["seconds"] = time.perf_counter() - t0
         self.pooled.append(entry)
         return status
