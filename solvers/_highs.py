@@ -40,6 +40,15 @@ WARM_UNCAPPED = True  # warm primal re-solves after bound edits run without a ca
 IPM_ROWS = 20_000  # from this many rows, a cold re-solve uses interior point (see _run)
 POOL_WARM = 0.5  # pooling: warm primal attempts capped at this many iterations per row
 POOL_COLD = True  # within a pool, a failed warm attempt goes cold over the pool at once
+POOL_COLD_METHOD = "ipm"
+POOL_COLD_METHODS = ("ipm", "simplex")
+"""How a pool's cold solves run (option ``pool_cold``): interior point with crossover (a
+basis and duals for the pricing, the default) or the dual simplex. Ten pooled cold solves written from a generated 60 x 120 plan's tier 3 (seed 1),
+solved by plain highspy: interior point 0.33-0.67 s each, and on the two with the widest
+spread of "optimal" levels the highest; the dual simplex 0.19-0.77 s but 7.9 s on one and
+over 30 s (no verdict) on three others written from another run, where presolve left it
+crawling (10 ms an iteration); the primal simplex over 20 s on three. The whole plan: 55.4 s
+with the dual simplex, 33.0 s with interior point (bench/NOTES.md)."""
 POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of columns (_pooled)
 # "resolve": after edits that keep the last point feasible (a generated 60 x 120 plan, seed
 # 1: 36-69 s against more than 700 s without); "all" also after a new objective, where
@@ -167,7 +176,7 @@ class HighsBackend(Backend):
     )
     hold_slack = 1e-9
     rescue_with = ("scipy",)  # linprog's own HiGHS set-up solved programmes ending "Unknown"
-    option_names = COMMON_OPTIONS | {"warm", "restart", "dual_tolerance", "pool"}
+    option_names = COMMON_OPTIONS | {"warm", "restart", "dual_tolerance", "pool", "pool_cold"}
 
     @classmethod
     def _probe(cls) -> bool:
@@ -210,6 +219,11 @@ class HighsBackend(Backend):
         self.pool = options.get("pool") or POOL_DEFAULT
         if self.pool not in POOL:
             raise ValueError(f"pool must be one of {POOL}, not {self.pool!r}")
+        self.pool_cold = options.get("pool_cold") or POOL_COLD_METHOD
+        if self.pool_cold not in POOL_COLD_METHODS:
+            raise ValueError(
+                f"pool_cold must be one of {POOL_COLD_METHODS}, not {self.pool_cold!r}"
+            )
         self._poolable: np.ndarray | None = None
         self._x_last: np.ndarray | None = None  # the last optimal point (its support seeds a pool)
         self._pooling = False
@@ -483,7 +497,7 @@ class HighsBackend(Backend):
             # pool ran for minutes in tier 2 at a sharpened dual tolerance); past the cap the
             # pool gives up and the whole programme is solved (see _pooled)
             steps.append((_PRIMAL, WARM_MIN_ITERATIONS, "simplex"))
-            steps.append((None, max(3 * self._cold_iterations, 4 * rows), "simplex"))
+            steps.append((None, max(3 * self._cold_iterations, 4 * rows), self.pool_cold))
         elif mode != "off" and self._basis:
             cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
             if WARM_UNCAPPED and not fresh:
@@ -518,7 +532,7 @@ class HighsBackend(Backend):
             # a pool's first cold solve: capped and timed as below (seen running for
             # minutes on a generated 60 x 120 plan's tier 2; the whole programme then
             # decides)
-            steps.append((None, max(3 * self._cold_iterations, 4 * rows), cold_method))
+            steps.append((None, max(3 * self._cold_iterations, 4 * rows), self.pool_cold))
         else:
             steps.append((None, None, cold_method))
         return steps

@@ -96,9 +96,8 @@ def test_a_pool_that_gives_up_leaves_the_decision_to_the_whole_programme(monkeyp
 
     def run_once(self):
         capped = self._set.get("simplex_iteration_limit") not in (None, _highs._NO_LIMIT)
-        if self._pooling and self._set.get("solver") == "simplex" and capped:
-            if self._set.get("simplex_strategy") == _highs._DUAL:
-                return highspy.HighsModelStatus.kTimeLimit  # the step's own cap
+        if self._pooling and capped and self._set.get("solver") == self.pool_cold:
+            return highspy.HighsModelStatus.kTimeLimit  # the cold step's own cap
         return real_once(self)
 
     monkeypatch.setattr(_highs.HighsBackend, "__init__", keep)
