@@ -18,8 +18,8 @@ largest such rise per need). Modes:
   a round solved again gets a sharper one, see planner.engine.SHARP);
 - ``scaled``: geometric row and column scaling of the programme (``scale="both"``);
 - ``unpooled``: the defaults without pools of flows (``pool="off"``);
-- ``pool_dual``: the defaults with the pools' cold solves by the dual simplex
-  (``pool_cold="simplex"``, the default before 2026-12-03) rather than interior point.
+- ``pool_ipm``: the defaults with the pools' cold solves by interior point with crossover
+  (``pool_cold="ipm"``) rather than the dual simplex.
 
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
@@ -39,7 +39,7 @@ MODES = {
     "verified": {"verify": True},  # verification LPs at HiGHS's own tolerance
     "scaled": {"scale": "both"},
     "unpooled": {"pool": "off"},  # the defaults without pools of flows (bench/RESULTS.md)
-    "pool_dual": {"pool_cold": "simplex"},  # pools' cold solves by the dual simplex
+    "pool_ipm": {"pool_cold": "ipm"},  # pools' cold solves by interior point
 }
 
 

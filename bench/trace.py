@@ -1,6 +1,6 @@
 """Where a plan's time goes: every HiGHS run of one plan, per stage and per kind of solve.
 
-``python -m bench.trace M:1 --modes default,pool_dual --limit 900 --out bench/runs/X``
+``python -m bench.trace M:1 --modes default,pool_ipm --limit 900 --out bench/runs/X``
 plans a generated size (``M``, ``M:1``, ``60x120:1``; see bench.measure.SIZES) or a
 scenario folder with each mode of bench.exactness.MODES, one child process each (so a
 mode that stalls costs only its limit), and records every run of HiGHS the engine makes:
@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import queue as queues
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -133,7 +135,7 @@ def trace(spec: str, mode: str, limit: float, certificate: bool = False) -> dict
         try:
             row = queue.get(timeout=1.0)
             break
-        except Exception:  # queue.Empty: still planning
+        except queues.Empty:  # still planning
             continue
     if row is None and not queue.empty():
         row = queue.get()
@@ -239,9 +241,7 @@ def main(argv=None) -> None:
             rows.append(row)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    command = "python -m bench.trace " + " ".join(
-        argv if argv is not None else __import__("sys").argv[1:]
-    )
+    command = "python -m bench.trace " + " ".join(sys.argv[1:] if argv is None else argv)
     (out / "TRACE.md").write_text(markdown(rows, command) + "\n")
     (out / "trace.json").write_text(json.dumps(rows, indent=1))
 

@@ -40,15 +40,17 @@ WARM_UNCAPPED = True  # warm primal re-solves after bound edits run without a ca
 IPM_ROWS = 20_000  # from this many rows, a cold re-solve uses interior point (see _run)
 POOL_WARM = 0.5  # pooling: warm primal attempts capped at this many iterations per row
 POOL_COLD = True  # within a pool, a failed warm attempt goes cold over the pool at once
-POOL_COLD_METHOD = "ipm"
+POOL_COLD_METHOD = "simplex"
 POOL_COLD_METHODS = ("ipm", "simplex")
-"""How a pool's cold solves run (option ``pool_cold``): interior point with crossover (a
-basis and duals for the pricing, the default) or the dual simplex. Ten pooled cold solves written from a generated 60 x 120 plan's tier 3 (seed 1),
-solved by plain highspy: interior point 0.33-0.67 s each, and on the two with the widest
-spread of "optimal" levels the highest; the dual simplex 0.19-0.77 s but 7.9 s on one and
-over 30 s (no verdict) on three others written from another run, where presolve left it
-crawling (10 ms an iteration); the primal simplex over 20 s on three. The whole plan: 55.4 s
-with the dual simplex, 33.0 s with interior point (bench/NOTES.md)."""
+"""How a pool's cold solves run (option ``pool_cold``): the dual simplex (the default) or
+interior point with crossover (a basis and duals for the pricing). Ten pooled cold solves
+written from a generated 60 x 120 plan's tier 3 (seed 1), solved by plain highspy: interior
+point 0.33-0.67 s each; the dual simplex 0.19-0.77 s but 7.9 s on one, and no verdict in
+30 s on three written from another run (presolve left it at 10 ms an iteration). That whole
+plan, both ways in one run: 34.5 s with interior point against 56.9 s
+(bench/runs/2026-12-03-trace). Not the default: the plans differ, and on a generated 25 x 50
+plan (seed 12) interior point's is worse (second-lowest tier-2 ratio 0.70162 against 0.70272;
+bench/NOTES.md)."""
 POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of columns (_pooled)
 # "resolve": after edits that keep the last point feasible (a generated 60 x 120 plan, seed
 # 1: 36-69 s against more than 700 s without); "all" also after a new objective, where

@@ -40,11 +40,11 @@ def test_every_run_is_recorded_with_its_stage_and_grouped(traced):
     assert g == sorted(g, key=lambda x: -x["seconds"])
 
 
-@pytest.mark.parametrize("pool_cold,solver", [(None, "ipm"), ("simplex", "simplex")])
+@pytest.mark.parametrize("pool_cold,solver", [(None, "simplex"), ("ipm", "ipm")])
 def test_a_pools_cold_solves_run_by_the_method_asked_for(traced, monkeypatch, pool_cold, solver):
     """Warm attempts capped at 0 send every re-solve to a pool; its cold solves run by
-    interior point (with crossover) by default, by the dual simplex with
-    ``pool_cold="simplex"``; the plan passes the checker either way."""
+    the dual simplex by default, by interior point (with crossover) with
+    ``pool_cold="ipm"``; the plan passes the checker either way."""
     from solvers import _highs
 
     monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 0)
@@ -70,16 +70,14 @@ def test_a_bad_pool_cold_method_is_refused():
 
 
 def test_command_line_writes_the_trace(tmp_path):
-    trace.main(
-        ["15x30:4", "--modes", "default,pool_dual", "--limit", "120", "--out", str(tmp_path)]
-    )
+    trace.main(["15x30:4", "--modes", "default,pool_ipm", "--limit", "120", "--out", str(tmp_path)])
     rows = json.loads((tmp_path / "trace.json").read_text())
-    assert [r["mode"] for r in rows] == ["default", "pool_dual"]
+    assert [r["mode"] for r in rows] == ["default", "pool_ipm"]
     for r in rows:
         assert r["status"] in ("optimal", "shortfall") and r["check"] == 0
         assert r["runs"] and sum(x["seconds"] for x in r["runs"]) <= r["seconds"]
     text = (tmp_path / "TRACE.md").read_text()
-    assert "## 15x30:4, pool_dual" in text and "| needs:tier1 | cold dual simplex |" in text
+    assert "## 15x30:4, pool_ipm" in text and "| needs:tier1 | cold dual simplex |" in text
 
 
 def test_an_unknown_mode_is_refused(tmp_path, capsys):

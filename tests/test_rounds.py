@@ -96,7 +96,8 @@ def test_a_pool_that_gives_up_leaves_the_decision_to_the_whole_programme(monkeyp
 
     def run_once(self):
         capped = self._set.get("simplex_iteration_limit") not in (None, _highs._NO_LIMIT)
-        if self._pooling and capped and self._set.get("solver") == self.pool_cold:
+        cold = self.pool_cold == "ipm" or self._set.get("simplex_strategy") == _highs._DUAL
+        if self._pooling and capped and self._set.get("solver") == self.pool_cold and cold:
             return highspy.HighsModelStatus.kTimeLimit  # the cold step's own cap
         return real_once(self)
 
