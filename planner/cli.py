@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -209,6 +210,33 @@ def _progress_printer(quiet: bool):
     return progress, status
 
 
+EXPLAIN_SECONDS = 60.0
+"""``solve``'s default time for explanations: a minute, or what is left of --time-limit if more."""
+
+
+def explain_budget(explain_seconds: float | None, time_limit: float | None, spent: float) -> float:
+    """Seconds for explaining a plan.
+
+    ``--explain-seconds`` if given, else EXPLAIN_SECONDS or what is left of ``--time-limit``
+    after ``spent`` seconds of planning, whichever is more (as the API's worker does, with a
+    shorter floor there).
+    """
+    if explain_seconds is not None:
+        return max(explain_seconds, 0.0)
+    left = 0.0 if time_limit is None else time_limit - spent
+    return max(EXPLAIN_SECONDS, left)
+
+
+def _seconds(x: float) -> str:
+    """60 -> "60 s", 0.5 -> "0.5 s", 1e-06 -> "1e-06 s"."""
+    return f"{x:,.0f} s" if x >= 10 else f"{x:.3g} s"
+
+
+def _more_seconds(budget: float) -> str:
+    """A budget worth suggesting when ``budget`` seconds were not enough."""
+    return f"{max(600, 10 * math.ceil(budget)):.0f}"
+
+
 PRECISE_DUAL_TOLERANCE = 1e-10  # bench/EXACTNESS.md: certified on 15 x 30 plans, ~1e-5 at 25 x 50
 
 
@@ -241,6 +269,18 @@ def solve(
             "leximin levels; much slower on large confederations (docs/PLANNING.md)",
         ),
     ] = False,
+    explain_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--explain-seconds",
+            min=0,
+            show_default=False,
+            help="seconds for explaining why needs are not fully met (or, when the plan cannot "
+            "be made, for naming the conflicting constraints and a way to reconcile them); "
+            "needs not explained by then are counted as such. Default: 60, or what is left of "
+            "--time-limit if that is more. 0: no explanations",
+        ),
+    ] = None,
 ):
     """Plan a scenario and print a readable summary (or the SPEC JSON with --json).
 
@@ -256,6 +296,7 @@ def solve(
         raise typer.Exit(EXIT_INVALID)
     s = load_or_exit(path)
     progress, status = _progress_printer(quiet or json_out)
+    started = time.monotonic()
     try:
         extra = {"dual_tolerance": PRECISE_DUAL_TOLERANCE, "verify": True} if precise else {}
         plan = run(s, rule=rule, solver=solver, time_limit=time_limit, progress=progress, **extra)
@@ -267,36 +308,131 @@ def solve(
     finally:
         if status is not None:
             status.stop()
-    doc = _with_reasons(s, plan)
+    budget = explain_budget(explain_seconds, time_limit, time.monotonic() - started)
+    doc = _with_reasons(s, plan, budget, show=not (quiet or json_out))
     if no_timings:
         doc = without_timings(doc)
     if out_file is not None:
         out_file.write_text(json.dumps(doc, indent=2))
     if json_out:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        note = _unexplained(doc, budget)
+        if note:
+            err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     else:
-        print_summary(s, plan, doc, timings=not no_timings)
+        print_summary(s, plan, doc, timings=not no_timings, explain_seconds=budget)
     raise typer.Exit(STATUS_EXIT.get(plan.status, EXIT_ERROR))
 
 
-def _with_reasons(s: Scenario, plan) -> dict:
-    """The plan JSON with explanations, minimal conflicts and a reconciliation (planner.why)."""
+def _with_reasons(s: Scenario, plan, seconds: float | None = None, show: bool = False) -> dict:
+    """The plan JSON with explanations, minimal conflicts and a reconciliation (planner.why).
+
+    ``seconds``: the time for them (None: no limit; 0: none at all, the plan as it is).
+    ``show``: a status line on a terminal's stderr meanwhile.
+    """
     from planner.why import enrich_safely
 
-    return enrich_safely(s, plan)
+    if seconds is not None and seconds <= 0:
+        return plan.to_dict()
+    display, progress = _explain_display(plan, seconds) if show else (None, None)
+    try:
+        return enrich_safely(s, plan, seconds=seconds, progress=progress)
+    finally:
+        if display is not None:
+            display.stop()
 
 
-def print_summary(s: Scenario, plan, doc: dict | None = None, timings: bool = True) -> None:
+def _explain_display(plan, seconds: float | None):
+    """(a live status line on stderr, its progress callback), or (None, None) off a terminal."""
+    from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn
+    from rich.text import Text
+
+    if not err.is_terminal:
+        return None, None
+    if plan.status in ("optimal", "shortfall"):
+        d = plan.deliveries
+        n = int(((d["need"] > 0) & (d["ratio"] < 1 - 1e-6)).sum())
+        if n == 0:
+            return None, None
+        what, total = f"explaining {_count(n, 'need')} not fully met…", n
+    elif plan.status == "infeasible":
+        what, total = "naming the conflicting constraints and a reconciliation…", None
+    else:
+        return None, None
+    limit = "" if seconds is None else f" (at most {_seconds(seconds)})"
+
+    class Elapsed(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.elapsed or 0.0:,.0f} s{limit}")
+
+    cols = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total is not None:
+        cols.append(TextColumn("{task.completed:.0f} of {task.total:.0f} done ·"))
+    display = Progress(*cols, Elapsed(), console=err, transient=True)
+    task = display.add_task(what, total=total)
+    display.start()
+
+    def progress(done: int, of: int) -> None:
+        display.update(task, completed=done)
+
+    return display, progress
+
+
+def _unexplained(doc: dict, seconds: float) -> str:
+    """What the time for explanations left out, in words ("" when nothing)."""
+    from planner.why import is_late
+
+    rerun = f"run with --explain-seconds {_more_seconds(seconds)}"
+    if doc.get("status") == "shortfall":  # (optimal: every need met, nothing to explain)
+        if seconds <= 0 and "explanations" not in doc:
+            return (
+                "the needs not fully met were not explained (--explain-seconds 0); run without "
+                "it to explain them"
+            )
+        late = sum(1 for e in doc.get("explanations") or [] if is_late(e))
+        if late:
+            return (
+                f"{_count(late, 'need was', 'needs were')} not explained within "
+                f"{_seconds(seconds)}; {rerun} to explain them all"
+            )
+    elif doc.get("status") == "infeasible":
+        if seconds <= 0 and "conflict_set" not in doc:
+            return (
+                "the least set of conflicting constraints and a reconciliation were not sought "
+                "(--explain-seconds 0); run without it to have them"
+            )
+        if "conflict_set" in doc and doc["conflict_set"] is None:
+            return (
+                f"the least set of conflicting constraints was not found within "
+                f"{_seconds(seconds)} (the solver's own list is shown); {rerun} to have it "
+                "and a reconciliation"
+            )
+        if "reconciliation" in doc and doc["reconciliation"] is None:
+            return f"a reconciliation was not found within {_seconds(seconds)}; {rerun} to have one"
+    return ""
+
+
+def print_summary(
+    s: Scenario,
+    plan,
+    doc: dict | None = None,
+    timings: bool = True,
+    explain_seconds: float | None = None,
+) -> None:
     """Tables a committee can read: satisfaction per municipality and tier, labour, limits.
 
-    ``timings=False`` leaves the stages' seconds out.
+    ``timings=False`` leaves the stages' seconds out. ``explain_seconds``: the time the
+    explanations had (what they left out is said).
     """
     doc = doc or plan.to_dict()
+    unexplained = "" if explain_seconds is None else _unexplained(doc, explain_seconds)
     out.print(
         f"[bold]{s.meta.name}[/bold] — rule {plan.rule}, solver {plan.solver}: [bold]{plan.status}[/bold]"
     )
     if not plan.ok:
         _print_failure(plan, doc)
+        if unexplained:
+            out.print(unexplained[:1].upper() + unexplained[1:] + ".", markup=False)
         return
     st = Table(title="Stages", title_justify="left")
     for col in ("stage", "value", "LP solves", "seconds")[: 4 if timings else 3]:
@@ -340,12 +476,28 @@ def print_summary(s: Scenario, plan, doc: dict | None = None, timings: bool = Tr
         for r in plan.limits.itertuples():
             li.add_row(r.item, r.scope, num(r.amount), num(r.cap))
         out.print(li)
+    _print_shortfalls(d, doc, unexplained)
+    m = plan.metrics
+    out.print(
+        f"total labour {m['total_labour']:,.0f} h · highest labour share {m['max_share']:.0%} · "
+        f"unmet vital needs {num(m['unmet_tier1'])} · gini of ratios {m['gini']:.3f}"
+    )
+
+
+def _print_shortfalls(d, doc: dict, unexplained: str) -> None:
+    """The needs not fully met and why (lowest first), and what was left unexplained."""
+    from planner.why import is_late
+
     short = d[d["ratio"] < 1 - 1e-7].sort_values(["tier", "ratio"])
-    why = sorted(doc.get("explanations") or [], key=lambda e: (e["tier"], e["ratio"]))
+    every = doc.get("explanations") or []
+    why = sorted((e for e in every if not is_late(e)), key=lambda e: (e["tier"], e["ratio"]))
     if why:
         shown = why[:EXPLAINED_SHOWN]
         more = f"; {len(why) - len(shown)} more in --json" if len(shown) < len(why) else ""
-        out.print(f"[bold]{len(why)} needs not fully met, and why[/bold] (lowest first{more}):")
+        head = f"{len(why)} needs not fully met, and why"
+        if len(why) < len(every):
+            head = f"{len(every)} needs not fully met, and why for {len(why)} of them"
+        out.print(f"[bold]{head}[/bold] (lowest first{more}):")
         for e in shown:
             out.print(f"  {e['text']}", markup=False, soft_wrap=True)
     elif len(short):
@@ -361,11 +513,8 @@ def print_summary(s: Scenario, plan, doc: dict | None = None, timings: bool = Tr
                 f"  tier {r.tier} {r.item} of {r.municipality}: {num(r.delivered, 4)} of {num(r.need, 4)} ({r.ratio:.0%})",
                 markup=False,
             )
-    m = plan.metrics
-    out.print(
-        f"total labour {m['total_labour']:,.0f} h · highest labour share {m['max_share']:.0%} · "
-        f"unmet vital needs {num(m['unmet_tier1'])} · gini of ratios {m['gini']:.3f}"
-    )
+    if unexplained:
+        out.print(unexplained[:1].upper() + unexplained[1:] + ".", markup=False, soft_wrap=True)
 
 
 def _print_failure(plan, doc: dict) -> None:

@@ -33,6 +33,7 @@ import solvers
 from models import Scenario
 from planner.edits import Words, edit_text, fmt
 from planner.formulation import Formulation
+from planner.why import OutOfTime, solve_within, time_left
 from solvers import LinearProgram, Status
 
 INF = np.inf
@@ -114,11 +115,12 @@ def _resource_rows(scenario: Scenario, form: Formulation) -> np.ndarray:
 class _Checker:
     """One HiGHS model of the programme whose groups can be switched off and on."""
 
-    def __init__(self, lp: LinearProgram, groups: list[_Group]):
+    def __init__(self, lp: LinearProgram, groups: list[_Group], deadline: float | None = None):
         self.lp, self.groups = lp, groups
         self.be = solvers.get("highs")
         self.be.load(lp)
         self.solves = 0
+        self.deadline = deadline  # time.monotonic(); past it a solve raises OutOfTime
 
     def switch(self, g: _Group, on: bool) -> None:
         if g.rows:
@@ -135,7 +137,7 @@ class _Checker:
 
     def infeasible(self) -> bool:
         self.solves += 1
-        res = self.be.solve()
+        res = solve_within(self.be, self.deadline)
         if res.status not in (Status.OPTIMAL, Status.INFEASIBLE):
             raise RuntimeError(f"conflict search: a solve ended {res.status}: {res.message}")
         return res.status == Status.INFEASIBLE
@@ -169,14 +171,19 @@ def _deletion_filter(chk: _Checker, members: list[int]) -> list[int]:
 
 
 def conflict_groups(
-    scenario: Scenario, form: Formulation, full_needs: bool = False
+    scenario: Scenario, form: Formulation, full_needs: bool = False, deadline: float | None = None
 ) -> tuple[list[_Group], list[int], LinearProgram]:
-    """(every group, the indices of an irreducible conflicting set, the programme); [] if feasible."""
+    """(every group, the indices of an irreducible conflicting set, the programme); [] if feasible.
+
+    ``deadline`` (``time.monotonic()``): checked before every solve; past it
+    :class:`planner.why.OutOfTime` is raised (no set half filtered is returned).
+    """
     lp = _base_lp(form, full_needs)
     groups = _groups(scenario, form, full_needs)
-    chk = _Checker(lp, groups)
+    chk = _Checker(lp, groups, deadline)
     if not chk.infeasible():
         return groups, [], lp
+    time_left(deadline)
     cand = _candidates(lp, groups)
     for k in set(range(len(groups))) - set(cand):
         chk.switch(groups[k], on=False)
@@ -188,15 +195,15 @@ def conflict_groups(
 
 
 def minimal_conflicts(
-    scenario: Scenario, form: Formulation, full_needs: bool = False
+    scenario: Scenario, form: Formulation, full_needs: bool = False, deadline: float | None = None
 ) -> list[dict]:
     """An irreducible set of conflicting hard constraints, then what the structure adds.
 
     Members: ``{"kind", "where", "text", "member": True}``; dropping any one makes the
     scenario feasible. Structure (balances that take part): ``{"kind": "structure",
-    "where", "text", "member": False}``.
+    "where", "text", "member": False}``. ``deadline``: as for :func:`conflict_groups`.
     """
-    groups, members, lp = conflict_groups(scenario, form, full_needs)
+    groups, members, lp = conflict_groups(scenario, form, full_needs, deadline)
     words = Words(scenario)
     out = [
         {
@@ -214,6 +221,10 @@ def minimal_conflicts(
              "text": f"nothing can bring {words.item.get(r.item, r.item)} to {words.place.get(r.municipality)}", "member": True}
             for r in getattr(unreachable, "itertuples", lambda: [])()
         ]  # fmt: skip
+    try:
+        time_left(deadline)
+    except OutOfTime:  # the members stand without the summary of the structure
+        return out
     return out + _structure(scenario, form, lp, [groups[k] for k in members], words)
 
 
@@ -416,19 +427,23 @@ def _outward(v: float, up: bool) -> float:
     return (math.ceil(v / q - 1e-9) if up else math.floor(v / q + 1e-9)) * q
 
 
-def reconcile(scenario: Scenario, form: Formulation, full_needs: bool = False) -> list[dict]:
+def reconcile(
+    scenario: Scenario, form: Formulation, full_needs: bool = False, deadline: float | None = None
+) -> list[dict]:
     """The least weighed relaxation of mandates and limits that makes the scenario feasible.
 
     Edits ``{kind, where, field, from, to, text, municipalities, cost}`` (``municipalities``:
     the assemblies whose mandate or limit it changes, for their approval); [] when the
     scenario is feasible or no change of mandates and limits alone can make it so.
+    ``deadline`` (``time.monotonic()``): the solve stops there and
+    :class:`planner.why.OutOfTime` is raised.
     """
     el = _elastics(scenario, form)
     if not el:
         return []
     be = solvers.get("highs")
     be.load(_elastic_lp(form, full_needs, el))
-    res = be.solve()
+    res = solve_within(be, deadline)
     if res.status != Status.OPTIMAL:
         return []
     s = res.x[form.lp.A.shape[1] :]

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import logging
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,16 +76,61 @@ class _Limiter:
     gain: float = 0.0
 
 
+class OutOfTime(Exception):
+    """The time for explanations ran out (before, or during, a solve)."""
+
+
+def time_left(deadline: float | None) -> float | None:
+    """Seconds left until ``deadline`` (``time.monotonic()``); None for no deadline.
+
+    Raises :class:`OutOfTime` once it has passed: checked before every solve.
+    """
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise OutOfTime
+    return left
+
+
+def solve_within(be, deadline: float | None):
+    """``be.solve()`` capped at what is left of ``deadline``; :class:`OutOfTime` past it."""
+    left = time_left(deadline)
+    res = be.solve(time_limit=left)
+    if deadline is not None and res.status == Status.TIME_LIMIT:
+        raise OutOfTime
+    return res
+
+
+def deadline_in(seconds: float | None) -> float | None:
+    """The deadline ``seconds`` from now (None: none)."""
+    return None if seconds is None else time.monotonic() + max(seconds, 0.0)
+
+
+LATE = "not explained: the time for explanations ran out"
+
+
+def is_late(e: dict) -> bool:
+    """Whether an explanation only says that the time for explanations ran out."""
+    return not e.get("limited_by") and LATE in e.get("text", "")
+
+
 def explain_shortfalls(
-    scenario: Scenario, form: Formulation, plan: dict, seconds: float | None = None
+    scenario: Scenario,
+    form: Formulation,
+    plan: dict,
+    seconds: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    deadline: float | None = None,
 ) -> list[dict]:
     """One explanation per need not fully met in ``plan`` (the SPEC JSON of a solved plan).
 
-    ``seconds``: a budget; groups not reached by then say so instead of a reason.
+    ``seconds`` (or ``deadline``, by ``time.monotonic()``): a budget, checked before every
+    solve, so a need or group not finished by then says so (:func:`is_late`) instead of a
+    reason; None: no limit. ``progress(done, total)`` is called as needs are explained.
     """
-    import time
-
-    deadline = None if seconds is None else time.monotonic() + seconds
+    if deadline is None:
+        deadline = deadline_in(seconds)
     if plan.get("status") not in ("optimal", "shortfall"):
         return []
     needs = _plan_needs(form, plan)
@@ -93,20 +140,34 @@ def explain_shortfalls(
     stages = [s["name"] for s in plan.get("stages", [])]
     words = Words(scenario)
     out: list[dict] = []
+
+    def add(rows: list[dict]) -> None:
+        out.extend(rows)
+        if progress is not None:
+            progress(len(out), len(short))
+
     for tier, rows in short.groupby("tier", sort=True):
         stage, pos = _stage_of(stages, int(tier))
-        out += [_unreachable(r, stage, words) for r in rows[rows["col"] < 0].itertuples()]
+        add([_unreachable(r, stage, words) for r in rows[rows["col"] < 0].itertuples()])
         rows = rows[rows["col"] >= 0]
         if rows.empty:
             continue
+        if _passed(deadline):
+            add([_late(r, stage, words) for r in rows.itertuples()])
+            continue
         kind = _stage_kind(stage, plan.get("rule", "leximin"))
         probe = _Probe(scenario, form, needs, int(tier), _earlier_holds(form, plan, pos))
+        probe.deadline = deadline
         for level, group in _groups(rows):
-            if deadline is not None and time.monotonic() > deadline:
-                out += [_late(r, stage, words) for r in group.itertuples()]
+            if _passed(deadline):
+                add([_late(r, stage, words) for r in group.itertuples()])
                 continue
-            out += probe.explain(group, level, stage, kind, words)
+            probe.explain(group, level, stage, kind, words, add)
     return out
+
+
+def _passed(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _need(r, words: Words) -> str:
@@ -130,8 +191,8 @@ def _entry(r, stage: str, limited: list[dict], text: str) -> dict:
 
 def _late(r, stage: str, words: Words) -> dict:
     text = (
-        f"{_need(r, words)} is at {pct(r.ratio)} (not explained: the time for explanations "
-        f"ran out; `planner solve` explains every need)."
+        f"{_need(r, words)} is at {pct(r.ratio)} ({LATE}; more time explains it: a longer "
+        f"time limit, or `planner solve --explain-seconds` with more seconds)."
     )
     return _entry(r, stage, [], text)
 
@@ -149,36 +210,56 @@ def _unreachable(r, stage: str, words: Words) -> dict:
 
 
 def enrich(
-    scenario: Scenario, plan, form: Formulation | None = None, seconds: float | None = None
+    scenario: Scenario,
+    plan,
+    form: Formulation | None = None,
+    seconds: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """The plan's SPEC JSON with the keys of SPEC section 6.
 
     ``explanations`` for solved plans; minimal ``conflicts`` and a
-    ``reconciliation`` for infeasible ones.
+    ``reconciliation`` for infeasible ones. ``seconds`` is the budget for all of it
+    (None: no limit), checked before every solve: needs not explained by then say so
+    (:func:`is_late`); should the minimal conflict or the reconciliation not be found
+    in time, ``conflict_set`` or ``reconciliation`` is null (the solver's own
+    ``conflicts`` stay). ``progress(done, total)``: needs explained so far.
     """
     from planner.formulation import build
 
+    deadline = deadline_in(seconds)
     doc = plan.to_dict() if hasattr(plan, "to_dict") else dict(plan)
-    if "explanations" in doc or "reconciliation" in doc:
+    if "explanations" in doc or doc.get("reconciliation") is not None:
         return stamp(doc)  # already explained (the planner may add them itself)
     form = form or build(scenario)
     if doc.get("status") in ("optimal", "shortfall"):
-        doc["explanations"] = explain_shortfalls(scenario, form, doc, seconds)
+        doc["explanations"] = explain_shortfalls(
+            scenario, form, doc, progress=progress, deadline=deadline
+        )
     elif doc.get("status") == "infeasible":
         from planner.conflicts import conflict_texts, minimal_conflicts, reconcile
 
         full = _failed_full(doc)
-        found = minimal_conflicts(scenario, form, full_needs=full)
-        doc["conflicts"] = conflict_texts(found) or doc.get("conflicts", [])
-        doc["conflict_set"] = found
-        doc["reconciliation"] = reconcile(scenario, form, full_needs=full)
+        doc["conflict_set"] = doc["reconciliation"] = None  # null: not found in time
+        try:
+            found = minimal_conflicts(scenario, form, full_needs=full, deadline=deadline)
+            doc["conflicts"] = conflict_texts(found) or doc.get("conflicts", [])
+            doc["conflict_set"] = found
+            doc["reconciliation"] = reconcile(scenario, form, full_needs=full, deadline=deadline)
+        except OutOfTime:
+            log.info("the time for explaining the infeasible plan of %s ran out", scenario.name)
     return stamp(doc)  # the hash covers the explanations too
 
 
-def enrich_safely(scenario: Scenario, plan, seconds: float | None = None) -> dict:
+def enrich_safely(
+    scenario: Scenario,
+    plan,
+    seconds: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
     """:func:`enrich`, or the plan as it is should explaining fail (the error goes to the log)."""
     try:
-        return enrich(scenario, plan, seconds=seconds)
+        return enrich(scenario, plan, seconds=seconds, progress=progress)
     except Exception:  # noqa: BLE001 - a plan is never lost to its explanation
         log.exception("explaining plan of %s failed", scenario.name)
         return plan.to_dict() if hasattr(plan, "to_dict") else stamp(dict(plan))
@@ -327,6 +408,7 @@ class _Probe:
         self.be = solvers.get("highs")
         self.be.load(self.lp)
         self.base_lower = lower
+        self.deadline: float | None = None  # time.monotonic(); past it every solve is refused
         self.done: list = []  # (members, level, keys of binding constraints) of groups explained
 
     def _setup(self, members: np.ndarray, level: float, hold_all: bool, ratio=None) -> None:
@@ -348,33 +430,45 @@ class _Probe:
         self.be.set_col_bounds(cols, lower, self.lp.col_upper[cols])
 
     def _solve(self) -> tuple[float, object]:
-        res = self.be.solve()
+        res = solve_within(self.be, self.deadline)  # OutOfTime past the deadline
         if res.status != Status.OPTIMAL:
             return math.nan, res
         return float(res.x[self.form.t_col]), res
 
-    def explain(self, group, level, stage, kind, words) -> list[dict]:
-        """Explanations of each need of one group (groups of a tier come lowest first)."""
+    def explain(self, group, level, stage, kind, words, add) -> None:
+        """Explain each need of one group (groups of a tier come lowest first) to ``add``.
+
+        Before each solve the deadline is checked: the needs not explained by then say so.
+        """
         members = group.index.to_numpy()
         if kind == "leximin":
-            self._setup(members, level, hold_all=False)
-            top, res = self._solve()
-            if math.isfinite(top) and top <= level + CERTIFICATE:
-                lim = self._limiters(res, top, words, (members, level))
-                self.done.append((members, level, {_key(c) for c in self._binding(res, words)}))
-                return [self._row(r, stage, lim, None, words) for r in group.itertuples()]
-        out = []
-        for i in members:  # Pareto certificate: this need alone, every other held
-            one = group.loc[[i]]
-            r = next(one.itertuples())
-            self._setup(np.array([i]), r.ratio, hold_all=True)
-            top, res = self._solve()
-            if math.isfinite(top) and top > r.ratio + CERTIFICATE:
-                out.append(self._row(r, stage, [], (kind, top), words))
-            else:
-                lim = self._limiters(res, top, words, (np.array([i]), r.ratio, True))
-                out.append(self._row(r, stage, lim, None, words))
-        return out
+            try:
+                time_left(self.deadline)
+                self._setup(members, level, hold_all=False)
+                top, res = self._solve()
+                if math.isfinite(top) and top <= level + CERTIFICATE:
+                    lim = self._limiters(res, top, words, (members, level))
+                    self.done.append((members, level, {_key(c) for c in self._binding(res, words)}))
+                    add([self._row(r, stage, lim, None, words) for r in group.itertuples()])
+                    return
+            except OutOfTime:
+                add([_late(r, stage, words) for r in group.itertuples()])
+                return
+        rows = list(group.itertuples())
+        for k, (i, r) in enumerate(zip(members, rows, strict=True)):
+            # Pareto certificate: this need alone, every other held
+            try:
+                time_left(self.deadline)
+                self._setup(np.array([i]), r.ratio, hold_all=True)
+                top, res = self._solve()
+                if math.isfinite(top) and top > r.ratio + CERTIFICATE:
+                    add([self._row(r, stage, [], (kind, top), words)])
+                else:
+                    lim = self._limiters(res, top, words, (np.array([i]), r.ratio, True))
+                    add([self._row(r, stage, lim, None, words)])
+            except OutOfTime:
+                add([_late(x, stage, words) for x in rows[k:]])
+                return
 
     # ------------------------------------------------------------------ constraints
 
@@ -383,6 +477,7 @@ class _Probe:
             return []
         cands = self._binding(res, words)[:MAX_CANDIDATES]
         for c in cands:
+            time_left(self.deadline)  # OutOfTime: the need (or group) is not explained
             c.gain = self._measure(c, top, setup)
         keep = [c for c in cands if _impact(c) >= MIN_IMPACT]
         return sorted(keep, key=lambda c: (RANK.get(c.kind, 3), -_impact(c)))
@@ -430,14 +525,16 @@ class _Probe:
                 [c.index], [lo - step if c.lower else lo], [up if c.lower else up + step]
             )
         ratio = self.ratio.copy()
-        for members, level, keys in self.done:
-            if _key(c) in keys:
-                self._setup(members, level, hold_all=False, ratio=ratio)
-                t, _ = self._solve()
-                ratio[members] = max(level, t) if math.isfinite(t) else level
-        self._setup(*setup[:2], hold_all=len(setup) > 2, ratio=ratio)
-        moved, _ = self._solve()
-        (self.be.set_col_bounds if c.is_col else self.be.set_row_bounds)([c.index], [lo], [up])
+        try:
+            for members, level, keys in self.done:
+                if _key(c) in keys:
+                    self._setup(members, level, hold_all=False, ratio=ratio)
+                    t, _ = self._solve()
+                    ratio[members] = max(level, t) if math.isfinite(t) else level
+            self._setup(*setup[:2], hold_all=len(setup) > 2, ratio=ratio)
+            moved, _ = self._solve()
+        finally:  # also when the time runs out
+            (self.be.set_col_bounds if c.is_col else self.be.set_row_bounds)([c.index], [lo], [up])
         if not math.isfinite(moved):
             return 0.0
         gain = (moved - top) / step
