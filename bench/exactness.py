@@ -17,6 +17,7 @@ largest such rise per need). Modes:
 - ``verified``: saturation verified by LP at HiGHS's own dual tolerance (``verify=True``;
   a round solved again gets a sharper one, see planner.engine.SHARP);
 - ``scaled``: geometric row and column scaling of the programme (``scale="both"``);
+- ``rows``: geometric row scaling only (``scale="rows"``): every column keeps its units;
 - ``unpooled``: the defaults without pools of flows (``pool="off"``);
 - ``pool_ipm``: the defaults with the pools' cold solves by interior point with crossover
   (``pool_cold="ipm"``) rather than the dual simplex.
@@ -38,6 +39,9 @@ MODES = {
     "precise": {"dual_tolerance": 1e-10, "verify": True},
     "verified": {"verify": True},  # verification LPs at HiGHS's own tolerance
     "scaled": {"scale": "both"},
+    "rows": {"scale": "rows"},  # geometric row scaling only (columns in the scenario's units)
+    "slack8": {"hold_slack": 1e-8},  # holds 1e-8 (relative) short of each level
+    "rows_slack8": {"scale": "rows", "hold_slack": 1e-8},
     "unpooled": {"pool": "off"},  # the defaults without pools of flows (bench/RESULTS.md)
     "pool_ipm": {"pool_cold": "ipm"},  # pools' cold solves by interior point
 }

@@ -118,6 +118,16 @@ def _child(spec: str, mode: str, limit: float, certificate: bool, queue) -> None
         bad = failures(levels)
         row["levels"], row["failing"] = len(levels), len(bad)
         row["worst"] = max((b.rise / max(1, b.needs) for b in bad), default=0.0)
+        row["failures"] = [
+            {
+                "tier": b.tier,
+                "level": b.level,
+                "needs": b.needs,
+                "rise": b.rise,
+                "unexplained": b.unexplained,
+            }
+            for b in bad
+        ]
     queue.put(row)
 
 
@@ -182,6 +192,21 @@ def markdown(rows: list[dict], command: str) -> str:
                 f"(worst rise per need {row['worst']:.3g})"
             )
         lines += [head + ".", ""]
+        if row.get("failures"):
+            lines += [
+                "Failing levels (needs at the level that can rise together without lowering "
+                "any need at or below it; `unexplained`: the rise the plan's last digits do not "
+                "account for):",
+                "",
+                "| tier | level | needs | rise | unexplained |",
+                "|---:|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {f['tier']} | {f['level']:.7f} | {f['needs']} | {f['rise']:.3g} "
+                f"| {f['unexplained']:.3g} |"
+                for f in row["failures"]
+            ]
+            lines.append("")
         if row.get("stages"):
             lines += [
                 "| stage | LP solves | rounds | seconds | iterations |",

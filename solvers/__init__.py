@@ -15,7 +15,7 @@ package imports nothing of ours.
 """
 
 from solvers._base import Backend, LinearProgram, Result, Status
-from solvers._highs import HighsBackend
+from solvers._highs import STALLED, HighsBackend
 from solvers._iis import elastic_iis
 from solvers._pool import BackendPool, Pooled, highs_model, solve_pooled
 from solvers._pulp import PulpBackend
@@ -33,6 +33,7 @@ __all__ = [
     "PulpBackend",
     "Result",
     "Scaling",
+    "STALLED",
     "ScipyBackend",
     "Status",
     "add",

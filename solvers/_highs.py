@@ -58,6 +58,16 @@ POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of c
 # pricing rounds, 13 s, against 2.1 s cold over everything)
 POOL_DEFAULT = "resolve"
 POOL_COLD_SECONDS = 5.0  # a pool's cold solve gives up after this, or 3x the longest cold solve
+STALL_SECONDS = 30.0
+"""A whole-programme cold solve after failed warm attempts gives up after this, or
+STALL_FACTOR times the longest cold solve to optimality so far (whichever is longer), and
+the solve ends ``Status.ERROR`` with the message STALLED: the caller may loosen what it
+holds and solve again (planner.engine). Seen: a round of a generated 60 x 120 plan (tier 3,
+rows scaled) where the cold dual simplex ran 522 s at 20 ms an iteration, and interior point
+and the primal simplex gave no verdict in 60 s; with the held needs' lower bounds 1e-8
+lower the same programme solved in 4.1 s."""
+STALL_FACTOR = 4.0
+STALLED = "no verdict within the solver's own caps (stalled)"
 STAGE_TOLERANCE = 1e-7  # primal and dual feasibility tolerance of stage solves
 # the final plan's: with 1e-7 on HiGHS's scaled rows a proportional plan of a generated
 # 20-town scenario missed a balance by 1.9e-5 units (tests/test_robustness.py)
@@ -178,7 +188,15 @@ class HighsBackend(Backend):
     )
     hold_slack = 1e-9
     rescue_with = ("scipy",)  # linprog's own HiGHS set-up solved programmes ending "Unknown"
-    option_names = COMMON_OPTIONS | {"warm", "restart", "dual_tolerance", "pool", "pool_cold"}
+    option_names = COMMON_OPTIONS | {
+        "warm",
+        "restart",
+        "dual_tolerance",
+        "pool",
+        "pool_cold",
+        "hold_slack",
+        "stall",
+    }
 
     @classmethod
     def _probe(cls) -> bool:
@@ -205,6 +223,15 @@ class HighsBackend(Backend):
         # model, warm, at FINAL_TOLERANCE.
         self.dual_tolerance = float(options.get("dual_tolerance") or STAGE_DUAL_TOLERANCE)
         self._tolerance(STAGE_TOLERANCE)
+        # the slack a caller leaves on a held optimum (relative; see Backend.hold_slack)
+        slack = options.get("hold_slack")
+        if slack is not None:
+            slack = float(slack)
+            if not (0.0 <= slack < 1e-3):
+                raise ValueError(f"hold_slack must be in [0, 1e-3), not {slack!r}")
+            self.hold_slack = slack
+        # whole-programme cold solves after warm attempts stop at their own time cap
+        self.stall = bool(options.get("stall", True))
         self.warm = options.get("warm") or "primal"
         if self.warm not in WARM:
             raise ValueError(f"warm must be one of {WARM}, not {self.warm!r}")
@@ -345,6 +372,7 @@ class HighsBackend(Backend):
         cold_method = "simplex" if method == "choose" else method
         steps = self._steps(mode, fresh, cold_method)
         self._spent = 0  # iterations of attempts before the last one
+        self._stalled = False
         for k, (strategy, cap, how) in enumerate(steps):
             last = k == len(steps) - 1
             left = np.inf if deadline is None else max(deadline - time.perf_counter(), 1e-3)
@@ -356,8 +384,12 @@ class HighsBackend(Backend):
             # a pool's capped cold solve also gets a time cap: an iteration cap alone did not
             # stop one (a generated 60 x 120 plan's tier 2: over 60 s under a cap of 38,313)
             timed = self._pooling and strategy is None and cap is not None
+            # the whole programme's cold solves after warm attempts: timed too (see STALLED)
+            stall = k > 0 and strategy is None and not self._pooling and self.stall
             if timed:
                 left = min(left, max(POOL_COLD_SECONDS, 3 * self._cold_seconds))
+            elif stall:
+                left = min(left, max(STALL_SECONDS, STALL_FACTOR * self._cold_seconds))
             # HiGHS compares time_limit with its run clock, which adds up every run of
             # this instance: the limit of this run is what the clock reads now + left
             self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
@@ -379,8 +411,9 @@ class HighsBackend(Backend):
                     self._cold_iterations, int(info.simplex_iteration_count)
                 )
                 self._cold_seconds = max(self._cold_seconds, time.perf_counter() - t_run)
-            if timed:
+            if timed or stall:
                 status = _own_cap(status, deadline)  # no verdict: the pool gives up
+            self._stalled = stall and last and status.name not in _VERDICT
             if (
                 status.name in _FINAL
                 or last
@@ -603,6 +636,8 @@ class HighsBackend(Backend):
             ms = self._run(time_limit, method)
         name = ms.name
         status = STATUS.get(name, Status.ERROR)
+        if getattr(self, "_stalled", False):
+            status = Status.ERROR  # the caller may loosen its holds (see STALLED)
         info = h.getInfo()
         counts = (
             info.simplex_iteration_count,
@@ -611,7 +646,7 @@ class HighsBackend(Backend):
         )
         extra = {
             "iterations": int(sum(max(0, k) for k in counts)) + getattr(self, "_spent", 0),
-            "message": h.modelStatusToString(ms),
+            "message": STALLED if getattr(self, "_stalled", False) else h.modelStatusToString(ms),
         }
         m, n = self._shape()
         if name == "kModelEmpty":
