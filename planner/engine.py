@@ -136,7 +136,9 @@ class Engine:
         # scaled only where the backend polishes the final point at a tight tolerance:
         # the solver's tolerance on a row scaled by r is 1/r of it in the scenario's units
         if scale and "polish" in self.backend.features:
-            self.scaling = solvers.equilibrate(lp, columns=scale == "both")
+            self.scaling = solvers.equilibrate(
+                lp, columns=scale == "both", keep_columns=scale == "balanced"
+            )
         else:
             self.scaling = solvers.identity(lp)
         self.scaling.c[int(floor)] = 1.0  # the floor keeps its meaning (a level)

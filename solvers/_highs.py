@@ -232,6 +232,8 @@ class HighsBackend(Backend):
             self.hold_slack = slack
         # whole-programme cold solves after warm attempts stop at their own time cap
         self.stall = bool(options.get("stall", True))
+        self._stalled = False  # the last solve stalled (see STALLED); the next is capped too
+        self._after_stall = False
         self.warm = options.get("warm") or "primal"
         if self.warm not in WARM:
             raise ValueError(f"warm must be one of {WARM}, not {self.warm!r}")
@@ -314,6 +316,7 @@ class HighsBackend(Backend):
         self._basis = False
         self._poolable = None
         self._x_last = None
+        self._stalled = False
 
     def _add_rows(self, R, lower, upper, names) -> None:
         _check(
@@ -372,6 +375,7 @@ class HighsBackend(Backend):
         cold_method = "simplex" if method == "choose" else method
         steps = self._steps(mode, fresh, cold_method)
         self._spent = 0  # iterations of attempts before the last one
+        self._after_stall = self._stalled
         self._stalled = False
         for k, (strategy, cap, how) in enumerate(steps):
             last = k == len(steps) - 1
@@ -385,7 +389,13 @@ class HighsBackend(Backend):
             # stop one (a generated 60 x 120 plan's tier 2: over 60 s under a cap of 38,313)
             timed = self._pooling and strategy is None and cap is not None
             # the whole programme's cold solves after warm attempts: timed too (see STALLED)
-            stall = k > 0 and strategy is None and not self._pooling and self.stall
+            # (and a solve after a stall, which starts cold: it may stall again)
+            stall = (
+                (k > 0 or self._after_stall)
+                and strategy is None
+                and not self._pooling
+                and self.stall
+            )
             if timed:
                 left = min(left, max(POOL_COLD_SECONDS, 3 * self._cold_seconds))
             elif stall:
@@ -614,6 +624,7 @@ class HighsBackend(Backend):
         """
         h = self._h
         h.clearSolver()
+        self._stalled = False
         self._option("solver", "ipm")
         self._option("run_crossover", "off")
         self._option("simplex_iteration_limit", _NO_LIMIT)
@@ -636,7 +647,7 @@ class HighsBackend(Backend):
             ms = self._run(time_limit, method)
         name = ms.name
         status = STATUS.get(name, Status.ERROR)
-        if getattr(self, "_stalled", False):
+        if self._stalled:
             status = Status.ERROR  # the caller may loosen its holds (see STALLED)
         info = h.getInfo()
         counts = (
@@ -646,7 +657,7 @@ class HighsBackend(Backend):
         )
         extra = {
             "iterations": int(sum(max(0, k) for k in counts)) + getattr(self, "_spent", 0),
-            "message": STALLED if getattr(self, "_stalled", False) else h.modelStatusToString(ms),
+            "message": STALLED if self._stalled else h.modelStatusToString(ms),
         }
         m, n = self._shape()
         if name == "kModelEmpty":

@@ -119,10 +119,17 @@ def identity(lp: LinearProgram) -> Scaling:
     return Scaling(np.ones(lp.num_rows), np.ones(lp.num_cols))
 
 
-def equilibrate(lp: LinearProgram, passes: int = PASSES, columns: bool = True) -> Scaling:
+def equilibrate(
+    lp: LinearProgram, passes: int = PASSES, columns: bool = True, keep_columns: bool = False
+) -> Scaling:
     """Geometric scaling of rows (and of columns unless ``columns`` is False).
 
-    Finite bounds count as entries.
+    Finite bounds count as entries. ``keep_columns``: the rows' factors of the joint
+    scaling (rows and columns in turn), the columns left in their own units. On a
+    generated 60 x 120 plan's first tier-2 LP, HiGHS's dual and primal simplex and
+    interior point agreed to 1e-7 on the level (0.3547484, the value at a dual tolerance
+    of 1e-10) with those rows, and stopped at 0.35449, 0.35457 and 0.35432 with rows
+    scaled alone (``columns=False``).
     """
     A = sp.csr_array(lp.A)
     m, n = A.shape
@@ -134,7 +141,7 @@ def equilibrate(lp: LinearProgram, passes: int = PASSES, columns: bool = True) -
         mx, mn = _extremes(S, rb * r)
         r = r * _geo(mx, mn)
         S = sp.csr_array(sp.diags(r) @ A @ sp.diags(c))
-        if not columns:
+        if not columns and not keep_columns:
             continue
         inv_b = np.divide(1.0, cb / c, out=np.zeros(n), where=cb > 0)
         mx, mn = _extremes(sp.csr_array(S.T), inv_b)
@@ -142,4 +149,6 @@ def equilibrate(lp: LinearProgram, passes: int = PASSES, columns: bool = True) -
     # columns are only scaled down (c <= 1): the solver's absolute tolerance on a scaled
     # column, times c, is its error in the scenario's units, and a flow that should be 0
     # must not come out at -6e-4 (seen with c = 6400 on a generated 20 x 30 plan)
+    if keep_columns:
+        return Scaling(_pow2(r), np.ones(n))
     return Scaling(_pow2(r), _pow2(np.minimum(c, 1.0)))

@@ -108,8 +108,11 @@ def test_a_stall_is_an_error_with_its_own_message(monkeypatch):
     be.set_col_bounds(np.array([0]), np.array([1.0]), np.array([5.0]))
     res = be.solve()
     assert res.status == solvers.Status.ERROR and res.message == solvers.STALLED
-    # once the warm attempts run again, the next solve decides
+    # the next solve starts cold and has the cap too (capped at no time, it stalls again);
+    # with time to run, it decides
     monkeypatch.setattr(_highs.HighsBackend, "_run_once", real_once)
+    assert be.solve().message == solvers.STALLED
+    monkeypatch.setattr(_highs, "STALL_SECONDS", 30.0)
     assert be.solve().status == solvers.Status.OPTIMAL
 
 
