@@ -18,6 +18,7 @@ largest such rise per need). Modes:
   a round solved again gets a sharper one, see planner.engine.SHARP);
 - ``scaled``: geometric row and column scaling of the programme (``scale="both"``);
 - ``rows``: geometric row scaling only (``scale="rows"``): every column keeps its units;
+  this and the other scaled modes below also stop stalled solves (``stall=True``);
 - ``balanced``: the rows' factors of a joint row and column scaling, every column in its
   own units (``scale="balanced"``);
 - ``unpooled``: the defaults without pools of flows (``pool="off"``);
@@ -41,11 +42,17 @@ MODES = {
     "precise": {"dual_tolerance": 1e-10, "verify": True},
     "verified": {"verify": True},  # verification LPs at HiGHS's own tolerance
     "scaled": {"scale": "both"},
-    "rows": {"scale": "rows"},  # geometric row scaling only (columns in the scenario's units)
-    "balanced": {"scale": "balanced"},  # rows scaled as in a joint scaling, columns kept
+    "rows": {
+        "scale": "rows",
+        "stall": True,
+    },  # geometric row scaling only (columns in the scenario's units)
+    "balanced": {
+        "scale": "balanced",
+        "stall": True,
+    },  # rows scaled as in a joint scaling, columns kept
     "slack8": {"hold_slack": 1e-8},  # holds 1e-8 (relative) short of each level
-    "rows_slack8": {"scale": "rows", "hold_slack": 1e-8},
-    "balanced_slack7": {"scale": "balanced", "hold_slack": 1e-7},
+    "rows_slack8": {"scale": "rows", "hold_slack": 1e-8, "stall": True},
+    "balanced_slack7": {"scale": "balanced", "hold_slack": 1e-7, "stall": True},
     "unpooled": {"pool": "off"},  # the defaults without pools of flows (bench/RESULTS.md)
     "pool_ipm": {"pool_cold": "ipm"},  # pools' cold solves by interior point
 }

@@ -60,7 +60,7 @@ def test_a_stalled_solve_is_repeated_with_looser_holds(monkeypatch, engines):
 
     monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
     scenario = models.generate(15, 30, 4)
-    plan = planner.solve(scenario, pool="off").to_dict()
+    plan = planner.solve(scenario, pool="off", stall=True).to_dict()
     assert plan["status"] in ("optimal", "shortfall") and not plan.get("partial")
     assert check_plan(scenario, plan) == []
     assert seen["warm_forced"] > 0 and seen["stalled"] > 0
@@ -91,7 +91,7 @@ def test_a_stall_is_an_error_with_its_own_message(monkeypatch):
     time cap is reported as STALLED (Status.ERROR), not as the caller's time limit."""
     monkeypatch.setattr(_highs, "STALL_SECONDS", 0.0)
     monkeypatch.setattr(_highs, "STALL_FACTOR", 0.0)
-    be = solvers.get("highs")
+    be = solvers.get("highs", stall=True)
     rng = np.random.default_rng(3)
     n, m = 40, 25
     A = rng.uniform(0.1, 1.0, (m, n))
@@ -116,11 +116,13 @@ def test_a_stall_is_an_error_with_its_own_message(monkeypatch):
     assert be.solve().status == solvers.Status.OPTIMAL
 
 
-def test_stall_off_leaves_cold_solves_uncapped(monkeypatch):
-    """``stall=False``: no time cap of its own on the cold solves after warm attempts."""
+@pytest.mark.parametrize("options", [{}, {"stall": False}])
+def test_stall_off_leaves_cold_solves_uncapped(monkeypatch, options):
+    """By default (or ``stall=False``): no time cap of its own on the cold solves after
+    warm attempts."""
     monkeypatch.setattr(_highs, "STALL_SECONDS", 0.0)
     monkeypatch.setattr(_highs, "STALL_FACTOR", 0.0)
-    be = solvers.get("highs", stall=False)
+    be = solvers.get("highs", **options)
     lp = solvers.LinearProgram(
         c=np.array([1.0, 1.0]),
         A=np.array([[1.0, 2.0]]),
