@@ -52,6 +52,8 @@ MODES = {
     },  # rows scaled as in a joint scaling, columns kept
     "slack8": {"hold_slack": 1e-8},  # holds 1e-8 (relative) short of each level
     "rows_slack8": {"scale": "rows", "hold_slack": 1e-8, "stall": True},
+    "rate": {"stall": "rate"},  # the defaults, solves whose iterations slow down stopped
+    "rows_rate": {"scale": "rows", "stall": "rate"},
     "balanced_slack7": {"scale": "balanced", "hold_slack": 1e-7, "stall": True},
     "unpooled": {"pool": "off"},  # the defaults without pools of flows (bench/RESULTS.md)
     "pool_ipm": {"pool_cold": "ipm"},  # pools' cold solves by interior point

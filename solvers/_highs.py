@@ -69,6 +69,56 @@ and the primal simplex gave no verdict in 60 s; with the held needs' lower bound
 lower the same programme solved in 4.1 s."""
 STALL_FACTOR = 4.0
 STALLED = "no verdict within the solver's own caps (stalled)"
+# stall="rate": no time cap, but a solve stops when a window of RATE_WINDOW seconds runs
+# RATE_FACTOR times slower per iteration than the solve so far (after RATE_MIN_SECONDS). The
+# stalled tier-3 programme of STALL_SECONDS: 0.23-0.51 ms an iteration for 6 s, then windows
+# of 14-1,035 ms; a normal solve of tier 2's first LP: 0.26 ms throughout (bench/NOTES.md)
+RATE_MIN_SECONDS = 5.0
+RATE_WINDOW = 2.0
+RATE_FACTOR = 20.0
+STALL_MODES = (False, True, "rate")
+
+
+class _RateWatch:
+    """A HiGHS callback: interrupts a solve whose iterations suddenly slow down.
+
+    Simplex or interior point; see RATE_FACTOR.
+    """
+
+    def __init__(self):
+        self.hit = False
+        self._kind = None
+
+    def start(self) -> None:
+        import time
+
+        self.hit = False
+        self._kind = None
+        self._t0 = time.perf_counter()
+
+    def __call__(self, kind, message, out, inp, user) -> None:
+        import time
+
+        import highspy
+
+        simplex = kind == highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt
+        it = out.simplex_iteration_count if simplex else out.ipm_iteration_count
+        now = time.perf_counter()
+        if self._kind != simplex:  # a new phase (interior point, then crossover): afresh
+            self._kind, self._first, self._it0 = simplex, now, it
+            self._last, self._it_last = now, it
+            return
+        if now - self._last < RATE_WINDOW:
+            return
+        done, iters = self._last - self._first, self._it_last - self._it0
+        if now - self._t0 >= RATE_MIN_SECONDS and iters > 0 and done > 0:
+            window = (now - self._last) / max(it - self._it_last, 1)
+            if window > RATE_FACTOR * done / iters:
+                self.hit = True
+                inp.user_interrupt = True
+        self._last, self._it_last = now, it
+
+
 STAGE_TOLERANCE = 1e-7  # primal and dual feasibility tolerance of stage solves
 # the final plan's: with 1e-7 on HiGHS's scaled rows a proportional plan of a generated
 # 20-town scenario missed a balance by 1.9e-5 units (tests/test_robustness.py)
@@ -234,7 +284,13 @@ class HighsBackend(Backend):
         # whole-programme cold solves after warm attempts stop at their own time cap: off
         # by default (the README's tour, 200 x 100: legitimate cold solves of 30-40 s
         # stopped at it, and tier 2 took 376 s against 64 s; bench/NOTES.md)
-        self.stall = bool(options.get("stall", False))
+        self.stall = options.get("stall", False)
+        if self.stall not in STALL_MODES:
+            raise ValueError(f"stall must be one of {STALL_MODES}, not {self.stall!r}")
+        self._watch = None
+        if self.stall == "rate":
+            self._watch = _RateWatch()
+            self._h.setCallback(self._watch, None)
         self._stalled = False  # the last solve stalled (see STALLED); the next is capped too
         self._after_stall = False
         self.warm = options.get("warm") or "primal"
@@ -388,21 +444,7 @@ class HighsBackend(Backend):
                 if status.name in _FINAL:
                     break
                 continue
-            # a pool's capped cold solve also gets a time cap: an iteration cap alone did not
-            # stop one (a generated 60 x 120 plan's tier 2: over 60 s under a cap of 38,313)
-            timed = self._pooling and strategy is None and cap is not None
-            # the whole programme's cold solves after warm attempts: timed too (see STALLED)
-            # (and a solve after a stall, which starts cold: it may stall again)
-            stall = (
-                (k > 0 or self._after_stall)
-                and strategy is None
-                and not self._pooling
-                and self.stall
-            )
-            if timed:
-                left = min(left, max(POOL_COLD_SECONDS, 3 * self._cold_seconds))
-            elif stall:
-                left = min(left, max(STALL_SECONDS, STALL_FACTOR * self._cold_seconds))
+            timed, stall, left = self._caps(k, strategy, cap, left)
             # HiGHS compares time_limit with its run clock, which adds up every run of
             # this instance: the limit of this run is what the clock reads now + left
             self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
@@ -416,7 +458,14 @@ class HighsBackend(Backend):
                 self._option("simplex_strategy", strategy)
             self._option("simplex_iteration_limit", _NO_LIMIT if cap is None else int(cap))
             t_run = time.perf_counter()
-            status = self._run_once()
+            watched = stall and self._watch is not None
+            if watched:
+                self._watch_on(True)
+            try:
+                status = self._run_once()
+            finally:
+                if watched:
+                    self._watch_on(False)
             info = h.getInfo()
             self._basis = info.basis_validity == 1
             if strategy is None and status.name == "kOptimal":
@@ -427,6 +476,9 @@ class HighsBackend(Backend):
             if timed or stall:
                 status = _own_cap(status, deadline)  # no verdict: the pool gives up
             self._stalled = stall and last and status.name not in _VERDICT
+            if watched and self._watch.hit:
+                self._stalled = True  # the rate collapsed: no other method either (see STALLED)
+                break
             if (
                 status.name in _FINAL
                 or last
@@ -440,6 +492,38 @@ class HighsBackend(Backend):
                 0, int(info.ipm_iteration_count)
             )
         return status
+
+    def _caps(self, k: int, strategy, cap, left: float) -> tuple[bool, bool, float]:
+        """(a pool's timed cold step, a whole-programme step watched for stalls, its time)."""
+        # a pool's capped cold solve also gets a time cap: an iteration cap alone did not
+        # stop one (a generated 60 x 120 plan's tier 2: over 60 s under a cap of 38,313)
+        timed = self._pooling and strategy is None and cap is not None
+        # the whole programme's cold solves after warm attempts (and a solve after a stall,
+        # which starts cold: it may stall again), with ``stall``: see STALLED
+        stall = bool(
+            (k > 0 or self._after_stall) and strategy is None and not self._pooling and self.stall
+        )
+        if timed:
+            left = min(left, max(POOL_COLD_SECONDS, 3 * self._cold_seconds))
+        elif stall and self._watch is None:
+            left = min(left, max(STALL_SECONDS, STALL_FACTOR * self._cold_seconds))
+        return timed, stall, left
+
+    def _watch_on(self, on: bool) -> None:
+        """Start (with a fresh baseline) or stop the rate watch's callbacks."""
+        import highspy
+
+        kinds = (
+            highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt,
+            highspy.cb.HighsCallbackType.kCallbackIpmInterrupt,
+        )
+        for kind in kinds:
+            if on:
+                self._h.startCallback(kind)
+            else:
+                self._h.stopCallback(kind)
+        if on:
+            self._watch.start()
 
     def set_poolable(self, cols) -> None:
         """Columns (indices or mask) a cold re-solve may leave out at first: see ``_pooled``.

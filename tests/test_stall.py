@@ -33,16 +33,20 @@ def engines(monkeypatch):
     return made
 
 
-def test_a_stalled_solve_is_repeated_with_looser_holds(monkeypatch, engines):
+@pytest.mark.parametrize("mode", [True, "rate"])
+def test_a_stalled_solve_is_repeated_with_looser_holds(monkeypatch, engines, mode):
     """Warm attempts forced to fail (HiGHS not run for them) after the plan's first
-    solves, and the cold solves after them capped at no time at all: each such solve
-    stalls, the engine loosens its holds by STALL_SLACK and solves again (cold, which
-    decides); the plan is whole, passes the checker, and no held need moved by more than
-    the loosening allows."""
+    solves, and the cold solves after them stopped at once (a time cap of no time at all,
+    or a rate watch that finds every window too slow): each such solve stalls, the engine
+    loosens its holds by STALL_SLACK and solves again (up to STALLS times, then its rescue
+    decides); the plan is whole and passes the checker."""
     import highspy
 
     monkeypatch.setattr(_highs, "STALL_SECONDS", 0.0)
     monkeypatch.setattr(_highs, "STALL_FACTOR", 0.0)
+    monkeypatch.setattr(_highs, "RATE_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(_highs, "RATE_WINDOW", 0.0)
+    monkeypatch.setattr(_highs, "RATE_FACTOR", 0.0)
     real_once = _highs.HighsBackend._run_once
     seen = {"runs": 0, "warm_forced": 0, "stalled": 0}
 
@@ -54,13 +58,13 @@ def test_a_stalled_solve_is_repeated_with_looser_holds(monkeypatch, engines):
             seen["warm_forced"] += 1
             return highspy.HighsModelStatus.kIterationLimit  # a warm attempt at its cap
         status = real_once(self)
-        if status.name == "kTimeLimit":
+        if status.name in ("kTimeLimit", "kInterrupt"):
             seen["stalled"] += 1
         return status
 
     monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
     scenario = models.generate(15, 30, 4)
-    plan = planner.solve(scenario, pool="off", stall=True).to_dict()
+    plan = planner.solve(scenario, pool="off", stall=mode).to_dict()
     assert plan["status"] in ("optimal", "shortfall") and not plan.get("partial")
     assert check_plan(scenario, plan) == []
     assert seen["warm_forced"] > 0 and seen["stalled"] > 0
@@ -149,3 +153,67 @@ def test_hold_slack_is_an_option_of_the_highs_backend(engines):
     plan = planner.solve(scenario, hold_slack=1e-8).to_dict()
     assert engines[-1].slack == 1e-8
     assert check_plan(scenario, plan) == []
+
+
+class _Out:
+    def __init__(self, it: int):
+        self.simplex_iteration_count = it
+        self.ipm_iteration_count = 0
+
+
+class _In:
+    user_interrupt = False
+
+
+def _feed(monkeypatch, points) -> bool:
+    """Run a rate watch over (seconds, simplex iterations); whether it interrupted."""
+    import time
+
+    import highspy
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(time, "perf_counter", lambda: clock["now"])
+    watch = _highs._RateWatch()
+    watch.start()
+    inp = _In()
+    for t, it in points:
+        clock["now"] = t
+        watch(highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt, "", _Out(it), inp, None)
+        if inp.user_interrupt:
+            break
+    return watch.hit and inp.user_interrupt
+
+
+def test_the_rate_watch_stops_a_solve_whose_iterations_collapse(monkeypatch):
+    """The stalled tier-3 programme's shape (bench/NOTES.md): 0.2-0.5 ms an iteration for
+    6 s, then windows of hundreds of ms an iteration: stopped at the first such window."""
+    steady = [(0.5 * k, 2500 * k) for k in range(13)]  # 0.2 ms an iteration for 6 s
+    assert _feed(monkeypatch, [*steady, (8.0, 30_000 + 5)])
+    # the same slowdown within RATE_MIN_SECONDS is not judged yet
+    assert not _feed(monkeypatch, [(0.0, 0), (1.0, 5000), (3.5, 5002)])
+
+
+def test_the_rate_watch_leaves_long_steady_solves_alone(monkeypatch):
+    """A long solve at a steady rate, or one slowing down gradually (3x over a minute),
+    is never interrupted."""
+    assert not _feed(monkeypatch, [(0.5 * k, 1200 * k) for k in range(400)])
+    slowing, it = [], 0
+    for k in range(120):
+        it += int(2000 / (1 + k / 60))
+        slowing.append((0.5 * k, it))
+    assert not _feed(monkeypatch, slowing)
+
+
+def test_a_bad_stall_mode_is_refused():
+    with pytest.raises(ValueError, match="stall must be one of"):
+        solvers.get("highs", stall="sometimes")
+
+
+def test_a_plan_with_the_rate_watch_on_passes_the_checker(engines):
+    """``stall="rate"`` on a small plan: nothing stalls, and the plan is the default's."""
+    scenario = models.generate(8, 16, 3)
+    plan = planner.solve(scenario, stall="rate").to_dict()
+    assert check_plan(scenario, plan) == []
+    assert engines[-1].stalls == 0
+    default = planner.solve(scenario).to_dict()
+    assert [d["ratio"] for d in plan["deliveries"]] == [d["ratio"] for d in default["deliveries"]]
