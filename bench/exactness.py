@@ -52,7 +52,9 @@ MODES = {
     },  # rows scaled as in a joint scaling, columns kept
     "slack8": {"hold_slack": 1e-8},  # holds 1e-8 (relative) short of each level
     "rows_slack8": {"scale": "rows", "hold_slack": 1e-8, "stall": True},
-    "rate": {"stall": "rate"},  # the defaults, solves whose iterations slow down stopped
+    "rate": {"stall": "rate"},  # solves whose iterations slow down stopped (the default)
+    "nostall": {"stall": False},  # no stall watch (the default before 2026-12-03)
+    "stallcap": {"stall": True},  # stalls by a time cap (30 s or 4x the longest cold solve)
     "rows_rate": {"scale": "rows", "stall": "rate"},
     "balanced_slack7": {"scale": "balanced", "hold_slack": 1e-7, "stall": True},
     "unpooled": {"pool": "off"},  # the defaults without pools of flows (bench/RESULTS.md)

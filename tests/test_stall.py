@@ -120,10 +120,10 @@ def test_a_stall_is_an_error_with_its_own_message(monkeypatch):
     assert be.solve().status == solvers.Status.OPTIMAL
 
 
-@pytest.mark.parametrize("options", [{}, {"stall": False}])
-def test_stall_off_leaves_cold_solves_uncapped(monkeypatch, options):
-    """By default (or ``stall=False``): no time cap of its own on the cold solves after
-    warm attempts."""
+@pytest.mark.parametrize("options", [{}, {"stall": False}, {"stall": "rate"}])
+def test_only_stall_true_caps_cold_solves_by_time(monkeypatch, options):
+    """By default (the rate watch), with ``stall="rate"`` or ``stall=False``: no time cap
+    of its own on the cold solves after warm attempts."""
     monkeypatch.setattr(_highs, "STALL_SECONDS", 0.0)
     monkeypatch.setattr(_highs, "STALL_FACTOR", 0.0)
     be = solvers.get("highs", **options)
@@ -209,11 +209,14 @@ def test_a_bad_stall_mode_is_refused():
         solvers.get("highs", stall="sometimes")
 
 
-def test_a_plan_with_the_rate_watch_on_passes_the_checker(engines):
-    """``stall="rate"`` on a small plan: nothing stalls, and the plan is the default's."""
+def test_the_rate_watch_is_the_default_and_changes_no_plan_that_does_not_stall(engines):
+    """The default backend watches the rate; on a small plan nothing stalls, and the
+    plan is the one made without any watch."""
+    assert solvers.get("highs").stall == "rate"
     scenario = models.generate(8, 16, 3)
-    plan = planner.solve(scenario, stall="rate").to_dict()
+    plan = planner.solve(scenario).to_dict()
     assert check_plan(scenario, plan) == []
     assert engines[-1].stalls == 0
-    default = planner.solve(scenario).to_dict()
-    assert [d["ratio"] for d in plan["deliveries"]] == [d["ratio"] for d in default["deliveries"]]
+    unwatched = planner.solve(scenario, stall=False).to_dict()
+    ratios = [d["ratio"] for d in plan["deliveries"]]
+    assert ratios == [d["ratio"] for d in unwatched["deliveries"]]
