@@ -23,7 +23,12 @@ largest such rise per need). Modes:
   own units (``scale="balanced"``);
 - ``unpooled``: the defaults without pools of flows (``pool="off"``);
 - ``pool_ipm``: the defaults with the pools' cold solves by interior point with crossover
-  (``pool_cold="ipm"``) rather than the dual simplex.
+  (``pool_cold="ipm"``) rather than the dual simplex;
+- ``slack8``, ``rows_slack8``, ``balanced_slack7``: levels held 1e-8 or 1e-7 (relative)
+  short of themselves (``hold_slack``);
+- ``rate`` (the defaults), ``nostall``, ``stallcap``, ``rows_rate``: how stalled solves are
+  found: by their iteration rate, not at all, by a time cap (``stall``; see
+  solvers/_highs.py STALLED).
 
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
@@ -42,14 +47,10 @@ MODES = {
     "precise": {"dual_tolerance": 1e-10, "verify": True},
     "verified": {"verify": True},  # verification LPs at HiGHS's own tolerance
     "scaled": {"scale": "both"},
-    "rows": {
-        "scale": "rows",
-        "stall": True,
-    },  # geometric row scaling only (columns in the scenario's units)
-    "balanced": {
-        "scale": "balanced",
-        "stall": True,
-    },  # rows scaled as in a joint scaling, columns kept
+    # geometric row scaling only, columns in the scenario's units
+    "rows": {"scale": "rows", "stall": True},
+    # the rows' factors of a joint row and column scaling, columns kept
+    "balanced": {"scale": "balanced", "stall": True},
     "slack8": {"hold_slack": 1e-8},  # holds 1e-8 (relative) short of each level
     "rows_slack8": {"scale": "rows", "hold_slack": 1e-8, "stall": True},
     "rate": {"stall": "rate"},  # solves whose iterations slow down stopped (the default)
@@ -57,7 +58,6 @@ MODES = {
     "stallcap": {"stall": True},  # stalls by a time cap (30 s or 4x the longest cold solve)
     "rows_rate": {"scale": "rows", "stall": "rate"},
     "balanced_slack7": {"scale": "balanced", "hold_slack": 1e-7, "stall": True},
-    "unpooled": {"pool": "off"},  # the defaults without pools of flows (bench/RESULTS.md)
     "pool_ipm": {"pool_cold": "ipm"},  # pools' cold solves by interior point
 }
 

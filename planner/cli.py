@@ -347,11 +347,13 @@ def _explain_display(plan, seconds: float | None):
     from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn
     from rich.text import Text
 
+    from planner.why import SHORT  # what explain_shortfalls counts as not fully met
+
     if not err.is_terminal:
         return None, None
     if plan.status in ("optimal", "shortfall"):
         d = plan.deliveries
-        n = int(((d["need"] > 0) & (d["ratio"] < 1 - 1e-6)).sum())
+        n = int(((d["need"] > 0) & (d["ratio"] < 1 - SHORT)).sum())
         if n == 0:
             return None, None
         what, total = f"explaining {_count(n, 'need')} not fully met…", n
