@@ -26,9 +26,17 @@ largest such rise per need). Modes:
   (``pool_cold="ipm"``) rather than the dual simplex;
 - ``slack8``, ``rows_slack8``, ``balanced_slack7``: levels held 1e-8 or 1e-7 (relative)
   short of themselves (``hold_slack``);
-- ``rate`` (the defaults), ``nostall``, ``stallcap``, ``rows_rate``: how stalled solves are
+- ``rate`` (the defaults), ``nostall``, ``stallcap``, ``rows_rate``, ``balanced_rate``,
+  ``balanced_retry`` (with ``pool_retry``): how stalled solves are
   found: by their iteration rate, not at all, by a time cap (``stall``; see
-  solvers/_highs.py STALLED).
+  solvers/_highs.py STALLED);
+- ``timed``, ``retry``, ``timed_retry``, ``noretry``: the warm attempt before a pool of
+  flows stopped after as long as the recent pools took (``pool_warm="timed"``; ``inside``:
+  only the warm attempts inside a pool, after POOL_WARM_SECONDS), a pool's
+  failed cold dual simplex retried by interior point (``pool_retry=True``, the default
+  since 2026-12-04), both, or no retry (the default before); ``switch``, ``timed_switch``: after such a
+  retry solved a pool, later pools by interior point first (``pool_retry="switch"``); see
+  solvers/_highs.py POOL_WARM_MODES and POOL_RETRY_MODES.
 
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
@@ -57,8 +65,17 @@ MODES = {
     "nostall": {"stall": False},  # no stall watch (the default before 2026-12-03)
     "stallcap": {"stall": True},  # stalls by a time cap (30 s or 4x the longest cold solve)
     "rows_rate": {"scale": "rows", "stall": "rate"},
+    "balanced_rate": {"scale": "balanced", "stall": "rate"},
+    "balanced_retry": {"scale": "balanced", "pool_retry": True},
     "balanced_slack7": {"scale": "balanced", "hold_slack": 1e-7, "stall": True},
     "pool_ipm": {"pool_cold": "ipm"},  # pools' cold solves by interior point
+    "timed": {"pool_warm": "timed"},  # warm attempts before a pool stop after the pools' time
+    "inside": {"pool_warm": "inside"},  # only those inside a pool, after POOL_WARM_SECONDS
+    "retry": {"pool_retry": True},  # a pool's failed cold dual simplex retried by interior point
+    "timed_retry": {"pool_warm": "timed", "pool_retry": True},
+    "switch": {"pool_retry": "switch"},  # ... and after such a retry, pools by interior point
+    "timed_switch": {"pool_warm": "timed", "pool_retry": "switch"},
+    "noretry": {"pool_retry": False},  # the default before 2026-12-04
 }
 
 
@@ -165,6 +182,10 @@ def main(argv=None) -> None:
     ap.add_argument("--limit", type=float, default=900.0, help="seconds per run")
     ap.add_argument("--out", default="bench/EXACTNESS.md")
     args = ap.parse_args(argv)
+    unknown = [m for m in args.modes.split(",") if m not in MODES]
+    if unknown:
+        ap.error(f"unknown mode(s) {', '.join(unknown)}; known: {', '.join(MODES)}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for spec in args.sizes.split(","):
         for mode in args.modes.split(","):

@@ -58,6 +58,26 @@ POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of c
 # pricing rounds, 13 s, against 2.1 s cold over everything)
 POOL_DEFAULT = "resolve"
 POOL_COLD_SECONDS = 5.0  # a pool's cold solve gives up after this, or 3x the longest cold solve
+POOL_WARM_MODES = ("capped", "inside", "timed")
+"""The warm primal attempt before a pool (option ``pool_warm``): capped at POOL_WARM
+iterations per row ("capped"), or also in time ("timed"): it gives up after as long as the
+recent pools took (the median of the last POOL_RECENT, at least POOL_WARM_SECONDS), since a
+pool would by then have solved the round. On the README's tour (200 x 100) tier 3's capped
+attempts failed 12 times in 220 s (18 s each) where its pools took 3.4 s. With "timed" or
+"inside", the warm attempt inside a pool after columns enter is timed too, at
+POOL_WARM_SECONDS (there the tour's took 4-6 s for 1,000 iterations, and failed)."""
+POOL_WARM_DEFAULT = "capped"
+POOL_WARM_SECONDS = 1.0
+POOL_RECENT = 5
+POOL_RETRY_DEFAULT = True
+POOL_RETRY_MODES = (False, True, "switch")
+"""Option ``pool_retry``: a pool whose cold dual simplex gives no verdict (capped at 3x what
+the recent pools' cold solves took, at least POOL_COLD_SECONDS) is solved again by interior
+point with crossover (capped as a pool's cold solve was), before the whole programme is;
+with "switch", once such a retry has solved a pool, later pools' cold solves are interior
+point first (``pool_cold="ipm"``). The default (measured in one run, bench/NOTES.md): a
+generated 60 x 120 plan (seed 1) in 45.1 s against 56.2 s, the same plan and certificate;
+60 x 120 seed 0, 25 x 50 seeds 11 and 12, 15 x 30 seed 4: the same solves and iterations."""
 STALL_SECONDS = 30.0
 """With ``stall=True``, a whole-programme cold solve after failed warm attempts gives up
 after this (``stall="rate"``, the default, watches its iterations instead: RATE_FACTOR), or
@@ -246,6 +266,8 @@ class HighsBackend(Backend):
         "dual_tolerance",
         "pool",
         "pool_cold",
+        "pool_warm",
+        "pool_retry",
         "hold_slack",
         "stall",
     }
@@ -309,6 +331,7 @@ class HighsBackend(Backend):
         self._new_objective = False
         self._cold_iterations = 0
         self._cold_seconds = 0.0  # the longest cold solve to optimality so far
+        self._pool_cold_seconds: list[float] = []  # pools' cold solves to optimality, in turn
         self.pool = options.get("pool") or POOL_DEFAULT
         if self.pool not in POOL:
             raise ValueError(f"pool must be one of {POOL}, not {self.pool!r}")
@@ -317,6 +340,13 @@ class HighsBackend(Backend):
             raise ValueError(
                 f"pool_cold must be one of {POOL_COLD_METHODS}, not {self.pool_cold!r}"
             )
+        self.pool_warm = options.get("pool_warm") or POOL_WARM_DEFAULT
+        if self.pool_warm not in POOL_WARM_MODES:
+            raise ValueError(f"pool_warm must be one of {POOL_WARM_MODES}, not {self.pool_warm!r}")
+        retry = options.get("pool_retry", POOL_RETRY_DEFAULT)
+        if retry not in POOL_RETRY_MODES:
+            raise ValueError(f"pool_retry must be one of {POOL_RETRY_MODES}, not {retry!r}")
+        self.pool_retry = retry
         self._poolable: np.ndarray | None = None
         self._x_last: np.ndarray | None = None  # the last optimal point (its support seeds a pool)
         self._pooling = False
@@ -447,7 +477,8 @@ class HighsBackend(Backend):
                 if status.name in _FINAL:
                     break
                 continue
-            timed, stall, left = self._caps(k, strategy, cap, left)
+            before_pool = k + 1 < len(steps) and steps[k + 1][2] == "pool"
+            timed, stall, left = self._caps(k, strategy, cap, left, before_pool)
             # HiGHS compares time_limit with its run clock, which adds up every run of
             # this instance: the limit of this run is what the clock reads now + left
             self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
@@ -471,11 +502,14 @@ class HighsBackend(Backend):
                     self._watch_on(False)
             info = h.getInfo()
             self._basis = info.basis_validity == 1
+            self._switch(steps, k, status)
             if strategy is None and status.name == "kOptimal":
                 self._cold_iterations = max(
                     self._cold_iterations, int(info.simplex_iteration_count)
                 )
                 self._cold_seconds = max(self._cold_seconds, time.perf_counter() - t_run)
+                if self._pooling:
+                    self._pool_cold_seconds.append(time.perf_counter() - t_run)
             if timed or stall:
                 status = _own_cap(status, deadline)  # no verdict: the pool gives up
             self._stalled = stall and last and status.name not in _VERDICT
@@ -496,17 +530,45 @@ class HighsBackend(Backend):
             )
         return status
 
-    def _caps(self, k: int, strategy, cap, left: float) -> tuple[bool, bool, float]:
-        """(a pool's timed cold step, a whole-programme step watched for stalls, its time)."""
-        # a pool's capped cold solve also gets a time cap: an iteration cap alone did not
+    def _switch(self, steps: list, k: int, status) -> None:
+        """With ``pool_retry="switch"``, pools go interior point first once a retry solved one."""
+        if (
+            self.pool_retry == "switch"
+            and self._pooling
+            and steps[k][2] == "ipm"
+            and k > 0
+            and steps[k - 1][0] is None
+            and status.name == "kOptimal"
+        ):
+            self.pool_cold = "ipm"  # interior point solved what the dual simplex did not
+
+    def _caps(
+        self, k: int, strategy, cap, left: float, before_pool: bool = False
+    ) -> tuple[bool, bool, float]:
+        """(a step with its own time cap, a whole-programme step watched for stalls, its time)."""
+        if before_pool and self.pool_warm == "timed":
+            recent = [e["seconds"] for e in self.pooled if e["status"] == "optimal"]
+            if recent:
+                recent = float(np.median(recent[-POOL_RECENT:]))
+                return True, False, min(left, max(POOL_WARM_SECONDS, recent))
+        elif self._pooling and strategy is not None and self.pool_warm != "capped":
+            # inside a pool (columns entered): every flow is still in HiGHS's model, held at
+            # 0, and a warm primal iteration costs what it does over everything (the tour's
+            # tier 3: 1,000 in 4-6 s, where the pool's cold solve takes 3-5 s)
+            return True, False, min(left, POOL_WARM_SECONDS)
+        # a pool's cold solves also get a time cap: an iteration cap alone did not
         # stop one (a generated 60 x 120 plan's tier 2: over 60 s under a cap of 38,313)
-        timed = self._pooling and strategy is None and cap is not None
+        timed = self._pooling and strategy is None
         # the whole programme's cold solves after warm attempts (and a solve after a stall,
         # which starts cold: it may stall again), with ``stall``: see STALLED
         stall = bool(
             (k > 0 or self._after_stall) and strategy is None and not self._pooling and self.stall
         )
-        if timed:
+        if timed and self.pool_retry and self._pool_cold_seconds and cap is not None:
+            # interior point follows: the dual simplex gets 3x what the recent pools took
+            recent = float(np.median(self._pool_cold_seconds[-POOL_RECENT:]))
+            left = min(left, max(POOL_COLD_SECONDS, 3 * recent))
+        elif timed:
             left = min(left, max(POOL_COLD_SECONDS, 3 * self._cold_seconds))
         elif stall and self._watch is None:
             left = min(left, max(STALL_SECONDS, STALL_FACTOR * self._cold_seconds))
@@ -632,7 +694,7 @@ class HighsBackend(Backend):
             # pool ran for minutes in tier 2 at a sharpened dual tolerance); past the cap the
             # pool gives up and the whole programme is solved (see _pooled)
             steps.append((_PRIMAL, WARM_MIN_ITERATIONS, "simplex"))
-            steps.append((None, max(3 * self._cold_iterations, 4 * rows), self.pool_cold))
+            return steps + self._pool_cold(rows)
         elif mode != "off" and self._basis:
             cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)
             if WARM_UNCAPPED and not fresh:
@@ -648,9 +710,7 @@ class HighsBackend(Backend):
                     steps.append((_DUAL, max(2 * WARM_MIN_ITERATIONS, rows // 2), "simplex"))
             else:
                 steps.append((_DUAL, None, "simplex"))
-        if self._pooling and POOL_COLD and len(steps) == 2:
-            pass  # the pool is the programme here: its cold solve decides
-        elif steps and cold_method == "simplex" and rows >= IPM_ROWS:
+        if steps and cold_method == "simplex" and rows >= IPM_ROWS:
             # large plans: interior point with crossover (a generated 150 x 300 plan's
             # tier-2 LP: 94 s against 319 s by the dual simplex; at 60 x 120 the dual
             # simplex was faster, 1.5 s against 5.3 s)
@@ -667,9 +727,16 @@ class HighsBackend(Backend):
             # a pool's first cold solve: capped and timed as below (seen running for
             # minutes on a generated 60 x 120 plan's tier 2; the whole programme then
             # decides)
-            steps.append((None, max(3 * self._cold_iterations, 4 * rows), self.pool_cold))
+            steps += self._pool_cold(rows)
         else:
             steps.append((None, None, cold_method))
+        return steps
+
+    def _pool_cold(self, rows: int) -> list:
+        """A pool's cold steps: ``pool_cold``, capped, then (``pool_retry``) interior point."""
+        steps = [(None, max(3 * self._cold_iterations, 4 * rows), self.pool_cold)]
+        if self.pool_retry and self.pool_cold != "ipm":
+            steps.append((None, None, "ipm"))
         return steps
 
     def _run_once(self):
@@ -691,11 +758,14 @@ class HighsBackend(Backend):
             finally:
                 h.setOptionValue("presolve", "choose")
             status = h.getModelStatus()
-        if status.name == "kUnknown":
+        if status.name in ("kUnknown", "kSolveError"):
             # badly scaled models (bounds 2e-5..2e6, entries 6e-4..7e6: a generated
             # 30-town scenario's fair_burden stage) end "Unknown" in postsolve; the same
             # model solves to optimality without presolve
-            # (and with HiGHS's default dual tolerance: 1e-9 cannot always be reached there)
+            # (and with HiGHS's default dual tolerance: 1e-9 cannot always be reached there).
+            # A pool of the README's tour (tier 3) ended "Solve error" after 13 s without
+            # one iteration, by the dual simplex and by interior point alike; the whole
+            # programme's interior point then ran 230-244 s to "Unknown" (bench/NOTES.md)
             h.setOptionValue("presolve", "off")
             h.setOptionValue("dual_feasibility_tolerance", max(1e-7, self._tol))
             try:

@@ -48,3 +48,41 @@ def test_every_rescue_starts_from_the_solver_asked_for(failing):
     assert plan.status in ("optimal", "shortfall")
     assert failing["rescued"] >= 2
     assert check_plan(scenario, plan.to_dict()) == []
+
+
+@pytest.mark.parametrize("name", ["kSolveError", "kUnknown"])
+def test_a_run_without_verdict_is_repeated_without_presolve(monkeypatch, name):
+    """HiGHS ending "Solve error" (seen on a pool of the README's tour, after 13 s of
+    presolve, by both methods) or "Unknown" is run again without presolve, which decides."""
+    import highspy
+    import numpy as np
+
+    import solvers
+
+    lp = solvers.LinearProgram(
+        c=np.array([1.0, 2.0]),
+        A=np.array([[1.0, 1.0]]),
+        row_lower=np.array([-np.inf]),
+        row_upper=np.array([3.0]),
+        col_lower=np.zeros(2),
+        col_upper=np.full(2, 2.0),
+        sense="max",
+    )
+    be = solvers.get("highs")
+    be.load(lp)
+    h = be._h
+    real_run, real_status = h.run, h.getModelStatus
+    presolve = []  # the presolve option of each run
+
+    def run():
+        presolve.append(h.getOptionValue("presolve")[1])
+        return real_run()
+
+    def status():
+        return getattr(highspy.HighsModelStatus, name) if presolve[-1] != "off" else real_status()
+
+    monkeypatch.setattr(h, "run", run)
+    monkeypatch.setattr(h, "getModelStatus", status)
+    res = be.solve()
+    assert res.status is Status.OPTIMAL and res.objective == pytest.approx(5.0)
+    assert presolve[0] != "off" and "off" in presolve

@@ -1,0 +1,165 @@
+"""How a pool of flows is entered and left: ``pool_warm`` and ``pool_retry``.
+
+``pool_warm="timed"``: the warm primal attempt before a pool stops after as long as the
+recent pools took (at least POOL_WARM_SECONDS). ``pool_retry=True``: a pool whose cold
+dual simplex gives no verdict is solved again by interior point with crossover before
+the whole programme is (solvers/_highs.py; measured in bench/NOTES.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import solvers
+from solvers import Status, _highs
+from tests.test_pool import REL, full_solve, kkt_gaps, random_lp
+
+
+def test_the_options_are_checked():
+    with pytest.raises(ValueError, match="pool_warm must be one of"):
+        solvers.get("highs", pool_warm="sometimes")
+    be = solvers.get("highs", pool_warm="timed", pool_retry=True)
+    assert be.pool_warm == "timed" and be.pool_retry is True
+    be = solvers.get("highs")
+    assert be.pool_warm == _highs.POOL_WARM_DEFAULT
+    assert be.pool_retry is _highs.POOL_RETRY_DEFAULT
+
+
+def test_a_timed_warm_attempt_gets_the_recent_pools_time():
+    """The cap is the median of the last POOL_RECENT optimal pools (failed ones do not
+    count), at least POOL_WARM_SECONDS, and never beyond the caller's time left; before
+    any pool, or with ``pool_warm="capped"``, there is none."""
+    be = solvers.get("highs", pool_warm="timed")
+    assert be._caps(1, _highs._PRIMAL, 100, np.inf, before_pool=True) == (False, False, np.inf)
+    be.pooled = [{"status": "optimal", "seconds": s} for s in (9.0, 2.0, 3.0, 4.0, 5.0, 6.0)]
+    be.pooled.append({"status": "time_limit", "seconds": 100.0})
+    assert be._caps(1, _highs._PRIMAL, 100, np.inf, before_pool=True) == (True, False, 4.0)
+    assert be._caps(1, _highs._PRIMAL, 100, 2.5, before_pool=True) == (True, False, 2.5)
+    be.pooled = [{"status": "optimal", "seconds": 0.01}]
+    assert be._caps(1, _highs._PRIMAL, 100, np.inf, before_pool=True)[2] == (
+        _highs.POOL_WARM_SECONDS
+    )
+    for mode in ("capped", "inside"):
+        other = solvers.get("highs", pool_warm=mode)
+        other.pooled = be.pooled
+        assert other._caps(1, _highs._PRIMAL, 100, np.inf, before_pool=True)[2] == np.inf
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_pool_whose_dual_simplex_fails_is_retried_by_interior_point(monkeypatch, seed):
+    """Every warm attempt and every cold dual simplex inside a pool forced to fail (HiGHS
+    not run for them): with ``pool_retry`` the pool is solved by interior point with
+    crossover, priced exactly and confirmed, and the whole programme is never solved cold;
+    the optimum is a fresh solve's, certified by its duals."""
+    import highspy
+
+    monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 0)
+    monkeypatch.setattr(_highs, "POOL_WARM", 0.0)
+    lp, _ = random_lp(seed, sense="max")
+    be = solvers.get("highs", pool_retry=True)
+    be.load(lp)
+    be.set_poolable(lp.col_lower == 0.0)
+    first = be.solve()
+    assert first.status is Status.OPTIMAL
+    real_once = _highs.HighsBackend._run_once
+    runs = []
+
+    def run_once(self):
+        warm = self._h.getBasis().valid
+        solver = self._set.get("solver")
+        runs.append((self._pooling, warm, solver))
+        if warm and self._set.get("simplex_iteration_limit") != _highs._NO_LIMIT:
+            return highspy.HighsModelStatus.kIterationLimit  # a capped warm attempt
+        if self._pooling and not warm and solver == "simplex":
+            return highspy.HighsModelStatus.kIterationLimit  # the pool's dual simplex
+        return real_once(self)
+
+    monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
+    inside = (first.x > lp.col_lower + 0.05) & (first.x < lp.col_upper - 0.05)
+    cols = np.flatnonzero(inside)[:2]
+    upper = lp.col_upper.copy()
+    upper[cols] = first.x[cols] / 2
+    be.set_col_bounds(cols, lp.col_lower[cols], upper[cols])
+    res = be.solve()
+    monkeypatch.setattr(_highs.HighsBackend, "_run_once", real_once)  # the reference is not traced
+    edited = solvers.LinearProgram(lp.c, lp.A, lp.row_lower, lp.row_upper, lp.col_lower, upper,
+                                   sense="max")  # fmt: skip
+    full = full_solve(edited)
+    assert res.status is Status.OPTIMAL, res.message
+    assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+    assert max(kkt_gaps(edited, res.x, res.row_duals).values()) <= 1e-6
+    assert (True, False, "ipm") in runs  # the retry, inside the pool
+    assert not any(not pooled and not warm for pooled, warm, _ in runs)  # no whole cold solve
+    assert [e["status"] for e in be.pooled] == ["optimal"]
+
+
+def test_without_retry_a_failed_pool_gives_way_to_the_whole_programme(monkeypatch):
+    import highspy
+
+    monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 0)
+    monkeypatch.setattr(_highs, "POOL_WARM", 0.0)
+    lp, _ = random_lp(0, sense="max")
+    be = solvers.get("highs", pool_retry=False)
+    be.load(lp)
+    be.set_poolable(lp.col_lower == 0.0)
+    first = be.solve()
+    real_once = _highs.HighsBackend._run_once
+    runs = []
+
+    def run_once(self):
+        warm = self._h.getBasis().valid
+        runs.append((self._pooling, warm, self._set.get("solver")))
+        if warm and self._set.get("simplex_iteration_limit") != _highs._NO_LIMIT:
+            return highspy.HighsModelStatus.kIterationLimit
+        if self._pooling and not warm:
+            return highspy.HighsModelStatus.kIterationLimit
+        return real_once(self)
+
+    monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
+    cols = np.flatnonzero(first.x > lp.col_lower + 0.05)[:1]
+    upper = lp.col_upper.copy()
+    upper[cols] = first.x[cols] / 2
+    be.set_col_bounds(cols, lp.col_lower[cols], upper[cols])
+    res = be.solve()
+    assert res.status is Status.OPTIMAL
+    assert not any(pooled and solver == "ipm" for pooled, _, solver in runs)
+    assert any(not pooled and not warm for pooled, warm, _ in runs)  # the whole, cold
+    assert [e["status"] for e in be.pooled] != ["optimal"]
+
+
+@pytest.mark.parametrize("mode", ["timed", "inside"])
+def test_inside_a_pool_a_timed_warm_attempt_gets_pool_warm_seconds(mode):
+    be = solvers.get("highs", pool_warm=mode)
+    be._pooling = True
+    assert be._caps(0, _highs._PRIMAL, 1000, np.inf) == (True, False, _highs.POOL_WARM_SECONDS)
+    assert be._caps(0, _highs._PRIMAL, 1000, 0.25) == (True, False, 0.25)
+    # the pool's cold step keeps its own cap
+    assert be._caps(1, None, 1000, np.inf)[2] == _highs.POOL_COLD_SECONDS
+    be = solvers.get("highs", pool_warm="capped")
+    be._pooling = True
+    assert be._caps(0, _highs._PRIMAL, 1000, np.inf) == (False, False, np.inf)
+
+
+def test_switch_makes_later_pools_interior_point_first():
+    """``pool_retry="switch"``: a retry by interior point that solved a pool turns the
+    pools' cold method to interior point; a retry that failed, or ``pool_retry=True``,
+    does not."""
+    import highspy
+
+    ok, bad = highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit
+    steps = [(_highs._PRIMAL, 1000, "simplex"), (None, 5000, "simplex"), (None, None, "ipm")]
+    for retry, status, method in [("switch", ok, "ipm"), ("switch", bad, "simplex"),
+                                  (True, ok, "simplex")]:  # fmt: skip
+        be = solvers.get("highs", pool_retry=retry)
+        be._pooling = True
+        be._switch(steps, 2, status)
+        assert be.pool_cold == method
+        be._switch(steps, 1, ok)  # the dual simplex's own success changes nothing
+        assert be.pool_cold == method
+    be = solvers.get("highs", pool_retry="switch")
+    with pytest.raises(ValueError, match="pool_retry must be one of"):
+        solvers.get("highs", pool_retry="sometimes")
+    assert be._pool_cold(100) == [(None, 400, "simplex"), (None, None, "ipm")]
+    be.pool_cold = "ipm"
+    assert be._pool_cold(100) == [(None, 400, "ipm")]
