@@ -36,7 +36,9 @@ largest such rise per need). Modes:
   failed cold dual simplex retried by interior point (``pool_retry=True``, the default
   since 2026-12-04), both, or no retry (the default before); ``switch``, ``timed_switch``: after such a
   retry solved a pool, later pools by interior point first (``pool_retry="switch"``); see
-  solvers/_highs.py POOL_WARM_MODES and POOL_RETRY_MODES.
+  solvers/_highs.py POOL_WARM_MODES and POOL_RETRY_MODES; ``nopoolstall``: a pool whose
+  cold solves end without a verdict gives way to the whole programme (``pool_stall=False``)
+  rather than stalling (POOL_STALL, the default since 2026-12-04).
 
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
@@ -76,6 +78,7 @@ MODES = {
     "switch": {"pool_retry": "switch"},  # ... and after such a retry, pools by interior point
     "timed_switch": {"pool_warm": "timed", "pool_retry": "switch"},
     "noretry": {"pool_retry": False},  # the default before 2026-12-04
+    "nopoolstall": {"pool_stall": False},  # a pool without verdict: the whole programme decides
 }
 
 

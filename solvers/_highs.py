@@ -58,6 +58,14 @@ POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of c
 # pricing rounds, 13 s, against 2.1 s cold over everything)
 POOL_DEFAULT = "resolve"
 POOL_COLD_SECONDS = 5.0  # a pool's cold solve gives up after this, or 3x the longest cold solve
+POOL_STALL = True
+"""Option ``pool_stall``: a pool whose every cold solve ended without a verdict (HiGHS's
+"Unknown" or "Solve error", not a cap), with stalls watched (``stall``), is a stalled solve
+(see STALLED): the caller loosens its holds and solves again, rather than solving the whole
+programme. On the README's tour (200 x 100) such a round's pool ended "Unknown" by the dual
+simplex (14.8 s) and by interior point (26.9 s), and the whole programme's interior point
+then ran 224-236 s to "Unknown" as well (bench/NOTES.md)."""
+_NO_VERDICT = frozenset({"kUnknown", "kSolveError"})
 POOL_WARM_MODES = ("capped", "inside", "timed")
 """The warm primal attempt before a pool (option ``pool_warm``): capped at POOL_WARM
 iterations per row ("capped"), or also in time ("timed"): it gives up after as long as the
@@ -268,6 +276,7 @@ class HighsBackend(Backend):
         "pool_cold",
         "pool_warm",
         "pool_retry",
+        "pool_stall",
         "hold_slack",
         "stall",
     }
@@ -332,6 +341,7 @@ class HighsBackend(Backend):
         self._cold_iterations = 0
         self._cold_seconds = 0.0  # the longest cold solve to optimality so far
         self._pool_cold_seconds: list[float] = []  # pools' cold solves to optimality, in turn
+        self._last_status = None  # what the last _run returned (a pool's own outcome)
         self.pool = options.get("pool") or POOL_DEFAULT
         if self.pool not in POOL:
             raise ValueError(f"pool must be one of {POOL}, not {self.pool!r}")
@@ -347,6 +357,7 @@ class HighsBackend(Backend):
         if retry not in POOL_RETRY_MODES:
             raise ValueError(f"pool_retry must be one of {POOL_RETRY_MODES}, not {retry!r}")
         self.pool_retry = retry
+        self.pool_stall = bool(options.get("pool_stall", POOL_STALL))
         self._poolable: np.ndarray | None = None
         self._x_last: np.ndarray | None = None  # the last optimal point (its support seeds a pool)
         self._pooling = False
@@ -474,7 +485,7 @@ class HighsBackend(Backend):
             left = np.inf if deadline is None else max(deadline - time.perf_counter(), 1e-3)
             if how == "pool":
                 status = self._pooled(None if np.isinf(left) else left)
-                if status.name in _FINAL:
+                if self._pool_decided(status):
                     break
                 continue
             before_pool = k + 1 < len(steps) and steps[k + 1][2] == "pool"
@@ -528,7 +539,17 @@ class HighsBackend(Backend):
             self._spent += max(0, int(info.simplex_iteration_count)) + max(
                 0, int(info.ipm_iteration_count)
             )
+        self._last_status = status
         return status
+
+    def _pool_decided(self, status) -> bool:
+        """Whether a pool's outcome ends the solve: a verdict, or none at all (POOL_STALL)."""
+        if status.name in _FINAL:
+            return True
+        if self.pool_stall and self.stall and status.name in _NO_VERDICT:
+            self._stalled = True  # the caller loosens its holds and solves again
+            return True
+        return False
 
     def _switch(self, steps: list, k: int, status) -> None:
         """With ``pool_retry="switch"``, pools go interior point first once a retry solved one."""
@@ -671,7 +692,7 @@ class HighsBackend(Backend):
         else:
             # a step's own cap inside the pool (see _run) is no verdict either
             deadline = None if time_limit is None else t0 + time_limit
-            status = _own_cap(self._h.getModelStatus(), deadline)
+            status = _own_cap(self._last_status or self._h.getModelStatus(), deadline)
         entry["seconds"] = time.perf_counter() - t0
         self.pooled.append(entry)
         return status

@@ -163,3 +163,43 @@ def test_switch_makes_later_pools_interior_point_first():
     assert be._pool_cold(100) == [(None, 400, "simplex"), (None, None, "ipm")]
     be.pool_cold = "ipm"
     assert be._pool_cold(100) == [(None, 400, "ipm")]
+
+
+@pytest.mark.parametrize("pool_stall", [True, False])
+def test_a_pool_without_verdict_is_a_stall(monkeypatch, pool_stall):
+    """Every cold solve of a pool ending "Unknown" (HiGHS run for none of them): with
+    ``pool_stall`` (the default) the solve is STALLED at once, for the caller to loosen
+    its holds; without, the whole programme is solved cold and decides."""
+    import highspy
+
+    monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 0)
+    monkeypatch.setattr(_highs, "POOL_WARM", 0.0)
+    lp, _ = random_lp(2, sense="max")
+    be = solvers.get("highs", pool_stall=pool_stall)
+    be.load(lp)
+    be.set_poolable(lp.col_lower == 0.0)
+    first = be.solve()
+    real_once = _highs.HighsBackend._run_once
+    runs = []
+
+    def run_once(self):
+        warm = self._h.getBasis().valid
+        runs.append((self._pooling, warm))
+        if warm and self._set.get("simplex_iteration_limit") != _highs._NO_LIMIT:
+            return highspy.HighsModelStatus.kIterationLimit
+        if self._pooling and not warm:
+            return highspy.HighsModelStatus.kUnknown
+        return real_once(self)
+
+    monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
+    cols = np.flatnonzero(first.x > lp.col_lower + 0.05)[:1]
+    upper = lp.col_upper.copy()
+    upper[cols] = first.x[cols] / 2
+    be.set_col_bounds(cols, lp.col_lower[cols], upper[cols])
+    res = be.solve()
+    whole_cold = any(not pooled and not warm for pooled, warm in runs)
+    if pool_stall:
+        assert res.status is Status.ERROR and res.message == solvers.STALLED
+        assert not whole_cold
+    else:
+        assert res.status is Status.OPTIMAL and whole_cold
