@@ -8,6 +8,7 @@ the whole programme is (solvers/_highs.py; measured in bench/NOTES.md).
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 import pytest
 
@@ -46,18 +47,15 @@ def test_a_timed_warm_attempt_gets_the_recent_pools_time():
         assert other._caps(1, _highs._PRIMAL, 100, np.inf, before_pool=True)[2] == np.inf
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_a_pool_whose_dual_simplex_fails_is_retried_by_interior_point(monkeypatch, seed):
-    """Every warm attempt and every cold dual simplex inside a pool forced to fail (HiGHS
-    not run for them): with ``pool_retry`` the pool is solved by interior point with
-    crossover, priced exactly and confirmed, and the whole programme is never solved cold;
-    the optimum is a fresh solve's, certified by its duals."""
-    import highspy
-
+def _forced(monkeypatch, seed: int, pool_cold_simplex, pool_cold_ipm, **options):
+    """Solve a random LP, then cut off its optimum and solve again with every capped warm
+    attempt failing at its cap and a pool's cold solves (dual simplex, interior point)
+    ending as given (None: HiGHS runs). Returns (backend, result, edited LP, runs), a run
+    being (in a pool, warm, solver); the edited LP's reference solve is not recorded."""
     monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 0)
     monkeypatch.setattr(_highs, "POOL_WARM", 0.0)
     lp, _ = random_lp(seed, sense="max")
-    be = solvers.get("highs", pool_retry=True)
+    be = solvers.get("highs", **options)
     be.load(lp)
     be.set_poolable(lp.col_lower == 0.0)
     first = be.solve()
@@ -66,13 +64,13 @@ def test_a_pool_whose_dual_simplex_fails_is_retried_by_interior_point(monkeypatc
     runs = []
 
     def run_once(self):
-        warm = self._h.getBasis().valid
-        solver = self._set.get("solver")
+        warm, solver = self._h.getBasis().valid, self._set.get("solver")
         runs.append((self._pooling, warm, solver))
         if warm and self._set.get("simplex_iteration_limit") != _highs._NO_LIMIT:
             return highspy.HighsModelStatus.kIterationLimit  # a capped warm attempt
-        if self._pooling and not warm and solver == "simplex":
-            return highspy.HighsModelStatus.kIterationLimit  # the pool's dual simplex
+        forced = pool_cold_ipm if solver == "ipm" else pool_cold_simplex
+        if self._pooling and not warm and forced is not None:
+            return forced
         return real_once(self)
 
     monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
@@ -82,50 +80,57 @@ def test_a_pool_whose_dual_simplex_fails_is_retried_by_interior_point(monkeypatc
     upper[cols] = first.x[cols] / 2
     be.set_col_bounds(cols, lp.col_lower[cols], upper[cols])
     res = be.solve()
-    monkeypatch.setattr(_highs.HighsBackend, "_run_once", real_once)  # the reference is not traced
-    edited = solvers.LinearProgram(lp.c, lp.A, lp.row_lower, lp.row_upper, lp.col_lower, upper,
-                                   sense="max")  # fmt: skip
+    monkeypatch.setattr(_highs.HighsBackend, "_run_once", real_once)
+    edited = solvers.LinearProgram(
+        lp.c, lp.A, lp.row_lower, lp.row_upper, lp.col_lower, upper, sense="max"
+    )
+    return be, res, edited, runs
+
+
+def _whole_cold(runs) -> bool:
+    return any(not pooled and not warm for pooled, warm, _ in runs)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_pool_whose_dual_simplex_fails_is_retried_by_interior_point(monkeypatch, seed):
+    """Every warm attempt and every cold dual simplex inside a pool forced to fail (HiGHS
+    not run for them): with ``pool_retry`` the pool is solved by interior point with
+    crossover, priced exactly and confirmed, and the whole programme is never solved cold;
+    the optimum is a fresh solve's, certified by its duals."""
+    limit = highspy.HighsModelStatus.kIterationLimit
+    be, res, edited, runs = _forced(monkeypatch, seed, limit, None, pool_retry=True)
     full = full_solve(edited)
     assert res.status is Status.OPTIMAL, res.message
     assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
     assert max(kkt_gaps(edited, res.x, res.row_duals).values()) <= 1e-6
     assert (True, False, "ipm") in runs  # the retry, inside the pool
-    assert not any(not pooled and not warm for pooled, warm, _ in runs)  # no whole cold solve
+    assert not _whole_cold(runs)
     assert [e["status"] for e in be.pooled] == ["optimal"]
 
 
 def test_without_retry_a_failed_pool_gives_way_to_the_whole_programme(monkeypatch):
-    import highspy
-
-    monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 0)
-    monkeypatch.setattr(_highs, "POOL_WARM", 0.0)
-    lp, _ = random_lp(0, sense="max")
-    be = solvers.get("highs", pool_retry=False)
-    be.load(lp)
-    be.set_poolable(lp.col_lower == 0.0)
-    first = be.solve()
-    real_once = _highs.HighsBackend._run_once
-    runs = []
-
-    def run_once(self):
-        warm = self._h.getBasis().valid
-        runs.append((self._pooling, warm, self._set.get("solver")))
-        if warm and self._set.get("simplex_iteration_limit") != _highs._NO_LIMIT:
-            return highspy.HighsModelStatus.kIterationLimit
-        if self._pooling and not warm:
-            return highspy.HighsModelStatus.kIterationLimit
-        return real_once(self)
-
-    monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
-    cols = np.flatnonzero(first.x > lp.col_lower + 0.05)[:1]
-    upper = lp.col_upper.copy()
-    upper[cols] = first.x[cols] / 2
-    be.set_col_bounds(cols, lp.col_lower[cols], upper[cols])
-    res = be.solve()
+    limit = highspy.HighsModelStatus.kIterationLimit
+    be, res, edited, runs = _forced(monkeypatch, 0, limit, limit, pool_retry=False)
     assert res.status is Status.OPTIMAL
     assert not any(pooled and solver == "ipm" for pooled, _, solver in runs)
-    assert any(not pooled and not warm for pooled, warm, _ in runs)  # the whole, cold
+    assert _whole_cold(runs)
     assert [e["status"] for e in be.pooled] != ["optimal"]
+
+
+@pytest.mark.parametrize("pool_stall", [True, False])
+def test_a_pool_without_verdict_is_a_stall(monkeypatch, pool_stall):
+    """Every cold solve of a pool ending "Unknown" (HiGHS run for none of them): with
+    ``pool_stall`` (the default) the solve is STALLED at once, for the caller to loosen
+    its holds; without, the whole programme is solved cold and decides."""
+    unknown = highspy.HighsModelStatus.kUnknown
+    be, res, edited, runs = _forced(monkeypatch, 2, unknown, unknown, pool_stall=pool_stall)
+    if pool_stall:
+        assert res.status is Status.ERROR and res.message == solvers.STALLED
+        assert not _whole_cold(runs)
+    else:
+        assert res.status is Status.OPTIMAL and _whole_cold(runs)
+        full = full_solve(edited)
+        assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
 
 
 @pytest.mark.parametrize("mode", ["timed", "inside"])
@@ -145,8 +150,6 @@ def test_switch_makes_later_pools_interior_point_first():
     """``pool_retry="switch"``: a retry by interior point that solved a pool turns the
     pools' cold method to interior point; a retry that failed, or ``pool_retry=True``,
     does not."""
-    import highspy
-
     ok, bad = highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit
     steps = [(_highs._PRIMAL, 1000, "simplex"), (None, 5000, "simplex"), (None, None, "ipm")]
     for retry, status, method in [("switch", ok, "ipm"), ("switch", bad, "simplex"),
@@ -163,43 +166,3 @@ def test_switch_makes_later_pools_interior_point_first():
     assert be._pool_cold(100) == [(None, 400, "simplex"), (None, None, "ipm")]
     be.pool_cold = "ipm"
     assert be._pool_cold(100) == [(None, 400, "ipm")]
-
-
-@pytest.mark.parametrize("pool_stall", [True, False])
-def test_a_pool_without_verdict_is_a_stall(monkeypatch, pool_stall):
-    """Every cold solve of a pool ending "Unknown" (HiGHS run for none of them): with
-    ``pool_stall`` (the default) the solve is STALLED at once, for the caller to loosen
-    its holds; without, the whole programme is solved cold and decides."""
-    import highspy
-
-    monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 0)
-    monkeypatch.setattr(_highs, "POOL_WARM", 0.0)
-    lp, _ = random_lp(2, sense="max")
-    be = solvers.get("highs", pool_stall=pool_stall)
-    be.load(lp)
-    be.set_poolable(lp.col_lower == 0.0)
-    first = be.solve()
-    real_once = _highs.HighsBackend._run_once
-    runs = []
-
-    def run_once(self):
-        warm = self._h.getBasis().valid
-        runs.append((self._pooling, warm))
-        if warm and self._set.get("simplex_iteration_limit") != _highs._NO_LIMIT:
-            return highspy.HighsModelStatus.kIterationLimit
-        if self._pooling and not warm:
-            return highspy.HighsModelStatus.kUnknown
-        return real_once(self)
-
-    monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
-    cols = np.flatnonzero(first.x > lp.col_lower + 0.05)[:1]
-    upper = lp.col_upper.copy()
-    upper[cols] = first.x[cols] / 2
-    be.set_col_bounds(cols, lp.col_lower[cols], upper[cols])
-    res = be.solve()
-    whole_cold = any(not pooled and not warm for pooled, warm in runs)
-    if pool_stall:
-        assert res.status is Status.ERROR and res.message == solvers.STALLED
-        assert not whole_cold
-    else:
-        assert res.status is Status.OPTIMAL and whole_cold
