@@ -38,7 +38,8 @@ largest such rise per need). Modes:
   retry solved a pool, later pools by interior point first (``pool_retry="switch"``); see
   solvers/_highs.py POOL_WARM_MODES and POOL_RETRY_MODES; ``nopoolstall``: a pool whose
   cold solves end without a verdict gives way to the whole programme (``pool_stall=False``)
-  rather than stalling (POOL_STALL, the default since 2026-12-04).
+  rather than stalling (POOL_STALL, the default since 2026-12-04); ``before_1204``: neither
+  the retry nor that (the defaults of 2026-12-03).
 
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
@@ -79,6 +80,7 @@ MODES = {
     "timed_switch": {"pool_warm": "timed", "pool_retry": "switch"},
     "noretry": {"pool_retry": False},  # the default before 2026-12-04
     "nopoolstall": {"pool_stall": False},  # a pool without verdict: the whole programme decides
+    "before_1204": {"pool_retry": False, "pool_stall": False},  # the defaults of 2026-12-03
 }
 
 

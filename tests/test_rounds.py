@@ -78,8 +78,9 @@ def test_a_round_solved_again_is_sharper_and_the_tolerance_comes_back(monkeypatc
 def test_a_pool_that_gives_up_leaves_the_decision_to_the_whole_programme(monkeypatch):
     """Every re-solve pooled (warm attempts capped at 0) and every capped cold solve
     inside a pool ending at its own time cap (forced: HiGHS is not run for them): each
-    pool gives up (no verdict, not the caller's time limit) and the whole programme is
-    solved instead; the plan is whole and passes the checker."""
+    pool gives up (no verdict, not the caller's time limit) and, without the retry by
+    interior point (``pool_retry=False``; tests/test_pool_retry.py has it), the whole
+    programme is solved instead; the plan is whole and passes the checker."""
     import highspy
 
     from solvers import _highs
@@ -104,7 +105,7 @@ def test_a_pool_that_gives_up_leaves_the_decision_to_the_whole_programme(monkeyp
     monkeypatch.setattr(_highs.HighsBackend, "__init__", keep)
     monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
     scenario = models.generate(15, 30, 6)
-    plan = planner.solve(scenario).to_dict()
+    plan = planner.solve(scenario, pool_retry=False).to_dict()
     assert plan["status"] in ("optimal", "shortfall")
     assert not plan.get("partial")
     assert check_plan(scenario, plan) == []
