@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import deque
 
 import numpy as np
 
@@ -340,7 +341,8 @@ class HighsBackend(Backend):
         self._new_objective = False
         self._cold_iterations = 0
         self._cold_seconds = 0.0  # the longest cold solve to optimality so far
-        self._pool_cold_seconds: list[float] = []  # pools' cold solves to optimality, in turn
+        # the last POOL_RECENT pools' cold solves to optimality, in seconds
+        self._pool_cold_seconds: deque[float] = deque(maxlen=POOL_RECENT)
         self._last_status = None  # what the last _run returned (a pool's own outcome)
         self.pool = options.get("pool") or POOL_DEFAULT
         if self.pool not in POOL:
@@ -587,7 +589,7 @@ class HighsBackend(Backend):
         )
         if timed and self.pool_retry and self._pool_cold_seconds and cap is not None:
             # interior point follows: the dual simplex gets 3x what the recent pools took
-            recent = float(np.median(self._pool_cold_seconds[-POOL_RECENT:]))
+            recent = float(np.median(self._pool_cold_seconds))
             left = min(left, max(POOL_COLD_SECONDS, 3 * recent))
         elif timed:
             left = min(left, max(POOL_COLD_SECONDS, 3 * self._cold_seconds))
@@ -779,7 +781,7 @@ class HighsBackend(Backend):
             finally:
                 h.setOptionValue("presolve", "choose")
             status = h.getModelStatus()
-        if status.name in ("kUnknown", "kSolveError"):
+        if status.name in _NO_VERDICT:
             # badly scaled models (bounds 2e-5..2e6, entries 6e-4..7e6: a generated
             # 30-town scenario's fair_burden stage) end "Unknown" in postsolve; the same
             # model solves to optimality without presolve
