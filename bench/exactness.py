@@ -81,6 +81,15 @@ MODES = {
     "noretry": {"pool_retry": False},  # the default before 2026-12-04
     "nopoolstall": {"pool_stall": False},  # a pool without verdict: the whole programme decides
     "before_1204": {"pool_retry": False, "pool_stall": False},  # the defaults of 2026-12-03
+    "cold_inside": {"pool_warm": "cold"},  # no warm attempt inside a pool
+    "fast_pools": {"pool_warm": "timed_cold", "pool_stall": "capped"},
+    "cold_capped": {"pool_warm": "cold", "pool_stall": "capped"},
+    "paced": {"pool_warm": "paced"},  # warm attempts inside a pool timed at its cold solve
+    "paced_capped": {"pool_warm": "paced", "pool_stall": "capped"},
+    "timed_capped": {"pool_warm": "timed", "pool_stall": "capped"},
+    "fast_paced": {"pool_warm": "timed_paced", "pool_stall": "capped"},
+    "paced_quick": {"pool_warm": "paced", "pool_stall": "capped", "pool_retry": "quick"},
+    "interior": {"rounds": "interior"},  # max-min rounds by interior point without crossover
 }
 
 

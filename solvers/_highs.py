@@ -67,26 +67,44 @@ programme. On the README's tour (200 x 100) such a round's pool ended "Unknown" 
 simplex (14.8 s) and by interior point (26.9 s), and the whole programme's interior point
 then ran 224-236 s to "Unknown" as well (bench/NOTES.md)."""
 _NO_VERDICT = frozenset({"kUnknown", "kSolveError"})
-POOL_WARM_MODES = ("capped", "inside", "timed")
+POOL_STALL_MODES = (False, True, "capped")
+"""``pool_stall="capped"``: a pool whose cold solves all stop at their own caps (time or
+iterations; see ``_caps``) is a stalled solve too, not only one without a verdict: on the
+README's tour (200 x 100) such a pool (its dual simplex stopped at 5 s, interior point at
+107 s) went to the whole programme, whose interior point the rate watch stopped after 306 s,
+and the solve after the holds were loosened took 23 s (bench/NOTES.md)."""
+POOL_WARM_MODES = ("capped", "inside", "timed", "cold", "timed_cold", "paced", "timed_paced")
 """The warm primal attempt before a pool (option ``pool_warm``): capped at POOL_WARM
 iterations per row ("capped"), or also in time ("timed"): it gives up after as long as the
 recent pools took (the median of the last POOL_RECENT, at least POOL_WARM_SECONDS), since a
 pool would by then have solved the round. On the README's tour (200 x 100) tier 3's capped
 attempts failed 12 times in 220 s (18 s each) where its pools took 3.4 s. With "timed" or
 "inside", the warm attempt inside a pool after columns enter is timed too, at
-POOL_WARM_SECONDS (there the tour's took 4-6 s for 1,000 iterations, and failed)."""
+POOL_WARM_SECONDS (there the tour's took 4-6 s for 1,000 iterations, and failed). With "cold"
+(before a pool as "capped") and "timed_cold" (as "timed"), a pool makes no warm attempt once
+columns have entered: it is solved cold again at once (the tour's tier 3: a pool's cold dual
+simplex took 1-2 s for 8,000-12,000 iterations, since presolve drops the flows held at 0,
+where the warm attempt costs 3-5 ms an iteration over every flow). With "paced" (before a
+pool as "capped") and "timed_paced" (as "timed"), the warm attempt inside a pool is timed at
+what the pool's last cold solve took (at least POOL_PACE_SECONDS): it never costs more than
+solving the pool cold again would."""
+POOL_PACE_SECONDS = 0.05
 POOL_WARM_DEFAULT = "capped"
 POOL_WARM_SECONDS = 1.0
 POOL_RECENT = 5
 POOL_RETRY_DEFAULT = True
-POOL_RETRY_MODES = (False, True, "switch")
+POOL_RETRY_MODES = (False, True, "switch", "quick")
 """Option ``pool_retry``: a pool whose cold dual simplex gives no verdict (capped at 3x what
 the recent pools' cold solves took, at least POOL_COLD_SECONDS) is solved again by interior
 point with crossover (capped as a pool's cold solve was), before the whole programme is;
 with "switch", once such a retry has solved a pool, later pools' cold solves are interior
 point first (``pool_cold="ipm"``). The default (measured in one run, bench/NOTES.md): a
 generated 60 x 120 plan (seed 1) in 45.1 s against 56.2 s, the same plan and certificate;
-60 x 120 seed 0, 25 x 50 seeds 11 and 12, 15 x 30 seed 4: the same solves and iterations."""
+60 x 120 seed 0, 25 x 50 seeds 11 and 12, 15 x 30 seed 4: the same solves and iterations.
+With "quick", the retry's interior point is capped as the dual simplex was (3x the recent
+pools' cold solves, at least POOL_COLD_SECONDS) rather than at 3x the longest cold solve
+(on the README's tour that is the whole programme's, about 32 s: retries ran 96 s each to
+that cap)."""
 STALL_SECONDS = 30.0
 """With ``stall=True``, a whole-programme cold solve after failed warm attempts gives up
 after this (``stall="rate"``, the default, watches its iterations instead: RATE_FACTOR), or
@@ -359,7 +377,10 @@ class HighsBackend(Backend):
         if retry not in POOL_RETRY_MODES:
             raise ValueError(f"pool_retry must be one of {POOL_RETRY_MODES}, not {retry!r}")
         self.pool_retry = retry
-        self.pool_stall = bool(options.get("pool_stall", POOL_STALL))
+        pool_stall = options.get("pool_stall", POOL_STALL)
+        if pool_stall not in POOL_STALL_MODES:
+            raise ValueError(f"pool_stall must be one of {POOL_STALL_MODES}, not {pool_stall!r}")
+        self.pool_stall = pool_stall
         self._poolable: np.ndarray | None = None
         self._x_last: np.ndarray | None = None  # the last optimal point (its support seeds a pool)
         self._pooling = False
@@ -496,8 +517,8 @@ class HighsBackend(Backend):
             # this instance: the limit of this run is what the clock reads now + left
             self._option("time_limit", left if np.isinf(left) else h.getRunTime() + left)
             if strategy is None:
-                if k or mode == "off":
-                    h.clearSolver()
+                if k or mode == "off" or self._pooling:
+                    h.clearSolver()  # a pool's cold solve is cold: presolve drops the flows out
                 self._option("solver", how)
                 self._option("simplex_strategy", _DUAL)
             else:
@@ -548,7 +569,10 @@ class HighsBackend(Backend):
         """Whether a pool's outcome ends the solve: a verdict, or none at all (POOL_STALL)."""
         if status.name in _FINAL:
             return True
-        if self.pool_stall and self.stall and status.name in _NO_VERDICT:
+        if not (self.pool_stall and self.stall):
+            return False
+        capped = self.pool_stall == "capped" and status.name == "kIterationLimit"
+        if status.name in _NO_VERDICT or capped:
             self._stalled = True  # the caller loosens its holds and solves again
             return True
         return False
@@ -569,16 +593,20 @@ class HighsBackend(Backend):
         self, k: int, strategy, cap, left: float, before_pool: bool = False
     ) -> tuple[bool, bool, float]:
         """(a step with its own time cap, a whole-programme step watched for stalls, its time)."""
-        if before_pool and self.pool_warm == "timed":
+        if before_pool and self.pool_warm in ("timed", "timed_cold", "timed_paced"):
             recent = [e["seconds"] for e in self.pooled if e["status"] == "optimal"]
             if recent:
                 recent = float(np.median(recent[-POOL_RECENT:]))
                 return True, False, min(left, max(POOL_WARM_SECONDS, recent))
-        elif self._pooling and strategy is not None and self.pool_warm != "capped":
+        elif self._pooling and strategy is not None and self.pool_warm in ("inside", "timed"):
             # inside a pool (columns entered): every flow is still in HiGHS's model, held at
             # 0, and a warm primal iteration costs what it does over everything (the tour's
             # tier 3: 1,000 in 4-6 s, where the pool's cold solve takes 3-5 s)
             return True, False, min(left, POOL_WARM_SECONDS)
+        elif self._pooling and strategy is not None and self.pool_warm in ("paced", "timed_paced"):
+            # as long as solving the pool cold again would take (its last cold solve)
+            last = self._pool_cold_seconds[-1] if self._pool_cold_seconds else POOL_WARM_SECONDS
+            return True, False, min(left, max(POOL_PACE_SECONDS, last))
         # a pool's cold solves also get a time cap: an iteration cap alone did not
         # stop one (a generated 60 x 120 plan's tier 2: over 60 s under a cap of 38,313)
         timed = self._pooling and strategy is None
@@ -587,7 +615,8 @@ class HighsBackend(Backend):
         stall = bool(
             (k > 0 or self._after_stall) and strategy is None and not self._pooling and self.stall
         )
-        if timed and self.pool_retry and self._pool_cold_seconds and cap is not None:
+        quick = self.pool_retry == "quick" or cap is not None
+        if timed and self.pool_retry and self._pool_cold_seconds and quick:
             # interior point follows: the dual simplex gets 3x what the recent pools took
             recent = float(np.median(self._pool_cold_seconds))
             left = min(left, max(POOL_COLD_SECONDS, 3 * recent))
@@ -716,7 +745,8 @@ class HighsBackend(Backend):
             # as a cold solve after warm attempts is (uncapped, a generated 60 x 120 plan's
             # pool ran for minutes in tier 2 at a sharpened dual tolerance); past the cap the
             # pool gives up and the whole programme is solved (see _pooled)
-            steps.append((_PRIMAL, WARM_MIN_ITERATIONS, "simplex"))
+            if self.pool_warm not in ("cold", "timed_cold"):
+                steps.append((_PRIMAL, WARM_MIN_ITERATIONS, "simplex"))
             return steps + self._pool_cold(rows)
         elif mode != "off" and self._basis:
             cap = max(WARM_MIN_ITERATIONS, self._cold_iterations // 5)

@@ -117,14 +117,24 @@ def test_without_retry_a_failed_pool_gives_way_to_the_whole_programme(monkeypatc
     assert [e["status"] for e in be.pooled] != ["optimal"]
 
 
-@pytest.mark.parametrize("pool_stall", [True, False])
-def test_a_pool_without_verdict_is_a_stall(monkeypatch, pool_stall):
-    """Every cold solve of a pool ending "Unknown" (HiGHS run for none of them): with
-    ``pool_stall`` (the default) the solve is STALLED at once, for the caller to loosen
-    its holds; without, the whole programme is solved cold and decides."""
-    unknown = highspy.HighsModelStatus.kUnknown
-    be, res, edited, runs = _forced(monkeypatch, 2, unknown, unknown, pool_stall=pool_stall)
-    if pool_stall:
+_UNKNOWN, _LIMIT = highspy.HighsModelStatus.kUnknown, highspy.HighsModelStatus.kIterationLimit
+
+
+@pytest.mark.parametrize(
+    "ending, pool_stall, stalls",
+    [(_UNKNOWN, True, True), (_UNKNOWN, False, False), (_UNKNOWN, "capped", True),
+     (_LIMIT, "capped", True), (_LIMIT, True, False)],
+)  # fmt: skip
+def test_a_pool_without_verdict_is_a_stall(monkeypatch, ending, pool_stall, stalls):
+    """Every cold solve of a pool (dual simplex, then the retry by interior point; HiGHS
+    run for neither) ending "Unknown", or stopped at its own cap: with ``pool_stall`` (the
+    default) a pool without verdict is STALLED at once, for the caller to loosen its holds;
+    with ``pool_stall="capped"`` one stopped at its caps is too; otherwise the whole
+    programme is solved cold and decides."""
+    seed = 2 if ending is _UNKNOWN else 1
+    be, res, edited, runs = _forced(monkeypatch, seed, ending, ending, pool_stall=pool_stall)
+    assert [e["status"] for e in be.pooled] != ["optimal"]
+    if stalls:
         assert res.status is Status.ERROR and res.message == solvers.STALLED
         assert not _whole_cold(runs)
     else:
@@ -166,3 +176,69 @@ def test_switch_makes_later_pools_interior_point_first():
     assert be._pool_cold(100) == [(None, 400, "simplex"), (None, None, "ipm")]
     be.pool_cold = "ipm"
     assert be._pool_cold(100) == [(None, 400, "ipm")]
+
+
+def test_pool_stall_modes_are_checked():
+    with pytest.raises(ValueError, match="pool_stall must be one of"):
+        solvers.get("highs", pool_stall="sometimes")
+    assert solvers.get("highs", pool_stall="capped").pool_stall == "capped"
+    assert solvers.get("highs").pool_stall is _highs.POOL_STALL
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", ["cold", "timed_cold"])
+def test_a_cold_pool_makes_no_warm_attempt_once_columns_enter(monkeypatch, seed, mode):
+    """``pool_warm="cold"``: after columns enter a pool, it is solved cold again at once
+    (no warm primal attempt over every column); the optimum is a fresh solve's, certified
+    by its duals, and the pool did take columns in (so the re-solve happened)."""
+    be, res, edited, runs = _forced(monkeypatch, seed, None, None, pool_warm=mode)
+    full = full_solve(edited)
+    assert res.status is Status.OPTIMAL, res.message
+    assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+    assert max(kkt_gaps(edited, res.x, res.row_duals).values()) <= 1e-6
+    assert not any(pooled and warm for pooled, warm, _ in runs)
+    pooled_cold = sum(1 for pooled, warm, _ in runs if pooled and not warm)
+    assert pooled_cold == be.pooled[0]["rounds"] >= 2
+
+
+@pytest.mark.parametrize("mode", ["paced", "timed_paced"])
+def test_a_paced_warm_attempt_inside_a_pool_gets_the_pools_last_cold_solve(mode):
+    """``pool_warm="paced"``: inside a pool the warm attempt stops after as long as the
+    pool's last cold solve took (at least POOL_PACE_SECONDS, never beyond the time left);
+    outside a pool, and for the pool's own cold steps, nothing changes."""
+    be = solvers.get("highs", pool_warm=mode)
+    be._pooling = True
+    assert be._caps(0, _highs._PRIMAL, 1000, np.inf) == (True, False, _highs.POOL_WARM_SECONDS)
+    be._pool_cold_seconds.extend([9.0, 2.5])
+    assert be._caps(0, _highs._PRIMAL, 1000, np.inf) == (True, False, 2.5)
+    assert be._caps(0, _highs._PRIMAL, 1000, 1.5) == (True, False, 1.5)
+    be._pool_cold_seconds.append(0.001)
+    assert be._caps(0, _highs._PRIMAL, 1000, np.inf)[2] == _highs.POOL_PACE_SECONDS
+    assert be._caps(1, None, 1000, np.inf)[0] is True  # the pool's cold step: its own cap
+    be._pooling = False
+    assert be._caps(0, _highs._PRIMAL, 1000, np.inf) == (False, False, np.inf)
+
+
+def test_paced_pools_reach_the_optimum(monkeypatch):
+    """Paced warm attempts inside a pool (forced to their cap here) still end at a fresh
+    solve's optimum, certified by its duals."""
+    for seed in range(3):
+        be, res, edited, runs = _forced(monkeypatch, seed, None, None, pool_warm="paced")
+        full = full_solve(edited)
+        assert res.status is Status.OPTIMAL, res.message
+        assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+        assert max(kkt_gaps(edited, res.x, res.row_duals).values()) <= 1e-6
+
+
+def test_a_quick_retry_is_capped_by_the_recent_pools():
+    """The retry's interior point (no iteration cap): with ``pool_retry="quick"`` it gets
+    3x the recent pools' cold solves (at least POOL_COLD_SECONDS), as the dual simplex
+    before it; with ``pool_retry=True``, 3x the longest cold solve of all."""
+    for retry, expected in [("quick", 6.0), (True, 90.0)]:
+        be = solvers.get("highs", pool_retry=retry)
+        be._pooling = True
+        be._cold_seconds = 30.0
+        be._pool_cold_seconds.extend([1.0, 2.0, 3.0])
+        assert be._caps(2, None, None, np.inf) == (True, False, expected)
+        assert be._caps(1, None, 5000, np.inf) == (True, False, 6.0)  # the dual simplex
+        assert be._caps(2, None, None, 4.0)[2] == 4.0  # never beyond the time left
