@@ -740,6 +740,11 @@ class HighsBackend(Backend):
             # a pooled cold solve is cheap (see _pooled): a short warm attempt, then it
             steps.append((_PRIMAL, short, "simplex"))
             steps.append((None, None, "pool"))
+        elif not self._basis and self._stalled and self._may_pool(fresh):
+            # solved again after a stall with the holds loosened (the last point still
+            # feasible): over a pool, not the whole programme cold at once (the README's
+            # tour: such a re-solve by the dual simplex over everything took 155 s)
+            steps.append((None, None, "pool"))
         elif mode == "primal" and self._basis and self._pooling and POOL_COLD:
             # columns entered a pool: a short warm attempt, then the pool solved cold, capped
             # as a cold solve after warm attempts is (uncapped, a generated 60 x 120 plan's

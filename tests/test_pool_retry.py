@@ -242,3 +242,27 @@ def test_a_quick_retry_is_capped_by_the_recent_pools():
         assert be._caps(2, None, None, np.inf) == (True, False, expected)
         assert be._caps(1, None, 5000, np.inf) == (True, False, 6.0)  # the dual simplex
         assert be._caps(2, None, None, 4.0)[2] == 4.0  # never beyond the time left
+
+
+def test_after_a_stalled_pool_the_next_solve_starts_from_a_pool(monkeypatch):
+    """A pool without verdict ends the solve STALLED (its basis cleared); the caller's next
+    solve (after loosening its holds, which keeps the last point feasible) is a pool
+    again, not the whole programme cold, and ends at a fresh solve's optimum."""
+    be, res, edited, runs = _forced(monkeypatch, 2, _UNKNOWN, _UNKNOWN, pool_stall=True)
+    assert res.message == solvers.STALLED and not be._basis
+    real_once = _highs.HighsBackend._run_once
+    after = []
+
+    def run_once(self):
+        if self is be:  # not the reference solve below
+            after.append((self._pooling, self._h.getBasis().valid))
+        return real_once(self)
+
+    monkeypatch.setattr(_highs.HighsBackend, "_run_once", run_once)
+    again = be.solve()
+    full = full_solve(edited)
+    assert again.status is Status.OPTIMAL
+    assert abs(again.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+    assert after[0] == (True, False)  # the pool's cold solve comes first
+    assert not any(not pooled and not warm for pooled, warm in after)
+    assert be.pooled[-1]["status"] == "optimal"
