@@ -89,6 +89,7 @@ MODES = {
     "timed_capped": {"pool_warm": "timed", "pool_stall": "capped"},
     "fast_paced": {"pool_warm": "timed_paced", "pool_stall": "capped"},
     "paced_quick": {"pool_warm": "paced", "pool_stall": "capped", "pool_retry": "quick"},
+    "patient_quick": {"pool_warm": "patient", "pool_stall": "capped", "pool_retry": "quick"},
     "interior": {"rounds": "interior"},  # max-min rounds by interior point without crossover
 }
 

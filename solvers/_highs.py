@@ -73,7 +73,9 @@ iterations; see ``_caps``) is a stalled solve too, not only one without a verdic
 README's tour (200 x 100) such a pool (its dual simplex stopped at 5 s, interior point at
 107 s) went to the whole programme, whose interior point the rate watch stopped after 306 s,
 and the solve after the holds were loosened took 23 s (bench/NOTES.md)."""
-POOL_WARM_MODES = ("capped", "inside", "timed", "cold", "timed_cold", "paced", "timed_paced")
+POOL_WARM_MODES = (
+    "capped", "inside", "timed", "cold", "timed_cold", "paced", "timed_paced", "patient"
+)  # fmt: skip
 """The warm primal attempt before a pool (option ``pool_warm``): capped at POOL_WARM
 iterations per row ("capped"), or also in time ("timed"): it gives up after as long as the
 recent pools took (the median of the last POOL_RECENT, at least POOL_WARM_SECONDS), since a
@@ -87,8 +89,13 @@ simplex took 1-2 s for 8,000-12,000 iterations, since presolve drops the flows h
 where the warm attempt costs 3-5 ms an iteration over every flow). With "paced" (before a
 pool as "capped") and "timed_paced" (as "timed"), the warm attempt inside a pool is timed at
 what the pool's last cold solve took (at least POOL_PACE_SECONDS): it never costs more than
-solving the pool cold again would."""
+solving the pool cold again would. "patient" is "paced" inside a pool, and before one the
+warm attempt stops after POOL_PATIENCE times what the recent pools took (the median of the
+last POOL_RECENT, at least POOL_WARM_SECONDS): on the tour such attempts failed after 22-102 s
+where pools took 5-10 s, while on a generated 60 x 120 plan stopping them at once ("timed")
+cost more in pools than it saved (bench/NOTES.md)."""
 POOL_PACE_SECONDS = 0.05
+POOL_PATIENCE = 3.0
 POOL_WARM_DEFAULT = "capped"
 POOL_WARM_SECONDS = 1.0
 POOL_RECENT = 5
@@ -593,17 +600,23 @@ class HighsBackend(Backend):
         self, k: int, strategy, cap, left: float, before_pool: bool = False
     ) -> tuple[bool, bool, float]:
         """(a step with its own time cap, a whole-programme step watched for stalls, its time)."""
-        if before_pool and self.pool_warm in ("timed", "timed_cold", "timed_paced"):
+        if before_pool and self.pool_warm in ("timed", "timed_cold", "timed_paced", "patient"):
             recent = [e["seconds"] for e in self.pooled if e["status"] == "optimal"]
             if recent:
                 recent = float(np.median(recent[-POOL_RECENT:]))
+                if self.pool_warm == "patient":
+                    recent *= POOL_PATIENCE
                 return True, False, min(left, max(POOL_WARM_SECONDS, recent))
         elif self._pooling and strategy is not None and self.pool_warm in ("inside", "timed"):
             # inside a pool (columns entered): every flow is still in HiGHS's model, held at
             # 0, and a warm primal iteration costs what it does over everything (the tour's
             # tier 3: 1,000 in 4-6 s, where the pool's cold solve takes 3-5 s)
             return True, False, min(left, POOL_WARM_SECONDS)
-        elif self._pooling and strategy is not None and self.pool_warm in ("paced", "timed_paced"):
+        elif (
+            self._pooling
+            and strategy is not None
+            and self.pool_warm in ("paced", "timed_paced", "patient")
+        ):
             # as long as solving the pool cold again would take (its last cold solve)
             last = self._pool_cold_seconds[-1] if self._pool_cold_seconds else POOL_WARM_SECONDS
             return True, False, min(left, max(POOL_PACE_SECONDS, last))

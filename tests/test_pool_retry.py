@@ -41,10 +41,16 @@ def test_a_timed_warm_attempt_gets_the_recent_pools_time():
     assert be._caps(1, _highs._PRIMAL, 100, np.inf, before_pool=True)[2] == (
         _highs.POOL_WARM_SECONDS
     )
-    for mode in ("capped", "inside"):
+    for mode in ("capped", "inside", "paced", "cold"):
         other = solvers.get("highs", pool_warm=mode)
         other.pooled = be.pooled
         assert other._caps(1, _highs._PRIMAL, 100, np.inf, before_pool=True)[2] == np.inf
+    # "patient": POOL_PATIENCE times as long
+    patient = solvers.get("highs", pool_warm="patient")
+    patient.pooled = [{"status": "optimal", "seconds": s} for s in (9.0, 2.0, 3.0, 4.0, 5.0, 6.0)]
+    assert patient._caps(1, _highs._PRIMAL, 100, np.inf, before_pool=True) == (
+        True, False, _highs.POOL_PATIENCE * 4.0,
+    )  # fmt: skip
 
 
 def _forced(monkeypatch, seed: int, pool_cold_simplex, pool_cold_ipm, **options):
@@ -201,7 +207,7 @@ def test_a_cold_pool_makes_no_warm_attempt_once_columns_enter(monkeypatch, seed,
     assert pooled_cold == be.pooled[0]["rounds"] >= 2
 
 
-@pytest.mark.parametrize("mode", ["paced", "timed_paced"])
+@pytest.mark.parametrize("mode", ["paced", "timed_paced", "patient"])
 def test_a_paced_warm_attempt_inside_a_pool_gets_the_pools_last_cold_solve(mode):
     """``pool_warm="paced"``: inside a pool the warm attempt stops after as long as the
     pool's last cold solve took (at least POOL_PACE_SECONDS, never beyond the time left);
