@@ -80,7 +80,10 @@ MODES = {
     "timed_switch": {"pool_warm": "timed", "pool_retry": "switch"},
     "noretry": {"pool_retry": False},  # the default before 2026-12-04
     "nopoolstall": {"pool_stall": False},  # a pool without verdict: the whole programme decides
-    "before_1204": {"pool_retry": False, "pool_stall": False},  # the defaults of 2026-12-03
+    # the defaults of 2026-12-03
+    "before_1204": {"pool_retry": False, "pool_stall": False, "pool_warm": "capped"},
+    # the defaults of 2026-12-04's first session
+    "before_paced": {"pool_retry": True, "pool_stall": True, "pool_warm": "capped"},
     "cold_inside": {"pool_warm": "cold"},  # no warm attempt inside a pool
     "fast_pools": {"pool_warm": "timed_cold", "pool_stall": "capped"},
     "cold_capped": {"pool_warm": "cold", "pool_stall": "capped"},
@@ -90,6 +93,7 @@ MODES = {
     "fast_paced": {"pool_warm": "timed_paced", "pool_stall": "capped"},
     "paced_quick": {"pool_warm": "paced", "pool_stall": "capped", "pool_retry": "quick"},
     "patient_quick": {"pool_warm": "patient", "pool_stall": "capped", "pool_retry": "quick"},
+    "fast_quick": {"pool_warm": "timed_paced", "pool_stall": "capped", "pool_retry": "quick"},
     "interior": {"rounds": "interior"},  # max-min rounds by interior point without crossover
 }
 

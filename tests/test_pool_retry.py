@@ -116,7 +116,8 @@ def test_a_pool_whose_dual_simplex_fails_is_retried_by_interior_point(monkeypatc
 
 def test_without_retry_a_failed_pool_gives_way_to_the_whole_programme(monkeypatch):
     limit = highspy.HighsModelStatus.kIterationLimit
-    be, res, edited, runs = _forced(monkeypatch, 0, limit, limit, pool_retry=False)
+    # (pool_stall=True: a pool stopped at its caps is no stall, as with "capped" it would be)
+    be, res, edited, runs = _forced(monkeypatch, 0, limit, limit, pool_retry=False, pool_stall=True)
     assert res.status is Status.OPTIMAL
     assert not any(pooled and solver == "ipm" for pooled, _, solver in runs)
     assert _whole_cold(runs)
