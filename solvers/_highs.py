@@ -59,9 +59,10 @@ POOL = ("off", "resolve", "all")  # when a cold re-solve starts from a pool of c
 # pricing rounds, 13 s, against 2.1 s cold over everything)
 POOL_DEFAULT = "resolve"
 POOL_COLD_SECONDS = 5.0  # a pool's cold solve gives up after this, or 3x the longest cold solve
-POOL_STALL = "capped"
-"""Option ``pool_stall``: a pool whose every cold solve ended without a verdict (HiGHS's
-"Unknown" or "Solve error", not a cap), with stalls watched (``stall``), is a stalled solve
+POOL_STALL = True
+"""Option ``pool_stall`` (True; "capped" also counts caps, below): a pool whose
+every cold solve ended without a verdict (HiGHS's "Unknown" or "Solve error", not a cap),
+with stalls watched (``stall``), is a stalled solve
 (see STALLED): the caller loosens its holds and solves again, rather than solving the whole
 programme. On the README's tour (200 x 100) such a round's pool ended "Unknown" by the dual
 simplex (14.8 s) and by interior point (26.9 s), and the whole programme's interior point
@@ -96,15 +97,15 @@ where pools took 5-10 s, while on a generated 60 x 120 plan stopping them at onc
 cost more in pools than it saved (bench/NOTES.md)."""
 POOL_PACE_SECONDS = 0.05
 POOL_PATIENCE = 3.0
-# the defaults "patient", pool_stall="capped" and pool_retry="quick" together (measured,
-# bench/runs/2026-12-04-paced): the README's tour planned whole for the first time within
-# 900 s (826.6 s; with the defaults before, tier 3's 30 rounds took 821 s and the plan
-# stopped in min_labour); 60 x 120 seed 1 in 44.8 s against 36.4 s (36 levels against 39,
-# 8 failing the certificate against 9), seed 0 and 25 x 50 / 15 x 30 the same solves
-POOL_WARM_DEFAULT = "patient"
+# "patient" with pool_stall="capped" and pool_retry="quick" (bench mode patient_quick;
+# bench/runs/2026-12-04-paced): the README's tour planned whole within 900 s in one run
+# (826.6 s) and 19 rounds of tier 3 in another, where these defaults completed tier 3
+# (30 rounds, 821 s) and reached 28 rounds; 60 x 120 seed 1 in 44.8 s against 36.4 s. Not
+# the default: no better on the tour over two runs, and slower at 60 x 120
+POOL_WARM_DEFAULT = "capped"
 POOL_WARM_SECONDS = 1.0
 POOL_RECENT = 5
-POOL_RETRY_DEFAULT = "quick"
+POOL_RETRY_DEFAULT = True
 POOL_RETRY_MODES = (False, True, "switch", "quick")
 """Option ``pool_retry``: a pool whose cold dual simplex gives no verdict (capped at 3x what
 the recent pools' cold solves took, at least POOL_COLD_SECONDS) is solved again by interior
