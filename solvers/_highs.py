@@ -74,9 +74,17 @@ iterations; see ``_caps``) is a stalled solve too, not only one without a verdic
 README's tour (200 x 100) such a pool (its dual simplex stopped at 5 s, interior point at
 107 s) went to the whole programme, whose interior point the rate watch stopped after 306 s,
 and the solve after the holds were loosened took 23 s (bench/NOTES.md)."""
-POOL_WARM_MODES = (
-    "capped", "inside", "timed", "cold", "timed_cold", "paced", "timed_paced", "patient"
-)  # fmt: skip
+POOL_WARM_RULES = {  # mode: (the warm attempt before a pool, the one inside it), see below
+    "capped": ("capped", "capped"),
+    "inside": ("capped", "timed"),
+    "timed": ("timed", "timed"),
+    "cold": ("capped", "none"),
+    "timed_cold": ("timed", "none"),
+    "paced": ("capped", "paced"),
+    "timed_paced": ("timed", "paced"),
+    "patient": ("patient", "paced"),
+}
+POOL_WARM_MODES = tuple(POOL_WARM_RULES)
 """The warm primal attempt before a pool (option ``pool_warm``): capped at POOL_WARM
 iterations per row ("capped"), or also in time ("timed"): it gives up after as long as the
 recent pools took (the median of the last POOL_RECENT, at least POOL_WARM_SECONDS), since a
@@ -606,23 +614,20 @@ class HighsBackend(Backend):
         self, k: int, strategy, cap, left: float, before_pool: bool = False
     ) -> tuple[bool, bool, float]:
         """(a step with its own time cap, a whole-programme step watched for stalls, its time)."""
-        if before_pool and self.pool_warm in ("timed", "timed_cold", "timed_paced", "patient"):
+        before, inside = POOL_WARM_RULES[self.pool_warm]
+        if before_pool and before in ("timed", "patient"):
             recent = [e["seconds"] for e in self.pooled if e["status"] == "optimal"]
             if recent:
                 recent = float(np.median(recent[-POOL_RECENT:]))
-                if self.pool_warm == "patient":
+                if before == "patient":
                     recent *= POOL_PATIENCE
                 return True, False, min(left, max(POOL_WARM_SECONDS, recent))
-        elif self._pooling and strategy is not None and self.pool_warm in ("inside", "timed"):
+        elif self._pooling and strategy is not None and inside == "timed":
             # inside a pool (columns entered): every flow is still in HiGHS's model, held at
             # 0, and a warm primal iteration costs what it does over everything (the tour's
             # tier 3: 1,000 in 4-6 s, where the pool's cold solve takes 3-5 s)
             return True, False, min(left, POOL_WARM_SECONDS)
-        elif (
-            self._pooling
-            and strategy is not None
-            and self.pool_warm in ("paced", "timed_paced", "patient")
-        ):
+        elif self._pooling and strategy is not None and inside == "paced":
             # as long as solving the pool cold again would take (its last cold solve)
             last = self._pool_cold_seconds[-1] if self._pool_cold_seconds else POOL_WARM_SECONDS
             return True, False, min(left, max(POOL_PACE_SECONDS, last))
@@ -769,7 +774,7 @@ class HighsBackend(Backend):
             # as a cold solve after warm attempts is (uncapped, a generated 60 x 120 plan's
             # pool ran for minutes in tier 2 at a sharpened dual tolerance); past the cap the
             # pool gives up and the whole programme is solved (see _pooled)
-            if self.pool_warm not in ("cold", "timed_cold"):
+            if POOL_WARM_RULES[self.pool_warm][1] != "none":
                 steps.append((_PRIMAL, WARM_MIN_ITERATIONS, "simplex"))
             return steps + self._pool_cold(rows)
         elif mode != "off" and self._basis:
