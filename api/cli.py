@@ -181,6 +181,9 @@ def worker() -> None:
     from api.worker import serve_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    # the migration check at start-up is not the worker's news: Alembic's plugin and
+    # context lines at INFO filled the demo's terminal; its warnings still show
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = get_settings()
     _engine(settings).dispose()
     serve_forever(settings)
