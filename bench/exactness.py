@@ -41,6 +41,10 @@ largest such rise per need). Modes:
   rather than stalling (POOL_STALL, the default since 2026-12-04); ``before_1204``: neither
   the retry nor that (the defaults of 2026-12-03).
 
+``warm5k``, ``warm3k``, ``warm2k``, ``warm_uncapped``: the warm attempt before a pool
+stopped after at most 5,000 (the default since 2026-12-05), 3,000 or 2,000 iterations, or
+after POOL_WARM per row alone (``pool_warm_max``; solvers/_highs.py POOL_WARM_MAX).
+
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
 
@@ -81,9 +85,19 @@ MODES = {
     "noretry": {"pool_retry": False},  # the default before 2026-12-04
     "nopoolstall": {"pool_stall": False},  # a pool without verdict: the whole programme decides
     # the defaults of 2026-12-03
-    "before_1204": {"pool_retry": False, "pool_stall": False, "pool_warm": "capped"},
+    "before_1204": {
+        "pool_retry": False,
+        "pool_stall": False,
+        "pool_warm": "capped",
+        "pool_warm_max": None,
+    },
     # the defaults of 2026-12-04's first session
-    "before_paced": {"pool_retry": True, "pool_stall": True, "pool_warm": "capped"},
+    "before_paced": {
+        "pool_retry": True,
+        "pool_stall": True,
+        "pool_warm": "capped",
+        "pool_warm_max": None,
+    },
     "cold_inside": {"pool_warm": "cold"},  # no warm attempt inside a pool
     "fast_pools": {"pool_warm": "timed_cold", "pool_stall": "capped"},
     "cold_capped": {"pool_warm": "cold", "pool_stall": "capped"},
@@ -94,7 +108,11 @@ MODES = {
     "paced_quick": {"pool_warm": "paced", "pool_stall": "capped", "pool_retry": "quick"},
     "patient_quick": {"pool_warm": "patient", "pool_stall": "capped", "pool_retry": "quick"},
     "fast_quick": {"pool_warm": "timed_paced", "pool_stall": "capped", "pool_retry": "quick"},
-    "interior": {"rounds": "interior"},  # max-min rounds by interior point without crossover
+    "interior": {"rounds": "interior"},
+    "warm5k": {"pool_warm_max": 5000},  # the warm attempt before a pool: at most 5,000 it.
+    "warm_uncapped": {"pool_warm_max": None},  # the default before 2026-12-05: 0.5 per row
+    "warm3k": {"pool_warm_max": 3000},
+    "warm2k": {"pool_warm_max": 2000},  # max-min rounds by interior point without crossover
 }
 
 

@@ -40,6 +40,17 @@ WARM_MIN_ITERATIONS = 1000
 WARM_UNCAPPED = True  # warm primal re-solves after bound edits run without a cap (measured: M 88,891 -> 59,186 iterations)
 IPM_ROWS = 20_000  # from this many rows, a cold re-solve uses interior point (see _run)
 POOL_WARM = 0.5  # pooling: warm primal attempts capped at this many iterations per row
+POOL_WARM_MAX = 5000
+"""At most this many iterations for that warm attempt before a pool (option
+``pool_warm_max``; None: POOL_WARM per row alone). It binds only on programmes of more than
+10,000 rows. On the README's tour (200 x 100, 18,040 rows: a cap of 11,591) tier 3's capped
+attempts that failed took 481 s of its 788 s, while those that succeeded needed at most
+4,651 iterations but two (9,555 and 10,734). Side by side (one tour per core): the whole
+plan in 632.5 s and, again, 651.4 s against a tour stopped at its limit of 900 s in
+min_labour with this cap off (tier 3 477 s and 495 s against 788 s); generated 60 x 120 and
+smaller plans are unchanged (their caps are below it). Lower caps found a worse path on the
+tour: at 3,000 or 2,000 its sixth tier-3 round went to pools and whole-programme solves
+that ran to their limits (6 rounds in 900 s); bench/runs/2026-12-05-warm-cap."""
 POOL_COLD = True  # within a pool, a failed warm attempt goes cold over the pool at once
 POOL_COLD_METHOD = "simplex"
 POOL_COLD_METHODS = ("ipm", "simplex")
@@ -317,6 +328,7 @@ class HighsBackend(Backend):
         "pool_warm",
         "pool_retry",
         "pool_stall",
+        "pool_warm_max",
         "hold_slack",
         "stall",
     }
@@ -394,6 +406,12 @@ class HighsBackend(Backend):
         self.pool_warm = options.get("pool_warm") or POOL_WARM_DEFAULT
         if self.pool_warm not in POOL_WARM_MODES:
             raise ValueError(f"pool_warm must be one of {POOL_WARM_MODES}, not {self.pool_warm!r}")
+        warm_max = options.get("pool_warm_max", POOL_WARM_MAX)
+        if warm_max is not None and (
+            isinstance(warm_max, bool) or not isinstance(warm_max, int) or warm_max < 1
+        ):
+            raise ValueError(f"pool_warm_max must be a positive integer or None, not {warm_max!r}")
+        self.pool_warm_max = warm_max
         retry = options.get("pool_retry", POOL_RETRY_DEFAULT)
         if retry not in POOL_RETRY_MODES:
             raise ValueError(f"pool_retry must be one of {POOL_RETRY_MODES}, not {retry!r}")
@@ -760,6 +778,8 @@ class HighsBackend(Backend):
         steps = []
         rows = max(1, self._shape()[0])
         short = max(WARM_MIN_ITERATIONS, int(POOL_WARM * rows))
+        if self.pool_warm_max is not None:
+            short = max(WARM_MIN_ITERATIONS, min(short, self.pool_warm_max))
         if mode == "primal" and self._basis and self._may_pool(fresh):
             # a pooled cold solve is cheap (see _pooled): a short warm attempt, then it
             steps.append((_PRIMAL, short, "simplex"))

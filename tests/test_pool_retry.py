@@ -273,3 +273,26 @@ def test_after_a_stalled_pool_the_next_solve_starts_from_a_pool(monkeypatch):
     assert after[0] == (True, False)  # the pool's cold solve comes first
     assert not any(not pooled and not warm for pooled, warm in after)
     assert be.pooled[-1]["status"] == "optimal"
+
+
+def test_pool_warm_max_caps_the_warm_attempt_before_a_pool(monkeypatch):
+    """``pool_warm_max``: the warm primal attempt before a pool stops after at most that
+    many iterations (never fewer than WARM_MIN_ITERATIONS); without it the cap is
+    POOL_WARM iterations per row. Bad values are refused by name."""
+    monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 200)
+    monkeypatch.setattr(_highs, "POOL_WARM", 100.0)  # 30 rows: 3,000 iterations
+    lp, _ = random_lp(0, sense="max")
+    caps = {}
+    for most in (None, 500, 10):
+        be = solvers.get("highs", pool_warm_max=most)
+        be.load(lp)
+        be.set_poolable(lp.col_lower == 0.0)
+        assert be.solve().status is Status.OPTIMAL
+        steps = be._steps("primal", False, "simplex")
+        assert steps[1] == (None, None, "pool")
+        caps[most] = steps[0][1]
+    assert caps == {None: 100 * lp.num_rows, 500: 500, 10: 200}
+    assert solvers.get("highs").pool_warm_max == _highs.POOL_WARM_MAX == 5000
+    for bad in (0, -5, 2.5, True, "many"):
+        with pytest.raises(ValueError, match="pool_warm_max must be a positive integer"):
+            solvers.get("highs", pool_warm_max=bad)
