@@ -46,6 +46,7 @@ the optimal plan.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -290,7 +291,11 @@ def course_binding(form: Formulation, x: np.ndarray) -> pd.DataFrame:
 
 
 def _stage_values(form: Formulation, x: np.ndarray, tables: dict, best_stages: list) -> list:
-    """Each stage of the optimal plan, its value in this plan beside its optimum."""
+    """Each stage of the optimal plan, its value in this plan beside its optimum.
+
+    A course is one LP over the region, not a run of stages: each stage's ``solves`` and
+    ``seconds`` (SPEC's keys) are 0, and the course's own are in its ``timings``.
+    """
     d = tables["deliveries"]
     d = d[d["need"] > 0]
     lab = tables["labour"]
@@ -311,7 +316,9 @@ def _stage_values(form: Formulation, x: np.ndarray, tables: dict, best_stages: l
             value = float(sel.min()) if len(sel) else None
         else:
             value = float(d["ratio"].min()) if len(d) else None
-        out.append({"name": name, "value": value, "optimum": s.get("value"), "solves": 0})
+        out.append(
+            {"name": name, "value": value, "optimum": s.get("value"), "solves": 0, "seconds": 0.0}
+        )
     return out
 
 
@@ -320,12 +327,13 @@ def _solve_two_phase(form: Formulation, backend, c: np.ndarray):
 
     The direction alone leaves every need at its floor (it does not care about them);
     the second solve raises ratios where the direction allows (tier 1 weighed most).
-    Polished at the backend's tight tolerance where it has one. Returns (result, iterations).
+    Polished at the backend's tight tolerance where it has one. Returns (result,
+    iterations, LP solves).
     """
     res = backend.solve()
     iterations = int(res.iterations or 0)
     if res.status != Status.OPTIMAL:
-        return res, iterations
+        return res, iterations, 1
     value = float(c @ res.x[: form.n])
     nz = np.flatnonzero(c)
     row = sp.csr_array((c[nz], (np.zeros(len(nz), int), nz)), shape=(1, len(c)))
@@ -338,14 +346,16 @@ def _solve_two_phase(form: Formulation, backend, c: np.ndarray):
     w[r] = np.choose(np.clip(tier - 1, 0, 2), [100.0, 10.0, 1.0])
     backend.set_objective(w / max(1.0, len(r)), "max")
     second = backend.solve()
+    solves = 2
     iterations += int(second.iterations or 0)
     if second.status == Status.OPTIMAL:
         res = second
     if hasattr(backend, "polish"):
         polished = backend.polish()
+        solves += 1
         iterations += int(polished.iterations or 0)
         res = polished if polished.status == Status.OPTIMAL else res
-    return res, iterations
+    return res, iterations, solves
 
 
 def solve_course(scenario: Scenario, region: Region, direction: dict, best_stages: list) -> dict:
@@ -357,8 +367,10 @@ def solve_course(scenario: Scenario, region: Region, direction: dict, best_stage
     c /= max(float(np.abs(c).max(initial=0.0)), 1e-12)
     lp = region_lp(form, region, c, "max")
     backend = solvers.get(region.solver)
+    t0 = time.perf_counter()
     backend.load(lp)
-    res, iterations = _solve_two_phase(form, backend, c)
+    res, iterations, solves = _solve_two_phase(form, backend, c)
+    seconds = time.perf_counter() - t0
     if res.status != Status.OPTIMAL:
         return {"status": str(res.status), "message": res.message, "iterations": iterations}
     x = res.x[: form.n]
@@ -374,7 +386,8 @@ def solve_course(scenario: Scenario, region: Region, direction: dict, best_stage
         metrics=metrics(tables),
         timings={
             "iterations": iterations,
-            "lp_solves": 1,
+            "solve": seconds,
+            "lp_solves": solves,
             "variables": form.n,
             "rows": lp.num_rows,
         },

@@ -71,6 +71,13 @@ def test_every_course_names_its_content_with_its_hash(courses):
     plans = [c.optimal, *c.courses]
     for p in plans:  # the hash covers what courses add to a plan (course, distance, description)
         assert p["hash"] == plan_hash(p) and check_plan(s, p) == []
+        # SPEC's keys on every stage; a course is one region LP solved in two phases and
+        # polished (its timings), not a run of stages
+        for st in p["stages"]:
+            assert {"name", "value", "solves", "seconds"} <= set(st), st
+    for p in c.courses:
+        assert all(st["solves"] == 0 and st["seconds"] == 0.0 for st in p["stages"])
+        assert p["timings"]["lp_solves"] == 3 and p["timings"]["solve"] > 0
     assert len({p["hash"] for p in plans}) == len(plans)
 
 
