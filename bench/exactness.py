@@ -42,8 +42,9 @@ largest such rise per need). Modes:
   the retry nor that (the defaults of 2026-12-03).
 
 ``warm5k``, ``warm3k``, ``warm2k``, ``warm_uncapped``: the warm attempt before a pool
-stopped after at most 5,000, 8,000 (``warm8k``), 3,000 or 2,000 iterations, or after POOL_WARM per row alone
-(the default; ``pool_warm_max``, solvers/_highs.py POOL_WARM_MAX).
+stopped after at most 5,000, 8,000 (the default since 2026-12-05), 3,000 or 2,000
+iterations, or after POOL_WARM per row alone (``pool_warm_max``, solvers/_highs.py
+POOL_WARM_MAX).
 
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
@@ -110,7 +111,7 @@ MODES = {
     "fast_quick": {"pool_warm": "timed_paced", "pool_stall": "capped", "pool_retry": "quick"},
     "interior": {"rounds": "interior"},
     "warm5k": {"pool_warm_max": 5000},  # the warm attempt before a pool: at most 5,000 it.
-    "warm_uncapped": {"pool_warm_max": None},  # the default: 0.5 iterations per row alone
+    "warm_uncapped": {"pool_warm_max": None},  # before 2026-12-05: 0.5 per row alone
     "warm8k": {"pool_warm_max": 8000},
     "warm3k": {"pool_warm_max": 3000},
     "warm2k": {"pool_warm_max": 2000},  # max-min rounds by interior point without crossover

@@ -40,19 +40,20 @@ WARM_MIN_ITERATIONS = 1000
 WARM_UNCAPPED = True  # warm primal re-solves after bound edits run without a cap (measured: M 88,891 -> 59,186 iterations)
 IPM_ROWS = 20_000  # from this many rows, a cold re-solve uses interior point (see _run)
 POOL_WARM = 0.5  # pooling: warm primal attempts capped at this many iterations per row
-POOL_WARM_MAX = None
+POOL_WARM_MAX = 8000
 """At most this many iterations for that warm attempt before a pool (option
-``pool_warm_max``; None, the default: POOL_WARM per row alone). 5,000 binds only on
-programmes of more than 10,000 rows. On the README's tour (200 x 100, 18,040 rows: a cap of
-11,591) tier 3's capped attempts that failed took 481 s of its 788 s, and with at most 5,000
-the tour was planned whole in 632.5 s and, again, 651.4 s, against a tour beside the first
-stopped at its limit of 900 s (tier 3 477 s and 495 s against 788 s). But on a generated
-150 x 300 plan (L) a tier-3 round that the warm primal simplex had solved in 6,834
-iterations went to a pool whose cold dual simplex ran 412 s to its cap (three times the
-longest cold solve): L stopped at 900 s where the default planned it in 525.5 s. At 3,000
-or 2,000 the tour's sixth tier-3 round went to pools and whole-programme solves that ran
-to their limits (6 rounds in 900 s). So the cap changes which rounds are pooled, and some
-pools are beyond HiGHS; not the default (bench/runs/2026-12-05-warm-cap)."""
+``pool_warm_max``; None: POOL_WARM per row alone, the default before 2026-12-05). It binds
+only on programmes of more than 16,000 rows. On the README's tour (200 x 100, 18,040 rows: a
+cap of 11,591) tier 3's attempts that failed at that cap took 481 s of its 788 s; with 8,000
+the tour took the same path as with 5,000 (the same pools, iteration for iteration) and was
+planned whole in 757.3 s (691.4 s CPU, beside the test suite), where without the cap it
+stopped at its limit of 900 s beside another tour (804.7 s beside the test suite the day
+before). 5,000 planned it in 632.5 s and 651.4 s, but on L (150 x 300) sent a round that
+the warm primal simplex solves in 6,834 iterations to a pool whose cold dual simplex ran
+412 s to its cap (L stopped at 900 s, against 525.5 s); with 8,000, L takes the default's
+path, solve for solve and iteration for iteration (494.4 s). 3,000 and 2,000 took a worse
+path on the tour (6 tier-3 rounds in 900 s). Generated 60 x 120 and smaller plans are
+below it. bench/runs/2026-12-05-warm-cap."""
 POOL_COLD = True  # within a pool, a failed warm attempt goes cold over the pool at once
 POOL_COLD_METHOD = "simplex"
 POOL_COLD_METHODS = ("ipm", "simplex")

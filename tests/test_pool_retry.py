@@ -277,8 +277,8 @@ def test_after_a_stalled_pool_the_next_solve_starts_from_a_pool(monkeypatch):
 
 def test_pool_warm_max_caps_the_warm_attempt_before_a_pool(monkeypatch):
     """``pool_warm_max``: the warm primal attempt before a pool stops after at most that
-    many iterations (never fewer than WARM_MIN_ITERATIONS); without it (the default) the
-    cap is POOL_WARM iterations per row. Bad values are refused by name."""
+    many iterations (never fewer than WARM_MIN_ITERATIONS; 8,000 by default); with None the
+    cap is POOL_WARM iterations per row alone. Bad values are refused by name."""
     monkeypatch.setattr(_highs, "WARM_MIN_ITERATIONS", 200)
     monkeypatch.setattr(_highs, "POOL_WARM", 100.0)  # 30 rows: 3,000 iterations
     lp, _ = random_lp(0, sense="max")
@@ -292,7 +292,7 @@ def test_pool_warm_max_caps_the_warm_attempt_before_a_pool(monkeypatch):
         assert steps[1] == (None, None, "pool")
         caps[most] = steps[0][1]
     assert caps == {None: 100 * lp.num_rows, 500: 500, 10: 200}
-    assert solvers.get("highs").pool_warm_max is _highs.POOL_WARM_MAX is None
+    assert solvers.get("highs").pool_warm_max == _highs.POOL_WARM_MAX == 8000
     for bad in (0, -5, 2.5, True, "many"):
         with pytest.raises(ValueError, match="pool_warm_max must be a positive integer"):
             solvers.get("highs", pool_warm_max=bad)
