@@ -106,6 +106,33 @@ class EngineResult:
     partial: bool = False  # a time limit stopped it; x is the last feasible point
 
 
+@dataclass
+class _Hold:
+    """What one stage did to hold its optimum, so that it can give way (see Engine._repair).
+
+    ``lo_cols`` raised to ``lo``, ``up_cols`` lowered to ``up``; ``rows`` added with their
+    held bound ``bound`` (the lower for max, the upper for min). A linear stage's face:
+    columns ``face_cols`` and rows ``face_rows`` fixed at ``face_at`` and
+    ``face_row_at``, their bounds before in ``face_was``.
+    """
+
+    stage: int
+    name: str
+    sense: str
+    lo_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    up_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    up: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    bound: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    face_cols: np.ndarray | None = None
+    face_at: np.ndarray | None = None
+    face_rows: np.ndarray | None = None
+    face_row_at: np.ndarray | None = None
+    face_was: tuple | None = None
+    step: int = 0  # steps of REPAIRS taken
+
+
 class Engine:
     """Runs a list of stage specs on one backend model.
 
@@ -180,6 +207,11 @@ class Engine:
         self.ceiling = np.inf  # the floor's upper bound in a max-min stage (_set_ceiling)
         self.stop_before: str | None = None  # a stage: raise ExportDone before its first solve
         self.row_names: list[str] = []  # names of the rows the engine added, in order
+        self.holds: list[_Hold] = []  # how each stage held its optimum, in stage order
+        self.stage_no = -1  # the position of the stage running
+        self.passes = (0, 0)  # the next step of _repair: (step, how many stages give way - 1)
+        self.latest_first = False  # whether later stages give way first (the final polish)
+        self.yields = 0  # steps of _repair taken
 
     # ------------------------------------------------------------------ plumbing
 
@@ -220,6 +252,7 @@ class Engine:
     def _solve(self, stage: str, method: str | None = None) -> Result:
         if self.stop_before == stage:
             raise ExportDone(stage)
+        self.passes, self.latest_first = (0, 0), False
         res = self.backend.solve(time_limit=self._left(), method=method)
         while _stalled(res) and self.last is not None and self._unstall():
             res = self.backend.solve(time_limit=self._left(), method=method)
@@ -228,7 +261,7 @@ class Engine:
         while (
             res.status in (Status.INFEASIBLE, Status.ERROR)
             and self.last is not None
-            and self._relax_holds()
+            and self._repair()
         ):
             res = self.backend.solve(time_limit=self._left())
         self.solves += 1
@@ -237,6 +270,80 @@ class Engine:
             raise StageFailed(stage, res)
         self.last = res
         return res
+
+    def _repair(self) -> bool:
+        """One step of repair of holds that miss feasibility at the solver's tolerance.
+
+        Stages are solved to the stage tolerance, so a later stage can leave an earlier
+        stage's hold short by about that much (a linear stage gave a need held at a
+        ratio of 3e-8 nothing, to save labour), and its own hold then contradicts the
+        earlier one at the tight tolerance. Loosening every level at once let a tier-1
+        need fall 1e-7, and the 3e-6 of a link's capacity it freed went unused where a
+        tier-2 need at 0 could have had it. So holds give way by the steps of REPAIRS
+        (relative), and in the final polish, at each step, the later stages first: the
+        last stage alone, then the last two, and so on, before the next step. Then every
+        raised bound, as before. Within the policy every stage gives way at once: the
+        stage being solved spends what is loosened either way, and an infeasible solve
+        more (one stage alone) sent a verified 25 x 50 plan (seed 12) down another path
+        with eight needs fixed too low, where all at once it had none.
+        """
+        stages = sorted({h.stage for h in self.holds}, reverse=True)
+        while stages and self.passes[0] < len(REPAIRS):
+            k, i = self.passes
+            last = i + 1 >= len(stages) or not self.latest_first
+            self.passes = (k + 1, 0) if last else (k, i + 1)
+            oldest = stages[-1] if last else stages[i]
+            changed = False
+            for h in self.holds:
+                if h.stage >= oldest and h.step <= k:
+                    changed |= self._give(h, k)
+            if changed:
+                self.yields += 1
+                return True
+        return self._relax_holds()
+
+    def _give(self, h: _Hold, k: int) -> bool:
+        """Loosen one hold to step ``k`` of REPAIRS; whether anything changed.
+
+        Raised lower bounds go down, lowered upper bounds up (never past the
+        programme's own), held rows out, and a face's fixed columns and rows off
+        their bound, towards their range before, each by ``REPAIRS[k]`` relative.
+        """
+        h.step = k + 1
+        d = REPAIRS[k]
+
+        def out(v):
+            return d * np.maximum(1.0, np.abs(v))
+
+        base_lo, base_up = self.lp.col_lower, self.lp.col_upper
+        c = h.lo_cols
+        if len(c):
+            new = np.maximum(base_lo[c], h.lo - out(h.lo))
+            self._set_cols(c, np.minimum(new, self.col_lower[c]), self.col_upper[c])
+        c = h.up_cols
+        if len(c):
+            new = np.minimum(base_up[c], h.up + out(h.up))
+            self._set_cols(c, self.col_lower[c], np.maximum(new, self.col_upper[c]))
+        if len(h.rows):
+            inf = np.full(len(h.rows), np.inf)
+            if h.sense == "max":
+                self.backend.set_row_bounds(h.rows, h.bound - out(h.bound), inf)
+            else:
+                self.backend.set_row_bounds(h.rows, -inf, h.bound + out(h.bound))
+        if h.face_cols is not None and len(h.face_cols):
+            c, at, (lo, up, _, _) = h.face_cols, h.face_at, h.face_was
+            self._set_cols(c, np.maximum(lo, at - out(at)), np.minimum(up, at + out(at)))
+        if h.face_rows is not None and len(h.face_rows):
+            r, at, (_, _, rlo, rup) = h.face_rows, h.face_row_at, h.face_was
+            lo, up = np.maximum(rlo, at - out(at)), np.minimum(rup, at + out(at))
+            self.backend.set_row_bounds(r, lo, up)
+        return True
+
+    def _hold(self, name: str, sense: str) -> _Hold:
+        """A new record of how the running stage holds its optimum."""
+        h = _Hold(self.stage_no, name, sense)
+        self.holds.append(h)
+        return h
 
     def _relax_holds(self) -> bool:
         """Loosen raised column lower bounds by the next step of REPAIRS (relative).
@@ -341,6 +448,7 @@ class Engine:
         outcomes: list[StageOutcome] = []
         failed = None
         for spec in specs:
+            self.stage_no += 1
             t0, s0, it0 = time.perf_counter(), self.solves, self.iterations
             out = StageOutcome(spec.name, None, 0, 0.0)
             self.progress(spec.name, 0, float("nan"))
@@ -419,10 +527,11 @@ class Engine:
             return
         t0 = time.perf_counter()
         limit = self._left() if final else 10.0
+        self.passes, self.latest_first = (0, 0), True
         res = self.backend.polish(time_limit=limit)
         self.solves += 1
         self.iterations += int(res.iterations or 0)
-        while res.status in (Status.INFEASIBLE, Status.ERROR) and self._relax_holds():
+        while res.status in (Status.INFEASIBLE, Status.ERROR) and self._repair():
             # the holds, met to the stage tolerance, can miss the tight one: loosened a hair
             res = self.backend.polish(time_limit=self._left() if final else 10.0)
             self.solves += 1
@@ -442,7 +551,7 @@ class Engine:
         if keep_duals:
             unscaled = self.scaling.result(res)
             self.duals = unscaled.row_duals[: self.m].copy() if self.has_duals else None
-        if not self._hold_face(obj.c, res):
+        if not self._hold_face(obj.c, res, stage, obj.sense):
             self._hold_row(stage, obj.c, value, obj.sense)
         self.backend.set_objective(np.zeros(self.N), "min")
         out.levels = [value]
@@ -455,12 +564,15 @@ class Engine:
             return
         row = sp.csr_array((c[nz], (np.zeros(len(nz), int), nz)), shape=(1, self.N))
         slack = self.tolerance * abs(value) + self.slack * max(1.0, abs(value))
-        if sense == "max":
-            self._add_rows(row, np.array([value - slack]), np.array([np.inf]), [f"hold[{stage}]"])
-        else:
-            self._add_rows(row, np.array([-np.inf]), np.array([value + slack]), [f"hold[{stage}]"])
+        bound = value - slack if sense == "max" else value + slack
+        lo, hi = (bound, np.inf) if sense == "max" else (-np.inf, bound)
+        h = self._hold(stage, sense)
+        h.rows = np.atleast_1d(
+            self._add_rows(row, np.array([lo]), np.array([hi]), [f"hold[{stage}]"])
+        )
+        h.bound = np.array([bound])
 
-    def _hold_face(self, c: np.ndarray, res: Result) -> bool:
+    def _hold_face(self, c: np.ndarray, res: Result, stage: str = "", sense: str = "min") -> bool:
         """Fix the optimal face of ``res`` by complementary slackness; False if it cannot.
 
         Every optimal solution keeps each column with a non-zero reduced cost at its
@@ -479,8 +591,12 @@ class Engine:
         lo, up = self.col_lower[cols], self.col_upper[cols]
         at = np.where(np.abs(x[cols] - lo) <= np.abs(x[cols] - up), lo, up)
         keep = np.isfinite(at) & (lo < up)
+        h = self._hold(stage, sense)
+        h.face_cols, h.face_at = cols[keep], at[keep].copy()
+        was = [lo[keep].copy(), up[keep].copy(), np.zeros(0), np.zeros(0)]
         self._set_cols(cols[keep], at[keep], at[keep])
         rows = np.flatnonzero(np.abs(y) > tol)
+        h.face_rows = np.zeros(0, int)
         if len(rows):
             lp = self.backend.lp
             rlo, rup = lp.row_lower[rows], lp.row_upper[rows]
@@ -488,7 +604,10 @@ class Engine:
             at = np.where(np.abs(act - rlo) <= np.abs(act - rup), rlo, rup)
             keep = np.isfinite(at) & (rlo < rup)
             if keep.any():
+                h.face_rows, h.face_row_at = rows[keep], at[keep].copy()
+                was[2:] = [rlo[keep].copy(), rup[keep].copy()]
                 self.backend.set_row_bounds(rows[keep], at[keep], at[keep])
+        h.face_was = tuple(was)
         return True
 
     # ------------------------------------------------------------------ max-min stages
@@ -739,17 +858,21 @@ class Engine:
         tol = 4 * self.slack * np.maximum(1.0, np.abs(self.col_upper[c]))
         lo = np.where(self.col_upper[c] - lo <= tol, self.col_upper[c], lo)
         self._set_cols(c, lo, self.col_upper[c])
+        h = self._hold(stage, sense)
+        h.lo_cols, h.lo = c, lo.copy()
         c, va = col[~below], v[~below]
         up = np.maximum(np.minimum(va, self.col_upper[c]), self.col_lower[c])
         self._set_cols(c, self.col_lower[c], up)
+        h.up_cols, h.up = c, up.copy()
         many = np.flatnonzero(~single)
         if len(many):
             inf = np.full(len(many), np.inf)
             names = [f"hold[{stage}#{j}]" for j in fix[many]]
             if sense == "max":
-                self._add_rows(sub[many], bound[many], inf, names)
+                idx = self._add_rows(sub[many], bound[many], inf, names)
             else:
-                self._add_rows(sub[many], -inf, bound[many], names)
+                idx = self._add_rows(sub[many], -inf, bound[many], names)
+            h.rows, h.bound = np.atleast_1d(np.asarray(idx, dtype=int)), bound[many].copy()
 
     # ------------------------------------------------------------------ after the stages
 

@@ -173,6 +173,51 @@ def test_leximin_optimality(s):
         assert _leximin_violations(s, plan, tier) == []
 
 
+def test_later_stages_give_way_before_a_held_level():
+    """Found by the test above (Hypothesis). t0 needs 30 of g2 (tier 1) and 1 of g0 (tier
+    2); both reach it over one link of capacity 20 with 1 hour of labour a unit. Tier 1:
+    t0's ratio is 20/30 = 2/3, held 1e-9 lower, which leaves 30 x 1e-9 = 3e-8 of the link
+    to tier 2 (its level, 3e-8). min_labour, solved to the stage tolerance 1e-7, gave g0
+    none of it, and its hold contradicted tier 2's at the final tolerance. When holds
+    loosened all together, the tier-1 ratio fell 1.0e-7 and the 3e-6 of the link it freed
+    went unused by g0 (which could have had it: a leximin violation of 3.06e-6). Later
+    stages now give way first: tier 1 keeps 2/3 within its hold slack; g0 gets its level
+    less at most the repair's 1e-8 (engine.REPAIRS)."""
+    towns = [("t0", 0), ("t1", 1000), ("t2", 0), ("t3", 0)]
+    link = {"labour_per_unit": 0.0, "capacity": "", "loss": 0.0, "both_ways": True}
+    s = models.from_tables(
+        {"name": "give way"},
+        {
+            "confederations": [{"id": "c"}],
+            "municipalities": [
+                {"id": t, "confederation": "c", "population": 1, "labour_hours": h}
+                for t, h in towns
+            ],
+            "items": [{"id": "g0", "kind": "good"}, {"id": "g2", "kind": "good"}],
+            "endowments": [
+                {"municipality": "t2", "item": "g2", "quantity": 24.0},
+                {"municipality": "t3", "item": "g0", "quantity": 34.0},
+            ],
+            "needs": [
+                {"municipality": "t0", "item": "g0", "tier": 2, "quantity": 1.0},
+                {"municipality": "t0", "item": "g2", "tier": 1, "quantity": 30.0},
+                {"municipality": "t1", "item": "g2", "tier": 1, "quantity": 1.0},
+            ],
+            "links": [
+                {**link, "from": "t0", "to": "t1", "labour_per_unit": 1.0, "capacity": 20.0},
+                {**link, "from": "t1", "to": "t2"},
+                {**link, "from": "t2", "to": "t3"},
+            ],
+        },
+    )
+    plan = planner.solve(s)
+    d = plan.deliveries.set_index(["municipality", "item"])["ratio"]
+    assert d["t0", "g2"] == pytest.approx(2 / 3, abs=2e-9)
+    assert 3e-8 - 1.2e-8 <= d["t0", "g0"] <= 3e-8 + 1e-9
+    for tier in (1, 2):
+        assert _leximin_violations(s, plan, tier) == []
+
+
 def _renamed(s):
     ren = {m: f"z{i:02d}" for i, m in enumerate(sorted(s.municipalities["id"], reverse=True))}
     t = {name: s.table(name) for name in models.TABLES}
