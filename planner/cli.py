@@ -247,7 +247,9 @@ def solve(
         str | None,
         typer.Option(help="leximin, utilitarian, proportional, equal_per_capita, min_labour_full"),
     ] = None,
-    solver: Annotated[str, typer.Option(help="solver backend: highs, scipy, pulp")] = "highs",
+    solver: Annotated[
+        str, typer.Option(help="solver backend: highs, scipy, pulp, highs-kept")
+    ] = "highs",
     json_out: Annotated[bool, typer.Option("--json", help="print the plan as SPEC JSON")] = False,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="also write the plan JSON here")

@@ -61,7 +61,9 @@ def compare(
     flows_rule: Annotated[
         str | None, typer.Option(help="draw the flow diagram for this rule only")
     ] = None,
-    solver: Annotated[str, typer.Option(help="solver backend: highs, scipy, pulp")] = "highs",
+    solver: Annotated[
+        str, typer.Option(help="solver backend: highs, scipy, pulp, highs-kept")
+    ] = "highs",
     time_limit: Annotated[float | None, typer.Option(help="seconds per rule")] = None,
     workers: Annotated[int, typer.Option(help="solve the rules in this many processes")] = 1,
     csv: Annotated[
@@ -134,7 +136,9 @@ def sweep(
     workers: Annotated[
         int | None, typer.Option(help="local processes (default: one per CPU; 0: in this process)")
     ] = None,
-    solver: Annotated[str, typer.Option(help="solver backend: highs, scipy, pulp")] = "highs",
+    solver: Annotated[
+        str, typer.Option(help="solver backend: highs, scipy, pulp, highs-kept")
+    ] = "highs",
     time_limit: Annotated[float | None, typer.Option(help="seconds per solve")] = None,
     limit: Annotated[
         int | None, typer.Option(help="solve at most this many new tasks, then stop")

@@ -7,6 +7,7 @@ import warnings
 
 from solvers._base import Backend
 from solvers._highs import HighsBackend
+from solvers._kept import KeptPoolBackend
 from solvers._pulp import PulpBackend
 from solvers._scipy import ScipyBackend
 
@@ -56,5 +57,5 @@ def get(name: str = DEFAULT, **options) -> Backend:
     return cls(**options)
 
 
-for _cls in (HighsBackend, ScipyBackend, PulpBackend):
+for _cls in (HighsBackend, ScipyBackend, PulpBackend, KeptPoolBackend):
     add(_cls)

@@ -19,6 +19,7 @@ CASES = [
     ("highs", {}),
     ("highs", {"method": "ipm"}),
     ("scipy", {}),
+    ("highs-kept", {}),
     ("pulp", {"pulp_solver": "PULP_CBC_CMD"}),
     ("pulp", {"pulp_solver": "COIN_CMD"}),
     ("pulp", {"pulp_solver": "GLPK_CMD"}),

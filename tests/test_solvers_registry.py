@@ -43,13 +43,15 @@ def with_missing(monkeypatch):
 
 
 def test_builtin_backends_are_listed_default_first():
-    assert solvers.list(only_available=False)[:3] == ["highs", "scipy", "pulp"]
+    assert solvers.list(only_available=False)[:4] == ["highs", "scipy", "pulp", "highs-kept"]
     assert solvers.DEFAULT == "highs" and solvers.list()[0] == "highs"
-    assert solvers.available() == {"highs": True, "scipy": True, "pulp": True}
+    assert solvers.available() == {"highs": True, "scipy": True, "pulp": True, "highs-kept": True}
 
 
 def test_unknown_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown solver 'gurobi'; valid: highs, scipy, pulp"):
+    with pytest.raises(
+        ValueError, match="unknown solver 'gurobi'; valid: highs, scipy, pulp, highs-kept"
+    ):
         solvers.get("gurobi")
 
 
