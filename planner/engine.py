@@ -108,23 +108,16 @@ class EngineResult:
 
 
 @dataclass
-class _Hold:
-    """What one stage did to hold its optimum, so that it can give way (see Engine._repair).
+class _LinearHold:
+    """How a linear stage holds its optimum, so that it can give way (see Engine._repair).
 
-    ``lo_cols`` raised to ``lo``, ``up_cols`` lowered to ``up``; ``rows`` added with their
-    held bound ``bound`` (the lower for max, the upper for min). A linear stage's face:
-    columns ``face_cols`` and rows ``face_rows`` fixed at ``face_at`` and
+    A row on its objective (``rows``, held at ``bound``: the lower for max, the upper for
+    min), or a face: columns ``face_cols`` and rows ``face_rows`` fixed at ``face_at`` and
     ``face_row_at``, their bounds before in ``face_was``.
     """
 
-    stage: int
     name: str
     sense: str
-    linear: bool = False  # a linear stage's (a face or a row on its objective)
-    lo_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    up_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
-    up: np.ndarray = field(default_factory=lambda: np.zeros(0))
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     bound: np.ndarray = field(default_factory=lambda: np.zeros(0))
     face_cols: np.ndarray | None = None
@@ -132,7 +125,6 @@ class _Hold:
     face_rows: np.ndarray | None = None
     face_row_at: np.ndarray | None = None
     face_was: tuple | None = None
-    step: int = 0  # steps of REPAIRS taken
 
 
 class Engine:
@@ -209,11 +201,9 @@ class Engine:
         self.ceiling = np.inf  # the floor's upper bound in a max-min stage (_set_ceiling)
         self.stop_before: str | None = None  # a stage: raise ExportDone before its first solve
         self.row_names: list[str] = []  # names of the rows the engine added, in order
-        self.holds: list[_Hold] = []  # how each stage held its optimum, in stage order
-        self.stage_no = -1  # the position of the stage running
-        self.passes = (0, 0)  # (1, 0) once the linear holds gave way (see _repair)
-        self.latest_first = False  # whether linear holds give way first (the final polish)
-        self.yields = 0  # steps of _repair taken
+        self.linear_holds: list[_LinearHold] = []  # how the linear stages hold their optima
+        self.polishing = False  # in the final polish, where linear holds give way (_repair)
+        self.linear_gave = False  # they did
 
     # ------------------------------------------------------------------ plumbing
 
@@ -254,7 +244,7 @@ class Engine:
     def _solve(self, stage: str, method: str | None = None) -> Result:
         if self.stop_before == stage:
             raise ExportDone(stage)
-        self.passes, self.latest_first = (0, 0), False
+        self.polishing = False
         res = self.backend.solve(time_limit=self._left(), method=method)
         while _stalled(res) and self.last is not None and self._unstall():
             res = self.backend.solve(time_limit=self._left(), method=method)
@@ -290,38 +280,26 @@ class Engine:
         took that plan 24.6 s against 7.5 s, and every stage in turn, latest first,
         42.7 s. Within the policy only the raised bounds give way.
         """
-        if self.latest_first and self.repairs >= LINEAR_AFTER and self.passes[0] == 0:
-            self.passes = (1, 0)
-            mine = [h for h in self.holds if h.linear]
-            for h in mine:
-                self._give(h, len(REPAIRS) - 1)
-            if mine:
-                self.yields += 1
-                return True
+        ready = self.polishing and self.repairs >= LINEAR_AFTER
+        if ready and not self.linear_gave and self.linear_holds:
+            self.linear_gave = True
+            for h in self.linear_holds:
+                self._give(h, REPAIRS[-1])
+            return True
         return self._relax_holds()
 
-    def _give(self, h: _Hold, k: int) -> bool:
-        """Loosen one hold to step ``k`` of REPAIRS; whether anything changed.
+    def _give(self, h: _LinearHold, step: float) -> None:
+        """Loosen one linear hold by ``step`` (relative): its row out, its face off its bound.
 
-        Raised lower bounds go down, lowered upper bounds up (never past the
-        programme's own), held rows out, and a face's fixed columns and rows off
-        their bound, towards their range before, each by ``REPAIRS[k]`` relative.
+        Of a face's columns only those held at 0 that could be above it (a flow the
+        stage chose not to use) move: loosening every column of a face (thousands, into
+        boxes of 2e-7) left a generated 40 x 80 plan's polish without a verdict after
+        18 s. Never past the bounds before the hold.
         """
-        h.step = k + 1
-        d = REPAIRS[k]
 
         def out(v):
-            return d * np.maximum(1.0, np.abs(v))
+            return step * np.maximum(1.0, np.abs(v))
 
-        base_lo, base_up = self.lp.col_lower, self.lp.col_upper
-        c = h.lo_cols
-        if len(c):
-            new = np.maximum(base_lo[c], h.lo - out(h.lo))
-            self._set_cols(c, np.minimum(new, self.col_lower[c]), self.col_upper[c])
-        c = h.up_cols
-        if len(c):
-            new = np.minimum(base_up[c], h.up + out(h.up))
-            self._set_cols(c, self.col_lower[c], np.maximum(new, self.col_upper[c]))
         if len(h.rows):
             inf = np.full(len(h.rows), np.inf)
             if h.sense == "max":
@@ -329,23 +307,14 @@ class Engine:
             else:
                 self.backend.set_row_bounds(h.rows, -inf, h.bound + out(h.bound))
         if h.face_cols is not None and len(h.face_cols):
-            # only columns held at 0 that could be above it (a flow a stage chose not to
-            # use): loosening every column of a face (thousands, into boxes of 2e-7) left
-            # a generated 40 x 80 plan's polish without a verdict after 18 s
             c, at, (lo, up, _, _) = h.face_cols, h.face_at, h.face_was
             z = (at == 0.0) & (lo == 0.0) & (up > 0.0)
             self._set_cols(c[z], lo[z], np.minimum(up[z], out(at[z])))
         if h.face_rows is not None and len(h.face_rows):
             r, at, (_, _, rlo, rup) = h.face_rows, h.face_row_at, h.face_was
-            lo, up = np.maximum(rlo, at - out(at)), np.minimum(rup, at + out(at))
-            self.backend.set_row_bounds(r, lo, up)
-        return True
-
-    def _hold(self, name: str, sense: str) -> _Hold:
-        """A new record of how the running stage holds its optimum."""
-        h = _Hold(self.stage_no, name, sense)
-        self.holds.append(h)
-        return h
+            self.backend.set_row_bounds(
+                r, np.maximum(rlo, at - out(at)), np.minimum(rup, at + out(at))
+            )
 
     def _relax_holds(self) -> bool:
         """Loosen raised column lower bounds by the next step of REPAIRS (relative).
@@ -450,7 +419,6 @@ class Engine:
         outcomes: list[StageOutcome] = []
         failed = None
         for spec in specs:
-            self.stage_no += 1
             t0, s0, it0 = time.perf_counter(), self.solves, self.iterations
             out = StageOutcome(spec.name, None, 0, 0.0)
             self.progress(spec.name, 0, float("nan"))
@@ -529,7 +497,7 @@ class Engine:
             return
         t0 = time.perf_counter()
         limit = self._left() if final else 10.0
-        self.passes, self.latest_first = (0, 0), True
+        self.polishing, self.linear_gave = True, False
         res = self.backend.polish(time_limit=limit)
         self.solves += 1
         self.iterations += int(res.iterations or 0)
@@ -568,8 +536,8 @@ class Engine:
         slack = self.tolerance * abs(value) + self.slack * max(1.0, abs(value))
         bound = value - slack if sense == "max" else value + slack
         lo, hi = (bound, np.inf) if sense == "max" else (-np.inf, bound)
-        h = self._hold(stage, sense)
-        h.linear = True
+        h = _LinearHold(stage, sense)
+        self.linear_holds.append(h)
         h.rows = np.atleast_1d(
             self._add_rows(row, np.array([lo]), np.array([hi]), [f"hold[{stage}]"])
         )
@@ -594,8 +562,8 @@ class Engine:
         lo, up = self.col_lower[cols], self.col_upper[cols]
         at = np.where(np.abs(x[cols] - lo) <= np.abs(x[cols] - up), lo, up)
         keep = np.isfinite(at) & (lo < up)
-        h = self._hold(stage, sense)
-        h.linear = True
+        h = _LinearHold(stage, sense)
+        self.linear_holds.append(h)
         h.face_cols, h.face_at = cols[keep], at[keep].copy()
         was = [lo[keep].copy(), up[keep].copy(), np.zeros(0), np.zeros(0)]
         self._set_cols(cols[keep], at[keep], at[keep])
@@ -862,21 +830,17 @@ class Engine:
         tol = 4 * self.slack * np.maximum(1.0, np.abs(self.col_upper[c]))
         lo = np.where(self.col_upper[c] - lo <= tol, self.col_upper[c], lo)
         self._set_cols(c, lo, self.col_upper[c])
-        h = self._hold(stage, sense)
-        h.lo_cols, h.lo = c, lo.copy()
         c, va = col[~below], v[~below]
         up = np.maximum(np.minimum(va, self.col_upper[c]), self.col_lower[c])
         self._set_cols(c, self.col_lower[c], up)
-        h.up_cols, h.up = c, up.copy()
         many = np.flatnonzero(~single)
         if len(many):
             inf = np.full(len(many), np.inf)
             names = [f"hold[{stage}#{j}]" for j in fix[many]]
             if sense == "max":
-                idx = self._add_rows(sub[many], bound[many], inf, names)
+                self._add_rows(sub[many], bound[many], inf, names)
             else:
-                idx = self._add_rows(sub[many], -inf, bound[many], names)
-            h.rows, h.bound = np.atleast_1d(np.asarray(idx, dtype=int)), bound[many].copy()
+                self._add_rows(sub[many], -inf, bound[many], names)
 
     # ------------------------------------------------------------------ after the stages
 
