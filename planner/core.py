@@ -157,7 +157,12 @@ def _failed_plan(form, engine, res: EngineResult, refs, rule, solver, stages, ti
     message = f"stage {failed.stage}: {failed.result.message or status}"
     if status == Status.INFEASIBLE:
         in_full = any(r.name == failed.stage and r.kind == "full" for r in refs)
-        conflicts = explain.conflicts(form, engine.backend, in_full)
+        try:
+            conflicts = explain.conflicts(form, engine.backend, in_full)
+        except RuntimeError as exc:
+            # the elastic filter can stall on a programme in numerical trouble (seen: a
+            # generated 30 x 60 plan with rows scaled "balanced"): the verdict stands
+            message += f" (no conflicting set found: {exc})"
         out = "infeasible"
     elif status == Status.TIME_LIMIT:
         out = "time_limit"

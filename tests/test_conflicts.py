@@ -175,3 +175,20 @@ def test_lifting_a_ban_when_it_is_the_cheapest():
     fixed = apply_edits(s, [e])
     assert len(fixed.mandates) == 1
     assert planner.solve(fixed).status == "optimal"
+
+
+def test_an_infeasible_plan_whose_conflicts_cannot_be_found_still_comes_back(monkeypatch):
+    """The elastic filter can stall in numerical trouble (seen on a generated 30 x 60 plan
+    with rows scaled "balanced"); the plan is still the infeasible verdict, with a message."""
+
+    def stalled(lp):
+        raise RuntimeError("elastic filter stalled (numerical trouble?)")
+
+    def no_iis(self):
+        return None
+
+    monkeypatch.setattr(solvers, "elastic_iis", stalled)
+    monkeypatch.setattr(solvers.HighsBackend, "iis", no_iis)
+    plan = planner.solve(elmstead_conflict())
+    assert plan.status == "infeasible" and plan.conflicts == []
+    assert "no conflicting set found: elastic filter stalled" in plan.message
