@@ -543,7 +543,7 @@ class Engine:
         )
         h.bound = np.array([bound])
 
-    def _hold_face(self, c: np.ndarray, res: Result, stage: str = "", sense: str = "min") -> bool:
+    def _hold_face(self, c: np.ndarray, res: Result, stage: str, sense: str) -> bool:
         """Fix the optimal face of ``res`` by complementary slackness; False if it cannot.
 
         Every optimal solution keeps each column with a non-zero reduced cost at its

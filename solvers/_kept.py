@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from solvers._base import LinearProgram, Result, Status
 from solvers._highs import HighsBackend, _check, _i32
-from solvers._pool import BATCH_MIN, PRICE_TOLERANCE, entering, price
+from solvers._pool import BATCH_MIN, PRICE_TOLERANCE, add_columns, entering, price
 
 SHRINK = 0.5
 """The pool is shrunk when more than this share of its poolable columns are at 0, nonbasic."""
@@ -85,21 +85,7 @@ class KeptPoolBackend(HighsBackend):
         if not new.size:
             return
         mr = self._require()
-        C = sp.csc_array(self._whole_csc()[:, new])
-        C.sort_indices()
-        _check(
-            self._h.addCols(
-                int(new.size),
-                np.ascontiguousarray(mr.c[new], dtype=np.float64),
-                np.ascontiguousarray(mr.col_lower[new], dtype=np.float64),
-                np.ascontiguousarray(mr.col_upper[new], dtype=np.float64),
-                int(C.nnz),
-                _i32(C.indptr[:-1]),
-                _i32(C.indices),
-                np.ascontiguousarray(C.data, dtype=np.float64),
-            ),
-            "addCols",
-        )
+        add_columns(self._h, self._whole_csc(), new, mr.c, mr.col_lower, mr.col_upper)
         self._pos[new] = len(self._cols) + np.arange(new.size)
         self._cols = np.concatenate([self._cols, new])
         self.kept["entered"] += int(new.size)

@@ -127,6 +127,29 @@ def restricted(lp: LinearProgram, cols=None, c=None) -> LinearProgram:
     )
 
 
+def add_columns(h, csc, new: np.ndarray, c, lower, upper) -> None:
+    """Append columns ``new`` of matrix ``csc`` (all its rows) to the HiGHS model ``h``.
+
+    Costs ``c[new]``, bounds ``lower[new]`` and ``upper[new]`` (each n long).
+    """
+    C = sp.csc_array(csc[:, new])
+    C.sort_indices()
+    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    _check(
+        h.addCols(
+            int(new.size),
+            f64(c[new]),
+            f64(lower[new]),
+            f64(upper[new]),
+            int(C.nnz),
+            _i32(C.indptr[:-1]),
+            _i32(C.indices),
+            f64(C.data),
+        ),
+        "addCols",
+    )
+
+
 def highs_model(lp: LinearProgram, cols=None, c=None, tol: float = STAGE_TOLERANCE, **options):
     """A loaded :class:`HighsBackend` holding :func:`restricted` ``(lp, cols, c)``.
 
@@ -160,21 +183,8 @@ class _Restricted:
         _check(self.h.changeColsCost(cols.size, _i32(np.arange(cols.size)), c[cols]), "costs")
 
     def add(self, new: np.ndarray, c: np.ndarray) -> None:
-        lp, C = self.lp, sp.csc_array(self.csc[:, new])
-        C.sort_indices()
-        _check(
-            self.h.addCols(
-                int(new.size),
-                np.ascontiguousarray(c[new]),
-                np.ascontiguousarray(lp.col_lower[new]),
-                np.ascontiguousarray(lp.col_upper[new]),
-                int(C.nnz),
-                _i32(C.indptr[:-1]),
-                _i32(C.indices),
-                np.ascontiguousarray(C.data, dtype=np.float64),
-            ),
-            "addCols",
-        )
+        lp = self.lp
+        add_columns(self.h, self.csc, new, c, lp.col_lower, lp.col_upper)
         self.cols = np.concatenate([self.cols, new])
 
     def run(self, how: str, time_limit: float | None) -> tuple[str, int]:

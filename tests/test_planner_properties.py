@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from planner_cases import link, towns
 from scipy.optimize import linprog
 
 import models
@@ -184,32 +185,14 @@ def test_linear_holds_give_way_before_a_held_level():
     3.06e-6). Now the levels give way by at most 1e-10 (engine.LINEAR_AFTER steps of
     engine.REPAIRS), then min_labour's hold: tier 1 keeps 2/3 within its hold slack and
     the step of 1e-10, g0 its 3e-8 within those of tier 2."""
-    towns = [("t0", 0), ("t1", 1000), ("t2", 0), ("t3", 0)]
-    link = {"labour_per_unit": 0.0, "capacity": "", "loss": 0.0, "both_ways": True}
-    s = models.from_tables(
-        {"name": "give way"},
-        {
-            "confederations": [{"id": "c"}],
-            "municipalities": [
-                {"id": t, "confederation": "c", "population": 1, "labour_hours": h}
-                for t, h in towns
-            ],
-            "items": [{"id": "g0", "kind": "good"}, {"id": "g2", "kind": "good"}],
-            "endowments": [
-                {"municipality": "t2", "item": "g2", "quantity": 24.0},
-                {"municipality": "t3", "item": "g0", "quantity": 34.0},
-            ],
-            "needs": [
-                {"municipality": "t0", "item": "g0", "tier": 2, "quantity": 1.0},
-                {"municipality": "t0", "item": "g2", "tier": 1, "quantity": 30.0},
-                {"municipality": "t1", "item": "g2", "tier": 1, "quantity": 1.0},
-            ],
-            "links": [
-                {**link, "from": "t0", "to": "t1", "labour_per_unit": 1.0, "capacity": 20.0},
-                {**link, "from": "t1", "to": "t2"},
-                {**link, "from": "t2", "to": "t3"},
-            ],
-        },
+    s = towns(
+        names=("t0", "t1", "t2", "t3"),
+        population=dict.fromkeys(("t0", "t1", "t2", "t3"), 1),
+        labour={"t0": 0, "t1": 1000, "t2": 0, "t3": 0},
+        items=(("g0", "good"), ("g2", "good")),
+        endowments=(("t2", "g2", 24.0), ("t3", "g0", 34.0)),
+        needs=(("t0", "g0", 2, 1.0), ("t0", "g2", 1, 30.0), ("t1", "g2", 1, 1.0)),
+        links=(link("t0", "t1", labour=1.0, capacity=20.0), link("t1", "t2"), link("t2", "t3")),
     )
     plan = planner.solve(s)
     d = plan.deliveries.set_index(["municipality", "item"])["ratio"]
