@@ -114,7 +114,17 @@ MODES = {
     "warm_uncapped": {"pool_warm_max": None},  # before 2026-12-05: 0.5 per row alone
     "warm8k": {"pool_warm_max": 8000},
     "warm3k": {"pool_warm_max": 3000},
-    "warm2k": {"pool_warm_max": 2000},  # max-min rounds by interior point without crossover
+    "warm2k": {"pool_warm_max": 2000},
+    # a max-min stage's first LP, after failed warm attempts, by the dual simplex cold (the
+    # default before 2026-12-05's fourth session; now the primal simplex: Engine first_cold)
+    "first_dual": {"first_cold": "dual"},
+    # max-min rounds' optima not refined at 1e-10 (Engine refine; the default before
+    # 2026-12-05's fourth session)
+    "norefine": {"refine": None},
+    "before_1205d": {
+        "refine": None,
+        "first_cold": "dual",
+    },  # max-min rounds by interior point without crossover
 }
 
 

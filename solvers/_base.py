@@ -30,7 +30,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-METHODS = ("choose", "simplex", "ipm", "interior")
+METHODS = ("choose", "simplex", "ipm", "interior", "primal")
 """``interior``: interior point without crossover (backends without it use ``ipm``)."""
 COMMON_OPTIONS = frozenset({"threads", "method", "time_limit", "verbose"})
 
@@ -225,7 +225,8 @@ class Backend(ABC):
     "iis" (native IIS; others use the elastic filter), "duals", "time_limit",
     "write_mps", "write_lp", "polish" (``polish()`` re-solves at a tighter tolerance),
     "interior" (``method="interior"``: interior point without crossover, a solution
-    in the relative interior of the optimal face).
+    in the relative interior of the optimal face), "primal" (``method="primal"``: a
+    cold solve after failed warm attempts is the primal simplex; others choose).
     """
 
     name: ClassVar[str]
@@ -365,6 +366,8 @@ class Backend(ABC):
         method = self._check_method(method or self.method)
         if method == "interior" and "interior" not in self.features:
             method = "ipm"
+        if method == "primal" and "primal" not in self.features:
+            method = "choose"
         start = time.perf_counter()
         result = self._solve(None if limit is None else float(limit), method)
         if not result.seconds:

@@ -317,6 +317,8 @@ class HighsBackend(Backend):
             "write_lp",
             "polish",
             "interior",
+            "primal",
+            "refine",
             "pool",
         }
     )
@@ -427,6 +429,7 @@ class HighsBackend(Backend):
         self._x_last: np.ndarray | None = None  # the last optimal point (its support seeds a pool)
         self._pooling = False
         self.pooled: list[dict] = []  # one entry per pooled cold re-solve (see _pooled)
+        self._forced: list | None = None  # the steps of the next solve, set by refine
 
     def _tolerance(self, tol: float) -> None:
         self._h.setOptionValue("primal_feasibility_tolerance", float(tol))
@@ -439,6 +442,28 @@ class HighsBackend(Backend):
         self.dual_tolerance = float(value)
         self._tolerance(self._tol)
         return old
+
+    def refine(
+        self, tolerance: float, iterations: int, time_limit: float | None = None
+    ) -> Result | None:
+        """One primal simplex run from the last basis at ``tolerance`` (primal and dual).
+
+        Capped at ``iterations``: the optimum of a solve at the stage tolerance, made
+        exact where a cheap step makes it so. None without a basis; the result otherwise
+        (optimal or not; the basis is where the run stopped).
+        """
+        if not self._basis:
+            return None
+        old, old_tol = self.dual_tolerance, self._tol
+        self.dual_tolerance = min(old, float(tolerance))
+        self._tolerance(min(old_tol, float(tolerance)))
+        self._forced = [(_PRIMAL, int(iterations), "simplex")]
+        try:
+            return self.solve(time_limit=time_limit)
+        finally:
+            self._forced = None
+            self.dual_tolerance = old
+            self._tolerance(old_tol)
 
     def polish(self, time_limit: float | None = None) -> Result:
         """Re-solve the current programme at FINAL_TOLERANCE, warm from the last basis."""
@@ -540,7 +565,7 @@ class HighsBackend(Backend):
         if self._new_objective and self.warm != "off":
             mode = {"primal": "primal", "dual": "dual", "cold": "off"}[self.restart]
         self._new_objective = False
-        cold_method = "simplex" if method == "choose" else method
+        cold_method = self._cold_method(method)
         steps = self._steps(mode, fresh, cold_method)
         self._spent = 0  # iterations of attempts before the last one
         self._after_stall = self._stalled
@@ -561,8 +586,8 @@ class HighsBackend(Backend):
             if strategy is None:
                 if k or mode == "off" or self._pooling:
                     h.clearSolver()  # a pool's cold solve is cold: presolve drops the flows out
-                self._option("solver", how)
-                self._option("simplex_strategy", _DUAL)
+                self._option("solver", "simplex" if how == "primal" else how)
+                self._option("simplex_strategy", _PRIMAL if how == "primal" else _DUAL)
             else:
                 self._option("solver", "simplex")
                 self._option("simplex_strategy", strategy)
@@ -606,6 +631,12 @@ class HighsBackend(Backend):
             )
         self._last_status = status
         return status
+
+    def _cold_method(self, method: str) -> str:
+        """``method`` for the cold steps ("choose", and "primal" before any basis: "simplex")."""
+        if method == "choose" or (method == "primal" and not self._basis):
+            return "simplex"
+        return method
 
     def _pool_decided(self, status) -> bool:
         """Whether a pool's outcome ends the solve: a verdict, or none at all (POOL_STALL)."""
@@ -778,6 +809,8 @@ class HighsBackend(Backend):
 
         See ``_run``; "pool" is a cold solve over a pool of columns (``_pooled``).
         """
+        if self._forced is not None:
+            return list(self._forced)
         steps = []
         rows = max(1, self._shape()[0])
         short = max(WARM_MIN_ITERATIONS, int(POOL_WARM * rows))
@@ -815,12 +848,18 @@ class HighsBackend(Backend):
                     steps.append((_DUAL, max(2 * WARM_MIN_ITERATIONS, rows // 2), "simplex"))
             else:
                 steps.append((_DUAL, None, "simplex"))
-        if steps and cold_method == "simplex" and rows >= IPM_ROWS:
+        if steps and cold_method == "primal" and rows < IPM_ROWS:
+            # a max-min stage's first LP, after an earlier stage's holds: the primal
+            # simplex cold (stage floors of bench/results.json, generated 60 x 120 tier 3:
+            # 1.37 s against 3.08 s by the dual simplex), capped; interior point decides
+            steps.append((None, max(3 * self._cold_iterations, 10 * rows), "primal"))
+            steps.append((None, None, "ipm"))
+        elif steps and cold_method in ("simplex", "primal") and rows >= IPM_ROWS:
             # large plans: interior point with crossover (a generated 150 x 300 plan's
             # tier-2 LP: 94 s against 319 s by the dual simplex; at 60 x 120 the dual
             # simplex was faster, 1.5 s against 5.3 s)
             steps.append((None, None, "ipm"))
-        elif steps and cold_method == "simplex":
+        elif steps and cold_method in ("simplex", "primal"):
             # after warm attempts, a cold dual simplex gets a generous cap (a few times the
             # rows, or the most a cold solve took): late max-min rounds of large plans are
             # so degenerate that it can stall for many minutes (seen: generated 60 x 120,
@@ -828,7 +867,7 @@ class HighsBackend(Backend):
             # with crossover then decides
             steps.append((None, max(3 * self._cold_iterations, 4 * rows), "simplex"))
             steps.append((None, None, "ipm"))
-        elif self._pooling and cold_method == "simplex":
+        elif self._pooling and cold_method in ("simplex", "primal"):
             # a pool's first cold solve: capped and timed as below (seen running for
             # minutes on a generated 60 x 120 plan's tier 2; the whole programme then
             # decides)

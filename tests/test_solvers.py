@@ -205,6 +205,20 @@ class TestBackend:
         if has_duals(make()):
             assert check_duals_by_perturbation(make, lp, res) >= 1
 
+    @pytest.mark.parametrize("seed", [1, 2])
+    def test_primal_method_after_a_new_objective(self, make, seed):
+        """``method="primal"`` (a cold solve after failed warm attempts by the primal
+        simplex; backends without it choose) reaches the optimum a fresh load reaches."""
+        lp = random_lp(seed)
+        be = make(lp)
+        assert be.solve().status is Status.OPTIMAL
+        c = -np.asarray(lp.c, float)
+        be.set_objective(c, "min", offset=lp.offset)
+        res = be.solve(method="primal")
+        want = make(replace(lp, c=c, sense="min")).solve()
+        assert res.status is Status.OPTIMAL
+        assert res.objective == pytest.approx(want.objective, abs=1e-6)
+
     def test_infeasible(self, make):
         # x + y <= 1 with x >= 1 and y >= 1 (column bounds)
         lp = LinearProgram([1, 1], [[1, 1]], [-INF], [1], [1, 1], [INF, INF])
@@ -341,3 +355,42 @@ def test_highs_dual_tolerance_option_sets_stage_solves_and_survives_polish():
     assert opt("primal_feasibility_tolerance") == STAGE_TOLERANCE
     default = solvers.get("highs")._h
     assert opt("dual_feasibility_tolerance", default) == min(STAGE_TOLERANCE, STAGE_DUAL_TOLERANCE)
+
+
+def test_highs_primal_cold_steps_below_the_interior_point_rows():
+    """After a new objective with a basis, ``method="primal"`` plans a capped warm primal
+    attempt and then the primal simplex cold (capped), interior point last; without a
+    basis it is the first solve's own way (the dual simplex)."""
+    from solvers._highs import _PRIMAL
+
+    b = solvers.get("highs")
+    b.load(random_lp(1))
+    assert b._cold_method("primal") == "simplex"  # no basis yet
+    assert b.solve().ok
+    assert b._cold_method("primal") == "primal"
+    steps = b._steps("primal", True, "primal")
+    assert steps[0][0] == _PRIMAL and steps[0][1] is not None  # the capped warm attempt
+    assert [s[2] for s in steps[-2:]] == ["primal", "ipm"]
+    assert steps[-2][0] is None and steps[-2][1] is not None
+
+
+def test_highs_refine_keeps_the_optimum_and_restores_the_tolerances():
+    """``refine`` re-solves from the last basis at a tight tolerance, once, capped; the
+    stage tolerances come back after it; without a basis there is nothing to refine."""
+    from solvers._highs import STAGE_DUAL_TOLERANCE, STAGE_TOLERANCE
+
+    b = solvers.get("highs")
+
+    def opt(name):
+        return b._h.getOptionValue(name)[1]
+
+    lp = random_lp(2)
+    b.load(lp)
+    assert b.refine(1e-10, 100) is None
+    first = b.solve()
+    res = b.refine(1e-10, 100)
+    assert res.status is Status.OPTIMAL
+    assert res.objective == pytest.approx(first.objective, abs=1e-9)
+    assert opt("primal_feasibility_tolerance") == STAGE_TOLERANCE
+    assert opt("dual_feasibility_tolerance") == min(STAGE_TOLERANCE, STAGE_DUAL_TOLERANCE)
+    assert b.solve().objective == pytest.approx(first.objective, abs=1e-9)
