@@ -46,6 +46,12 @@ stopped after at most 5,000, 8,000 (the default since 2026-12-05), 3,000 or 2,00
 iterations, or after POOL_WARM per row alone (``pool_warm_max``, solvers/_highs.py
 POOL_WARM_MAX).
 
+``first_dual``: a max-min stage's first LP after another, once its warm attempt fails, solved
+cold by the dual simplex (``first_cold="dual"``; the primal simplex is the default since
+2026-12-05). ``refine``, ``refine_verified``, ``refine_slack5``: every max-min round's optimum
+(and verification LP's) re-solved from its basis at 1e-10 (``refine=1e-10``), alone, with
+``verify=True``, and with levels held 1e-5 short (``hold_slack=1e-5``).
+
 Each run is a child process with a time limit, so a path that stalls costs only its limit.
 """
 
@@ -109,7 +115,7 @@ MODES = {
     "paced_quick": {"pool_warm": "paced", "pool_stall": "capped", "pool_retry": "quick"},
     "patient_quick": {"pool_warm": "patient", "pool_stall": "capped", "pool_retry": "quick"},
     "fast_quick": {"pool_warm": "timed_paced", "pool_stall": "capped", "pool_retry": "quick"},
-    "interior": {"rounds": "interior"},
+    "interior": {"rounds": "interior"},  # max-min rounds by interior point without crossover
     "warm5k": {"pool_warm_max": 5000},  # the warm attempt before a pool: at most 5,000 it.
     "warm_uncapped": {"pool_warm_max": None},  # before 2026-12-05: 0.5 per row alone
     "warm8k": {"pool_warm_max": 8000},
@@ -118,13 +124,11 @@ MODES = {
     # a max-min stage's first LP, after failed warm attempts, by the dual simplex cold (the
     # default before 2026-12-05's fourth session; now the primal simplex: Engine first_cold)
     "first_dual": {"first_cold": "dual"},
-    # max-min rounds' optima not refined at 1e-10 (Engine refine; the default before
-    # 2026-12-05's fourth session)
-    "norefine": {"refine": None},
-    "before_1205d": {
-        "refine": None,
-        "first_cold": "dual",
-    },  # max-min rounds by interior point without crossover
+    # max-min rounds' optima (and verification LPs') refined at 1e-10 (Engine refine), alone,
+    # with verification, and with levels held 1e-5 short
+    "refine": {"refine": 1e-10},
+    "refine_verified": {"refine": 1e-10, "verify": True},
+    "refine_slack5": {"refine": 1e-10, "hold_slack": 1e-5},
 }
 
 
