@@ -496,14 +496,18 @@ def _print_shortfalls(d, doc: dict, unexplained: str) -> None:
     every = doc.get("explanations") or []
     why = sorted((e for e in every if not is_late(e)), key=lambda e: (e["tier"], e["ratio"]))
     if why:
-        shown = why[:EXPLAINED_SHOWN]
-        more = f"; {len(why) - len(shown)} more in --json" if len(shown) < len(why) else ""
+        # one line a need where they all fit; else needs sharing level and reason together
+        lines = [(e["text"], 1) for e in why]
+        if len(lines) > EXPLAINED_SHOWN:
+            lines = _grouped_reasons(why)[:EXPLAINED_SHOWN]
+        told = sum(n for _, n in lines)
+        more = f"; {len(why) - told} more in --json" if told < len(why) else ""
         head = f"{len(why)} needs not fully met, and why"
         if len(why) < len(every):
             head = f"{len(every)} needs not fully met, and why for {len(why)} of them"
         out.print(f"[bold]{head}[/bold] (lowest first{more}):")
-        for e in shown:
-            out.print(f"  {e['text']}", markup=False, soft_wrap=True)
+        for text, _ in lines:
+            out.print(f"  {text}", markup=False, soft_wrap=True)
     elif len(short):
         shown = min(len(short), SHORTFALLS_SHOWN)
         more = (
@@ -519,6 +523,44 @@ def _print_shortfalls(d, doc: dict, unexplained: str) -> None:
             )
     if unexplained:
         out.print(unexplained[:1].upper() + unexplained[1:] + ".", markup=False, soft_wrap=True)
+
+
+def _grouped_reasons(explanations: list[dict], names: int = 3) -> list[tuple[str, int]]:
+    """(line, needs it tells of): each explanation, those sharing level and reason once.
+
+    For summaries with more needs than lines: a generated 60 x 120 plan had 205 desired
+    needs at 32%, each limited by the same capacities, and 60 lines told of 60 needs; one
+    line now names the first few and says the reason once (269 needs in 55 lines).
+    """
+    from planner.edits import pct
+
+    groups: dict[tuple, list[tuple[str, str]]] = {}
+    lines: list[tuple] = []
+    for e in explanations:
+        mark = f" is at {pct(e['ratio'])}: "
+        need, found, reason = e["text"].partition(mark)
+        if not found or not e.get("limited_by"):
+            lines.append(("one", e["text"]))
+            continue
+        key = (e["tier"], pct(e["ratio"]), reason)
+        if key not in groups:
+            groups[key] = []
+            lines.append(("group", key))
+        groups[key].append((need, e["text"]))
+    out_lines = []
+    for kind, item in lines:
+        if kind == "one":
+            out_lines.append((item, 1))
+            continue
+        members = groups[item]
+        if len(members) == 1:
+            out_lines.append((members[0][1], 1))
+            continue
+        first = ", ".join(n for n, _ in members[:names])
+        rest = len(members) - names
+        who = f"{first} and {rest} more" if rest > 0 else first
+        out_lines.append((f"{len(members)} needs at {item[1]} ({who}): {item[2]}", len(members)))
+    return out_lines
 
 
 def _print_failure(plan, doc: dict) -> None:

@@ -59,3 +59,34 @@ def test_time_limit_is_said_in_words(tmp_path):
         "The time limit ran out before the plan was made; ask for a longer time limit" in r.output
     )
     assert "Traceback" not in r.output
+
+
+def test_needs_sharing_a_level_and_a_reason_are_told_once():
+    """Where the needs do not fit the summary's lines, it says a reason once for every need
+    at the same level it limits (a generated 60 x 120 plan: 205 desired needs at 32%, one
+    capacity), naming the first three; needs without a reason found, or alone with theirs,
+    keep their own line. (The valley's 31 fit: one line each, above.)"""
+    from planner.cli import _grouped_reasons
+
+    def e(name, ratio, reason, limited=True, tier=3):
+        return {
+            "tier": tier,
+            "ratio": ratio,
+            "limited_by": [{"kind": "capacity"}] if limited else [],
+            "text": f"{name} is at {ratio:.0%}: {reason}",
+        }
+
+    cap = "Town 52's making product 33 runs at its capacity (18,000)."
+    rows = [e(f"Town {k}'s desired product {k}", 0.32, cap) for k in range(5)]
+    rows.insert(2, e("Town 9's desired service 1", 0.32, "the water cap is fully used."))
+    rows.append(e("Town 7's desired tea", 0.32, cap, limited=False))
+    rows.append(e("Town 8's standard bread", 0.32, cap, tier=2))
+    lines = _grouped_reasons(rows)
+    assert lines[0] == (
+        "5 needs at 32% (Town 0's desired product 0, Town 1's desired product 1, Town 2's "
+        f"desired product 2 and 2 more): {cap}",
+        5,
+    )
+    assert lines[1] == ("Town 9's desired service 1 is at 32%: the water cap is fully used.", 1)
+    assert [n for _, n in lines] == [5, 1, 1, 1]
+    assert sum(n for _, n in lines) == len(rows)
