@@ -728,7 +728,8 @@ def _per(c: _Limiter, words: Words) -> str:
         more = f"allowing {fmt(amount)} units of it"
     else:
         more = f"each {fmt(amount)}{unit} more"
-    return f"{more} would raise it by about {points:.2g} points"
+    said = f"{points:.2g}"
+    return f"{more} would raise it by about {said} {'point' if said == '1' else 'points'}"
 
 
 def _sentence(need: str, ratio: float, limiters: list[_Limiter], words: Words) -> str:

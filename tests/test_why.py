@@ -232,3 +232,18 @@ def test_known_answer_land():
     assert c["gain"] == pytest.approx(1 / 60)
     assert resolved_gain(s, plan, e, c, step=1.0) == pytest.approx(1 / 60)
     assert "a's land (50) is all used; each 1 more would raise it by about 1.7 points" in e["text"]
+
+
+def test_one_point_is_said_in_the_singular():
+    """'each 1 more would raise it by about 1 point' (seen as '1 points' on a generated
+    60 x 120 plan); other amounts keep the plural."""
+    from planner.edits import Words
+    from planner.why import _Limiter, _per
+
+    def per(gain, available):
+        c = _Limiter("capacity", "", "", available, available, 1.0, 0, True, False,
+                     {"where": {"kind": "activity"}, "field": "capacity"}, "t", gain)  # fmt: skip
+        return _per(c, Words(models.generate(2, 2, 0)))
+
+    assert per(0.01, 95.6).endswith("would raise it by about 1 point")
+    assert per(0.003, 500).endswith("would raise it by about 3 points")
