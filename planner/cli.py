@@ -534,33 +534,22 @@ def _grouped_reasons(explanations: list[dict], names: int = 3) -> list[tuple[str
     """
     from planner.edits import pct
 
-    groups: dict[tuple, list[tuple[str, str]]] = {}
-    lines: list[tuple] = []
-    for e in explanations:
-        mark = f" is at {pct(e['ratio'])}: "
-        need, found, reason = e["text"].partition(mark)
-        if not found or not e.get("limited_by"):
-            lines.append(("one", e["text"]))
-            continue
-        key = (e["tier"], pct(e["ratio"]), reason)
-        if key not in groups:
-            groups[key] = []
-            lines.append(("group", key))
-        groups[key].append((need, e["text"]))
-    out_lines = []
-    for kind, item in lines:
-        if kind == "one":
-            out_lines.append((item, 1))
-            continue
-        members = groups[item]
+    # needs with a reason share a key; others key by their place (an int: never a tuple)
+    groups: dict[object, list[tuple[str, str]]] = {}
+    for i, e in enumerate(explanations):
+        need, found, reason = e["text"].partition(f" is at {pct(e['ratio'])}: ")
+        key = (e["tier"], pct(e["ratio"]), reason) if found and e.get("limited_by") else i
+        groups.setdefault(key, []).append((need, e["text"]))
+    lines = []
+    for key, members in groups.items():
         if len(members) == 1:
-            out_lines.append((members[0][1], 1))
+            lines.append((members[0][1], 1))
             continue
         first = ", ".join(n for n, _ in members[:names])
         rest = len(members) - names
         who = f"{first} and {rest} more" if rest > 0 else first
-        out_lines.append((f"{len(members)} needs at {item[1]} ({who}): {item[2]}", len(members)))
-    return out_lines
+        lines.append((f"{len(members)} needs at {key[1]} ({who}): {key[2]}", len(members)))
+    return lines
 
 
 def _print_failure(plan, doc: dict) -> None:

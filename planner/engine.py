@@ -696,11 +696,10 @@ class Engine:
         1e5 units. From the round's basis, 15-42 primal simplex iterations found it. The
         refined point is kept only if optimal; otherwise the round's own.
         """
-        refine = getattr(self.backend, "refine", None)
-        if self.refine is None or refine is None or "refine" not in self.backend.features:
+        if self.refine is None or "refine" not in self.backend.features:
             return res
         rows = self.backend.lp.num_rows
-        out = refine(self.refine, max(REFINE_MIN_ITERATIONS, rows), self._left())
+        out = self.backend.refine(self.refine, max(REFINE_MIN_ITERATIONS, rows), self._left())
         if out is None:
             return res
         self.solves += 1
