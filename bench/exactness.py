@@ -46,9 +46,9 @@ stopped after at most 5,000, 8,000 (the default since 2026-12-05), 3,000 or 2,00
 iterations, or after POOL_WARM per row alone (``pool_warm_max``, solvers/_highs.py
 POOL_WARM_MAX).
 
-``first_dual``: a max-min stage's first LP after another, once its warm attempt fails, solved
-cold by the dual simplex (``first_cold="dual"``; the primal simplex is the default since
-2026-12-05). ``refine``, ``refine_verified``, ``refine_slack5``: every max-min round's optimum
+``first_primal``: a max-min stage's first LP after another, once its warm attempt fails, solved
+cold by the primal simplex (``first_cold="primal"``; the default is the dual simplex).
+``refine``, ``refine_verified``, ``refine_slack5``: every max-min round's optimum
 (and verification LP's) re-solved from its basis at 1e-10 (``refine=1e-10``), alone, with
 ``verify=True``, and with levels held 1e-5 short (``hold_slack=1e-5``).
 
@@ -121,9 +121,9 @@ MODES = {
     "warm8k": {"pool_warm_max": 8000},
     "warm3k": {"pool_warm_max": 3000},
     "warm2k": {"pool_warm_max": 2000},
-    # a max-min stage's first LP, after failed warm attempts, by the dual simplex cold (the
-    # default before 2026-12-05's fourth session; now the primal simplex: Engine first_cold)
-    "first_dual": {"first_cold": "dual"},
+    # a max-min stage's first LP, after failed warm attempts, by the primal simplex cold
+    # (Engine first_cold; the default is the dual simplex)
+    "first_primal": {"first_cold": "primal"},
     # max-min rounds' optima (and verification LPs') refined at 1e-10 (Engine refine), alone,
     # with verification, and with levels held 1e-5 short
     "refine": {"refine": 1e-10},

@@ -149,7 +149,7 @@ class Engine:
         exact: bool = False,
         verify: bool = False,
         poolable: np.ndarray | None = None,
-        first_cold: str = "primal",
+        first_cold: str = "dual",
         refine: float | None = None,
         **options,
     ):
@@ -179,7 +179,9 @@ class Engine:
         # "interior" (interior point without crossover: a point inside the optimal face)
         self.rounds = rounds
         # a max-min stage's first LP after earlier stages: "primal" asks the backend for the
-        # primal simplex should its warm attempts fail ("dual": the backend's own way)
+        # primal simplex should its warm attempts fail ("dual", the default: the backend's own
+        # way; "primal" is faster over six generated 60 x 120 plans but gives other plans,
+        # no more leximin: bench/NOTES.md)
         if first_cold not in ("primal", "dual"):
             raise ValueError(f"first_cold must be primal or dual, not {first_cold!r}")
         self.first_cold = first_cold

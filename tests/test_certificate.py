@@ -106,11 +106,11 @@ def test_the_m_plan_passes_the_checker_and_every_level_is_checked(m_plan):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 14, not met: the default plan of generated 60 x 120 (seed 0) has 4 of 60 "
-    "levels where the needs could rise together (measured 2026-12-05, the primal first LP: "
-    "tier 2 at 0.92733, 73 needs, by 4.59; tier 3 at 0.00362, 0.3586 and 0.7272, 110, 128 "
-    "and 9 needs, by 81.9, 50.8 and 0.0035): rounds stopped short of their level (0.92733 "
-    "refines to 0.92876), whose duals fixed needs that can rise; bench/NOTES.md",
+    reason="issue 14, not met: the default plan of generated 60 x 120 (seed 0) has 4 of 62 "
+    "levels where the needs could rise together (measured 2026-12-05: tier 2 at 0.92725, "
+    "167 needs, by 11.43; tier 3 at 0.0037, 0.427 and 0.818 by 57.6, 51.9 and 1.46): "
+    "rounds stop short of their level at HiGHS's 1e-7 and their duals fix needs that can "
+    "rise (on the primal first LP's path, 0.92733 refines to 0.92876); bench/NOTES.md",
 )
 def test_the_m_plan_is_leximin(m_plan):
     """The issue's goal: no need fixed at a level of M's plan can rise (1e-6 per need)."""

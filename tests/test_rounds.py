@@ -140,12 +140,12 @@ def test_verified_plans_of_the_reported_confederations_leave_no_need_fixed_too_l
     assert unexplained(levels) == []
 
 
-def test_a_max_min_stage_after_another_asks_for_the_primal_simplex(monkeypatch):
-    """A max-min stage's first LP after an earlier stage asks the backend for
-    ``method="primal"`` (its cold solve, should the warm attempt fail, by the primal
-    simplex: bench/runs/2026-12-05-first-cold, 85.5 s of CPU against 150.8 s over six
-    generated 60 x 120 plans); the first stage and later rounds do not; with
-    ``first_cold="dual"`` none does. Both plans pass the checker."""
+def test_a_max_min_stage_after_another_can_ask_for_the_primal_simplex(monkeypatch):
+    """With ``first_cold="primal"`` a max-min stage's first LP after an earlier stage asks
+    the backend for ``method="primal"`` (its cold solve, should the warm attempt fail, by
+    the primal simplex: bench/runs/2026-12-05-first-cold, 85.5 s of CPU against 150.8 s
+    over six generated 60 x 120 plans); the first stage and later rounds do not; by
+    default (``"dual"``) none does. Both plans pass the checker."""
     seen = []
     _spy(
         monkeypatch,
@@ -154,7 +154,7 @@ def test_a_max_min_stage_after_another_asks_for_the_primal_simplex(monkeypatch):
         lambda e, stage, method=None: seen.append((stage, method)),
     )
     scenario = models.generate(15, 30, 4)
-    plan = planner.solve(scenario)
+    plan = planner.solve(scenario, first_cold="primal")
     assert check_plan(scenario, plan.to_dict()) == []
     asked = [stage for stage, method in seen if method == "primal"]
     firsts = []
@@ -165,7 +165,7 @@ def test_a_max_min_stage_after_another_asks_for_the_primal_simplex(monkeypatch):
     assert asked == [s for s in firsts[1:] if s in maxmin]
     assert {"needs:tier2", "needs:tier3", "fair_burden"} <= set(asked)
     seen.clear()
-    dual = planner.solve(scenario, first_cold="dual")
+    dual = planner.solve(scenario)
     assert check_plan(scenario, dual.to_dict()) == []
     assert not [m for _, m in seen if m == "primal"]
     with pytest.raises(ValueError, match="first_cold"):
