@@ -46,6 +46,10 @@ stopped after at most 5,000, 8,000 (the default since 2026-12-05), 3,000 or 2,00
 iterations, or after POOL_WARM per row alone (``pool_warm_max``, solvers/_highs.py
 POOL_WARM_MAX).
 
+``weighted``, ``weighted_only``: each max-min round's and verification LP's objective
+times 1e6 (``floor_weight``), with and without levels under 1e-8 held at 0
+(``zero_below``).
+
 ``first_primal``: a max-min stage's first LP after another, once its warm attempt fails, solved
 cold by the primal simplex (``first_cold="primal"``; the default is the dual simplex).
 ``refine``, ``refine_verified``, ``refine_slack5``: every max-min round's optimum
@@ -66,6 +70,10 @@ from pathlib import Path
 
 MODES = {
     "default": {},
+    # each max-min round's objective (and verification LP's) times 1e6, levels under 1e-8 held
+    # at 0 (planner.engine.FLOOR_WEIGHT)
+    "weighted": {"floor_weight": 1e6, "zero_below": 1e-8},
+    "weighted_only": {"floor_weight": 1e6},
     "precise": {"dual_tolerance": 1e-10, "verify": True},
     "verified": {"verify": True},  # verification LPs at HiGHS's own tolerance
     "scaled": {"scale": "both"},

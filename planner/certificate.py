@@ -8,6 +8,7 @@ ratios below 1, one LP over the scenario's programme:
               r_k >= ratio_k  for every need of an earlier tier,
               r_k >= min(ratio_k, l)  for every need of this tier.
 
+The LP is solved in the scenario's units, its objective weighted (WEIGHT).
 The plan is leximin at that level when the optimum does not exceed the sum of
 the plan's ratios there (within ``tol`` per need): no need fixed at l can rise
 without lowering a need at or below it (or pushing one above it below it,
@@ -28,6 +29,14 @@ from planner.formulation import build
 # the resolution of a plan's ratios: the solver's final tolerance (solvers/_highs.py) and
 # the slack the engine leaves on a held level (planner/engine.py) are both 1e-9
 RESOLUTION = 1e-9
+
+# the certificate LP's objective, times this. A ratio's worth in goods is tiny (a unit of a
+# good moves a need of 1e6 units by 1e-6), so the reduced costs of the flows that would
+# raise the sum sit under HiGHS's absolute dual tolerance of 1e-7 and a solve stops short
+# of the optimum; weighted, they are 1e6 times larger (a generated 30 x 60 plan, seed 1:
+# a round's LP of level 0.0014795 stopped at 0.0008936 warm and 0.0014668 cold unweighted,
+# at 0.0014795 cold with weights from 1e3 to 1e9). The optimum itself is unchanged.
+WEIGHT = 1e6
 
 
 @dataclass(frozen=True)
@@ -96,12 +105,13 @@ def leximin_levels(
     ratio = ratio.reindex(key).to_numpy()
     tier = needs["tier"].to_numpy()
     has = col >= 0
-    # solved scaled (solvers.equilibrate): unscaled, HiGHS's absolute tolerances let a
-    # max-min level of a generated 25 x 50 plan come out 1e-3 too low
-    scaling = solvers.equilibrate(form.lp)
-    cs = scaling.c
+    # solved in the scenario's units with a weighted objective (WEIGHT). Scaled
+    # (solvers.equilibrate, as before 2026-12-06) the solver's tolerance is looser on rows
+    # scaled down, and its optimum can be a point the scenario's rows do not allow: a
+    # generated 30 x 60 plan (seed 1) had 5 needs at 0.0101 "rise" by 3.2 together where
+    # the unscaled LP, at 1e-7 and at 1e-9, finds none (0.0507 against 0.0507)
     backend = solvers.get(solver)
-    backend.load(scaling.programme(form.lp))
+    backend.load(form.lp)
     lower = form.lp.col_lower.copy()
     out: list[Level] = []
     for t in tiers:
@@ -114,23 +124,23 @@ def leximin_levels(
             lo[col[before]] = np.maximum(ratio[before] - slack, 0.0)
             lo[col[mine]] = np.maximum(np.minimum(ratio[mine], level) - slack, 0.0)
             lo = np.minimum(lo, form.lp.col_upper)  # a negative slack raises a need, not past 1
-            backend.set_col_bounds(np.arange(form.n), lo / cs, form.lp.col_upper / cs)
+            backend.set_col_bounds(np.arange(form.n), lo, form.lp.col_upper)
             c = np.zeros(form.n)
             c[col[at]] = 1.0
-            backend.set_objective(c * cs, "max")
+            backend.set_objective(c * WEIGHT, "max")
             res = backend.solve()
             for loosen in (1e-12, 1e-10, 1e-8, 1e-7):
                 if res.ok:
                     break
                 backend.set_col_bounds(
-                    np.arange(form.n), np.maximum(lo - loosen, lower) / cs, form.lp.col_upper / cs
+                    np.arange(form.n), np.maximum(lo - loosen, lower), form.lp.col_upper
                 )
                 res = backend.solve()
             if not res.ok:
                 raise RuntimeError(f"certificate LP at tier {t}, level {level}: {res.status}")
-            sol = scaling.result(res)
-            best = float(sol.x @ c)
-            explained = -_first_order(sol.col_duals, col, before | mine, at, lo, form)
+            best = float(res.x @ c)
+            duals = np.asarray(res.col_duals, float) / WEIGHT
+            explained = -_first_order(duals, col, before | mine, at, lo, form)
             out.append(
                 Level(t, float(level), int(at.sum()), float(ratio[at].sum()), best, explained)
             )

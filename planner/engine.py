@@ -40,6 +40,12 @@ from solvers import LinearProgram, Result, Status
 
 GAP = 1e-7  # relative: a quantity this close to the level sits on the floor
 MOVE = 1e-5  # relative: a candidate that moves this far beyond the level is free
+# a max-min round's objective weight for exact levels (``Engine(floor_weight=FLOOR_WEIGHT)``): a level in [0, 1]
+# is worth little per unit of a good, so reduced costs that would raise it sit under the
+# solver's absolute dual tolerance (1e-7) and a round stops short (a generated 30 x 60
+# plan, seed 1: a round's LP stopped at 0.0008936 warm, 0.0014668 cold; 0.0014795 cold
+# with the objective times 1e3 to 1e9, primal and dual simplex alike)
+FLOOR_WEIGHT = 1e6
 DUAL_MIN = 1e-6  # interior rounds: a floor row's dual (times its scale) above this binds
 CAP = 1e-4  # relative: how far a verification LP pushes each candidate at most
 # how far held lower bounds are loosened, in turn, when holds leave a stage infeasible
@@ -151,9 +157,21 @@ class Engine:
         poolable: np.ndarray | None = None,
         first_cold: str = "dual",
         refine: float | None = None,
+        floor_weight: float = 1.0,
+        zero_below: float = 0.0,
         **options,
     ):
         self.options = dict(options)
+        # a max-min round's and verification LP's objective times this (FLOOR_WEIGHT: exact
+        # levels where 1, the default, stops short; an option, see docs/PLANNING.md)
+        if not (np.isfinite(floor_weight) and floor_weight > 0):
+            raise ValueError(f"floor_weight must be a positive number, not {floor_weight!r}")
+        self.weight = float(floor_weight)
+        # levels (of max stages) below this are held at 0: noise of the solver's tolerance
+        # that a later stage would otherwise pay for (a plan reports ratios below 1e-8 as 0)
+        if not (np.isfinite(zero_below) and zero_below >= 0):
+            raise ValueError(f"zero_below must be a number >= 0, not {zero_below!r}")
+        self.zero_below = float(zero_below)
         # columns a cold re-solve may start without (a plan's flows; see HighsBackend._pooled)
         self.poolable = None if poolable is None else np.asarray(poolable)
         self.solver = solver
@@ -391,7 +409,7 @@ class Engine:
         self, sense: str, lower: float = 0.0, upper: float = np.inf, near: bool = False
     ) -> None:
         c = np.zeros(self.N)
-        c[self.floor] = 1.0
+        c[self.floor] = self.weight
         self.backend.set_objective(c, sense, near=near)
         if sense == "max":
             upper = min(upper, self.ceiling)
@@ -739,7 +757,7 @@ class Engine:
             # the duals propose; a verification LP of the proposed alone disposes (a
             # simplex dual at the solver's tolerance is no proof: seen fixing needs of a
             # generated 25 x 50 plan that could rise from 0.930 to 1)
-            y = s * rho * np.abs(np.nan_to_num(res.row_duals[rows]))
+            y = s * rho * np.abs(np.nan_to_num(res.row_duals[rows])) / self.weight
             proposed = on & ~best & (y > DUAL_MIN)
             if not self.verify and (best | proposed).any():
                 return best | proposed, "dual"
@@ -837,7 +855,7 @@ class Engine:
                 idx = np.flatnonzero(cand)
                 self._set_cols(self.n + idx, np.zeros(len(idx)), np.full(len(idx), CAP * scale))
                 c = np.zeros(self.N)
-                c[self.n + idx] = 1.0
+                c[self.n + idx] = self.weight
                 self.backend.set_objective(c, "max", near=True)
                 res = self._refined(stage, self._solve(stage))
                 self._set_cols(self.n + idx, np.zeros(len(idx)), np.zeros(len(idx)))
@@ -859,6 +877,8 @@ class Engine:
         if not len(fix):
             return
         level = np.minimum(t, q) if sense == "max" else np.maximum(t, q)
+        if sense == "max" and self.zero_below:
+            level = np.where(np.abs(level) < self.zero_below, 0.0, level)
         slack = self.tolerance * np.abs(level) + self.slack * np.maximum(1.0, np.abs(level))
         bound = (level - slack if sense == "max" else level + slack) * s[fix]
         sub = sp.csr_array(A[fix])

@@ -72,11 +72,12 @@ def test_generated_plans_are_leximin_at_a_tight_dual_tolerance(seed):
 
 def test_what_remains_of_a_precise_plan_is_its_last_digits_amplified():
     """Generated 25 x 50, seed 12, planned with verified saturation at a dual tolerance of
-    1e-10: where the certificate finds a rise (measured: 112 needs at 0.702998 could rise
-    by 9.8e-4 together, all of it one need), the certificate LP's own reduced costs times
-    1e-9 on each held need account for it (that economy trades a unit of one need's
-    ratio for up to 4e5 of another's). A plan with a need fixed too low keeps its rise
-    (the utilitarian case above)."""
+    1e-10: where the certificate finds a rise (measured 2026-12-06, the certificate LP in
+    the scenario's units: 3 of 13 levels, the largest 7 needs at 3.7e-6 rising by 0.0098
+    together), the certificate LP's own reduced costs times 1e-9 on each held need
+    account for it (0.037 there; that economy trades a unit of one need's ratio for up to
+    4e5 of another's). A plan with a need fixed too low keeps its rise (the utilitarian
+    case above)."""
     s = models.generate(25, 50, 12)
     plan = planner.solve(s, dual_tolerance=1e-10, verify=True).to_dict()
     assert planner.check_plan(s, plan) == []
@@ -84,7 +85,7 @@ def test_what_remains_of_a_precise_plan_is_its_last_digits_amplified():
     assert len(levels) >= 8
     assert unexplained(levels) == []
     for lv in failures(levels):
-        assert lv.rise / lv.needs < 1e-4  # small, and explained
+        assert lv.rise / lv.needs < 2e-3  # small, and explained
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +108,11 @@ def test_the_m_plan_passes_the_checker_and_every_level_is_checked(m_plan):
 @pytest.mark.xfail(
     strict=True,
     reason="issue 14, not met: the default plan of generated 60 x 120 (seed 0) has 4 of 62 "
-    "levels where the needs could rise together (measured 2026-12-05: tier 2 at 0.92725, "
-    "167 needs, by 11.43; tier 3 at 0.0037, 0.427 and 0.818 by 57.6, 51.9 and 1.46): "
-    "rounds stop short of their level at HiGHS's 1e-7 and their duals fix needs that can "
-    "rise (on the primal first LP's path, 0.92733 refines to 0.92876); bench/NOTES.md",
+    "levels where the needs could rise together (certificate in the scenario's units, "
+    "2026-12-06: worst 0.67 per need; tier 2 at 0.92725, tier 3 at 0.0037, 0.427, 0.818): "
+    "a round's reduced costs sit under HiGHS's 1e-7, so it stops short and its duals fix "
+    "needs that can rise; weighted rounds (floor_weight=1e6) reach the levels but M's plan "
+    "then takes over 900 s (exact holds stall); bench/NOTES.md",
 )
 def test_the_m_plan_is_leximin(m_plan):
     """The issue's goal: no need fixed at a level of M's plan can rise (1e-6 per need)."""
