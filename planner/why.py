@@ -56,6 +56,10 @@ MAX_CANDIDATES = 12
 # stage solves' tolerance on large plans) and still certify it; beyond, each need is
 # explained alone (Pareto certificate)
 CERTIFICATE = 1e-3
+# the sensitivity programme's objective (its level) times this, duals divided back: a level
+# in [0, 1] is worth little per unit of a good, and unweighted the reduced costs that would
+# raise it sit under the solver's 1e-7, so a solve stops short (planner.engine.FLOOR_WEIGHT)
+WEIGHT = 1e6
 
 
 @dataclass
@@ -395,7 +399,7 @@ class _Probe:
         earlier = np.flatnonzero((col >= 0) & (tiers < tier))
         lower[col[earlier]] = np.maximum(0.0, ratio[earlier] - HOLD)
         c = np.zeros(n)
-        c[t] = 1.0
+        c[t] = WEIGHT
         self.lp = LinearProgram(
             c,
             A,
@@ -486,8 +490,8 @@ class _Probe:
         """Scenario constraints with a dual that says more of them would raise the floor."""
         f, lp = self.form, self.form.lp
         m, n = lp.A.shape
-        y = np.nan_to_num(res.row_duals[:m])
-        d = np.nan_to_num(res.col_duals[:n])
+        y = np.nan_to_num(res.row_duals[:m]) / WEIGHT
+        d = np.nan_to_num(res.col_duals[:n]) / WEIGHT
         act = lp.A @ res.x[:n]
         out = []
         for i in np.flatnonzero(np.abs(y) > 1e-10):
@@ -497,7 +501,7 @@ class _Probe:
         xs = f.col_index("x")
         for j in xs[d[xs] > 1e-10]:
             out.append(_col_limiter(f, words, j, d[j], res.x[j]))
-        yh = np.nan_to_num(res.row_duals[m : self.floor0])
+        yh = np.nan_to_num(res.row_duals[m : self.floor0]) / WEIGHT
         for k in np.flatnonzero(yh > 1e-10):  # an earlier stage's optimum holds it
             name = self.hold_names[k]
             used = float((self.lp.A[[m + k]] @ res.x[:n])[0])
@@ -549,10 +553,17 @@ class _Probe:
             limited = [_as_dict(c, words) for c in limiters]
             return _entry(r, stage, limited, _sentence(need, r.ratio, limiters, words))
         rule, top = held_by_rule
-        text = (
-            f"{need} is at {pct(r.ratio)}: the {rule} rule holds it there; it could rise "
-            f"to {pct(top)} without lowering any other need."
-        )
+        if rule == "leximin":
+            # leximin would have raised it: the plan's rounds stopped short (bench/NOTES.md)
+            text = (
+                f"{need} is at {pct(r.ratio)}: it could rise to {pct(top)} without lowering "
+                "any other need; the planner stopped short of that (the solver's precision)."
+            )
+        else:
+            text = (
+                f"{need} is at {pct(r.ratio)}: the {rule} rule holds it there; it could rise "
+                f"to {pct(top)} without lowering any other need."
+            )
         held = {"kind": "rule", "where": rule, "used": r.ratio, "available": top, "gain": 0.0}
         return _entry(r, stage, [held], text)
 
