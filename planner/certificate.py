@@ -24,19 +24,16 @@ import numpy as np
 
 import solvers
 from models import Scenario
+from planner.engine import FLOOR_WEIGHT
 from planner.formulation import build
 
 # the resolution of a plan's ratios: the solver's final tolerance (solvers/_highs.py) and
 # the slack the engine leaves on a held level (planner/engine.py) are both 1e-9
 RESOLUTION = 1e-9
 
-# the certificate LP's objective, times this. A ratio's worth in goods is tiny (a unit of a
-# good moves a need of 1e6 units by 1e-6), so the reduced costs of the flows that would
-# raise the sum sit under HiGHS's absolute dual tolerance of 1e-7 and a solve stops short
-# of the optimum; weighted, they are 1e6 times larger (a generated 30 x 60 plan, seed 1:
-# a round's LP of level 0.0014795 stopped at 0.0008936 warm and 0.0014668 cold unweighted,
-# at 0.0014795 cold with weights from 1e3 to 1e9). The optimum itself is unchanged.
-WEIGHT = 1e6
+# the certificate LP's objective, times this: the rounds' weight (planner.engine.FLOOR_WEIGHT,
+# which says why); the optimum itself is unchanged
+WEIGHT = FLOOR_WEIGHT
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ import scipy.sparse as sp
 import solvers
 from models import Scenario
 from planner.edits import Words, fmt, pct
+from planner.engine import FLOOR_WEIGHT
 from planner.formulation import Formulation
 from planner.plan import stamp
 from solvers import LinearProgram, Status
@@ -56,10 +57,9 @@ MAX_CANDIDATES = 12
 # stage solves' tolerance on large plans) and still certify it; beyond, each need is
 # explained alone (Pareto certificate)
 CERTIFICATE = 1e-3
-# the sensitivity programme's objective (its level) times this, duals divided back: a level
-# in [0, 1] is worth little per unit of a good, and unweighted the reduced costs that would
-# raise it sit under the solver's 1e-7, so a solve stops short (planner.engine.FLOOR_WEIGHT)
-WEIGHT = 1e6
+# the sensitivity programme's objective (its level) times this, duals divided back: the
+# rounds' weight (planner.engine.FLOOR_WEIGHT, which says why)
+WEIGHT = FLOOR_WEIGHT
 
 
 @dataclass
