@@ -74,6 +74,11 @@ MODES = {
     # at 0 (planner.engine.FLOOR_WEIGHT)
     "weighted": {"floor_weight": 1e6, "zero_below": 1e-8},
     "weighted_only": {"floor_weight": 1e6},
+    # the same with smaller weights: enough to lift the reduced costs above HiGHS's 1e-7
+    # without asking 1e-13 of the unweighted ones (2026-12-06, sixth session)
+    "weight1e2": {"floor_weight": 1e2, "zero_below": 1e-8},
+    "weight1e3": {"floor_weight": 1e3, "zero_below": 1e-8},
+    "weight1e4": {"floor_weight": 1e4, "zero_below": 1e-8},
     "precise": {"dual_tolerance": 1e-10, "verify": True},
     "verified": {"verify": True},  # verification LPs at HiGHS's own tolerance
     "scaled": {"scale": "both"},

@@ -73,12 +73,23 @@ LABOUR_TARGET = 0.45
 """Share of all labour hours that meeting every need would take."""
 
 
+# 10**k for k = -POW10_SPAN..POW10_SPAN, each correctly rounded (Python parses "1e-4" so).
+# numpy's own 10.0 ** k differs in the last bit between its SIMD paths: with AVX-512 it gave
+# a capacity of 11400000.000000002 where other machines give 11399999.999999998, so the
+# same seed made another scenario on another machine (tests/test_generator_golden.py)
+POW10_SPAN = 30
+_POW10 = np.array([float(f"1e{k}") for k in range(-POW10_SPAN, POW10_SPAN + 1)])
+
+
 def _sig(x: np.ndarray, digits: int = 4) -> np.ndarray:
-    """Round to ``digits`` significant digits (zeros stay zero)."""
+    """Round to ``digits`` significant digits (zeros stay zero), the same on every machine."""
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         mag = np.where(x != 0, np.floor(np.log10(np.abs(x))), 0.0)
-    scale = 10.0 ** (digits - 1 - mag)
+    k = (digits - 1 - mag).astype(int)
+    if k.size and np.abs(k).max() > POW10_SPAN:
+        raise ValueError(f"_sig: {digits} digits of values down to 1e{-int(k.max())}")
+    scale = _POW10[k + POW10_SPAN]
     return np.round(x * scale) / scale
 
 
