@@ -8,7 +8,9 @@ path, one process plans it with the default policy and reports wall and CPU seco
 LP solves, simplex iterations, the plan checker's verdict and the leximin certificate
 (planner.certificate: levels checked, levels failing, the largest rise per need, and of
 the failing levels those whose rise the plan's last digits do not account for, with the
-largest such rise per need). Modes:
+largest such rise per need; each failing level's cause, ``planner.certificate.Level.cause``:
+the level short of its tier's max-min, a need fixed though free, or the level's last
+digits amplified). Modes:
 
 - ``default``: the engine's defaults;
 - ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve and
@@ -79,6 +81,12 @@ MODES = {
     "weight1e2": {"floor_weight": 1e2, "zero_below": 1e-8},
     "weight1e3": {"floor_weight": 1e3, "zero_below": 1e-8},
     "weight1e4": {"floor_weight": 1e4, "zero_below": 1e-8},
+    # ... and the levels held exactly (no hold slack): a level short by d lets a need held
+    # with a dual y rise by d / y (sum of the level's duals 1); 40 x 80 seed 2's tier 1 has
+    # y down to 5.9e-6, so d must be under 6e-12 for rises under 1e-6
+    "weight1e3_exact": {"floor_weight": 1e3, "zero_below": 1e-8, "hold_slack": 0.0},
+    "weighted_exact": {"floor_weight": 1e6, "zero_below": 1e-8, "hold_slack": 0.0},
+    "exact_holds": {"hold_slack": 0.0},
     "precise": {"dual_tolerance": 1e-10, "verify": True},
     "verified": {"verify": True},  # verification LPs at HiGHS's own tolerance
     "scaled": {"scale": "both"},
@@ -186,6 +194,7 @@ def _run(spec: str, mode: str, queue) -> None:
         left = unexplained(levels)
         row["unexplained"] = len(left)
         row["worst_unexplained"] = max((b.unexplained / max(1, b.needs) for b in left), default=0.0)
+        row["causes"] = {c: sum(b.cause == c for b in bad) for c in ("short", "free", "amplified")}
         row["lowest"] = {
             t: min((lv.level for lv in levels if lv.tier == t), default=1.0) for t in (2, 3)
         }
@@ -216,6 +225,11 @@ def _cell(row: dict, key: str, fmt: str = "{}") -> str:
     return "–" if v is None else fmt.format(v)
 
 
+def _causes(row: dict) -> str:
+    c = row.get("causes")
+    return "–" if not c else f"{c['short']} / {c['free']} / {c['amplified']}"
+
+
 def _level(low: dict, tier: int) -> str:
     return f"{low[tier]:.9f}" if tier in low else "–"
 
@@ -224,9 +238,9 @@ def table(rows: list[dict]) -> list[str]:
     """The Markdown table of the runs."""
     out = [
         "| scenario | path | status | wall s | CPU s | LP solves | iterations | check | "
-        "levels | failing | worst rise / need | unexplained | worst unexplained / need | "
-        "lowest tier 2 | lowest tier 3 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "levels | failing | short / free / amplified | worst rise / need | unexplained | "
+        "worst unexplained / need | lowest tier 2 | lowest tier 3 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         low = {int(k): v for k, v in (r.get("lowest") or {}).items()}  # JSON keys are text
@@ -234,7 +248,8 @@ def table(rows: list[dict]) -> list[str]:
             f"| {r['scenario']} | {r['mode']} | {r['status']} | {r['seconds']:.1f} | "
             f"{_cell(r, 'cpu', '{:.1f}')} | {_cell(r, 'solves')} | {_cell(r, 'iterations')} | "
             f"{'pass' if r.get('check') == 0 else _cell(r, 'check', '{} problems')} | "
-            f"{_cell(r, 'levels')} | {_cell(r, 'failing')} | {_cell(r, 'worst', '{:.3g}')} | "
+            f"{_cell(r, 'levels')} | {_cell(r, 'failing')} | {_causes(r)} | "
+            f"{_cell(r, 'worst', '{:.3g}')} | "
             f"{_cell(r, 'unexplained')} | {_cell(r, 'worst_unexplained', '{:.3g}')} | "
             f"{_level(low, 2)} | {_level(low, 3)} |"
         )

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 import solvers
 from models import Scenario
@@ -35,6 +36,9 @@ RESOLUTION = 1e-9
 # which says why); the optimum itself is unchanged
 WEIGHT = FLOOR_WEIGHT
 
+# a failing level (a rise above this per need) also gets its max-min's shortfall (Level.short)
+SHORT_AFTER = 1e-6
+
 
 @dataclass(frozen=True)
 class Level:
@@ -46,11 +50,55 @@ class Level:
     plan_sum: float
     best_sum: float
     explained: float = float("nan")  # of the rise, what the plan's last digits account for
+    # failing levels only (see ``short_bound``): how far the level lies under the best
+    # max-min of its tier's needs at or above it, and the smallest dual share by which
+    # that max-min holds a need at this level
+    short: float = float("nan")
+    least_dual: float = float("nan")
 
     @property
     def rise(self) -> float:
         """How far the needs at this level could rise together (≈ 0 when certified)."""
         return self.best_sum - self.plan_sum
+
+    @property
+    def short_bound(self) -> float:
+        """The most the level's needs can rise together because the level is ``short``.
+
+        The max-min LP of the tier's needs at or above the level (those below it and
+        earlier tiers held) has the optimum ``t*`` and floor duals ``y`` (sum 1), so
+        every allocation the certificate allows has ``sum y_i (r_i - level) <= t* -
+        level``: the needs at the level rise together by at most ``short / least_dual``.
+        A rise within it is the level's own shortfall, amplified by needs the max-min
+        holds weakly (a generated 40 x 80 plan's tier 1: a level 1.96e-7 short, a need
+        held by 5.9e-6 of the duals, a rise of 0.0331 where the certificate found
+        0.0331); one beyond it is a need fixed though free (its dual is 0: the bound is
+        infinite, or the level's max-min is not short). NaN unless failing.
+        """
+        if not np.isfinite(self.short):
+            return float("nan")
+        if self.least_dual <= 0:
+            return float("inf")
+        return max(self.short, 0.0) / self.least_dual
+
+    @property
+    def cause(self) -> str:
+        """Why a failing level fails ("" when it was not diagnosed, i.e. not failing).
+
+        ``"short"``: the level itself lies more than SHORT_AFTER under the max-min of its
+        tier's needs at or above it (a round stopped short, or a hold was loosened);
+        ``"free"``: a need fixed at it has no share of that max-min's duals (it can rise
+        on its own: fixed though free); ``"amplified"``: the level is right to
+        SHORT_AFTER and the rise within ``short_bound`` (the level's last digits, through
+        a need the max-min holds weakly).
+        """
+        if not np.isfinite(self.short):
+            return ""
+        if self.short > SHORT_AFTER:
+            return "short"
+        if not self.least_dual > 0 or self.rise > self.short_bound * (1 + 1e-6) + 1e-12:
+            return "free"
+        return "amplified"
 
     @property
     def unexplained(self) -> float:
@@ -138,10 +186,59 @@ def leximin_levels(
             best = float(res.x @ c)
             duals = np.asarray(res.col_duals, float) / WEIGHT
             explained = -_first_order(duals, col, before | mine, at, lo, form)
+            short, least = float("nan"), float("nan")
+            if best - float(ratio[at].sum()) > SHORT_AFTER * max(1, int(at.sum())):
+                above = mine & (ratio >= level - gap)
+                held = lower.copy()
+                held[col[before]] = lo[col[before]]
+                below = mine & ~above
+                held[col[below]] = lo[col[below]]
+                short, least = _max_min(form, held, col, above, at, solver)
+                short -= float(level)
             out.append(
-                Level(t, float(level), int(at.sum()), float(ratio[at].sum()), best, explained)
-            )
+                Level(
+                    t, float(level), int(at.sum()), float(ratio[at].sum()), best, explained,
+                    short, least,
+                )
+            )  # fmt: skip
     return out
+
+
+def _max_min(form, lower, col, free, at, solver: str) -> tuple[float, float]:
+    """The best common floor of the ``free`` needs (columns held at ``lower``) by LP.
+
+    Returns the floor and the least share of the floor rows' duals (they sum to 1) on a
+    need in ``at``. Weighted like the certificate LP (WEIGHT), in the scenario's units.
+    """
+    lp = form.lp
+    n, cols = form.n, col[free]
+    k = len(cols)
+    rows = np.arange(k)
+    F = sp.csr_array(
+        (np.r_[np.ones(k), -np.ones(k)], (np.r_[rows, rows], np.r_[cols, np.full(k, n)])),
+        shape=(k, n + 1),
+    )
+    A = sp.vstack([sp.hstack([lp.A, sp.csr_array((lp.A.shape[0], 1))]), F], format="csr")
+    c = np.zeros(n + 1)
+    c[n] = WEIGHT
+    prog = solvers.LinearProgram(
+        c=c,
+        A=A,
+        row_lower=np.r_[lp.row_lower, np.zeros(k)],
+        row_upper=np.r_[lp.row_upper, np.full(k, np.inf)],
+        col_lower=np.r_[lower, 0.0],
+        col_upper=np.r_[lp.col_upper, 1.0],
+        sense="max",
+    )
+    backend = solvers.get(solver)
+    backend.load(prog)
+    res = backend.solve()
+    if not res.ok:
+        return float("nan"), float("nan")
+    y = np.abs(np.nan_to_num(np.asarray(res.row_duals, float)[lp.A.shape[0] :]))
+    y = y / max(float(y.sum()), 1e-300)
+    share = y[np.isin(cols, col[at])]
+    return float(res.x[n]), float(share.min()) if len(share) else float("nan")
 
 
 def _first_order(duals, col, held, at, lo, form) -> float:
