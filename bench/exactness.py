@@ -76,6 +76,8 @@ MODES = {
     # at 0 (planner.engine.FLOOR_WEIGHT)
     "weighted": {"floor_weight": 1e6, "zero_below": 1e-8},
     "weighted_only": {"floor_weight": 1e6},
+    "weighted_nopool": {"floor_weight": 1e6, "zero_below": 1e-8, "pool": "off"},
+    "nopool": {"pool": "off"},
     # the same with smaller weights: enough to lift the reduced costs above HiGHS's 1e-7
     # without asking 1e-13 of the unweighted ones (2026-12-06, sixth session)
     "weight1e2": {"floor_weight": 1e2, "zero_below": 1e-8},
