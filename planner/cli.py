@@ -318,11 +318,11 @@ def solve(
         out_file.write_text(json.dumps(doc, indent=2))
     if json_out:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        note = _unexplained(doc, budget)
+        note = _unexplained(doc, budget, precise)
         if note:
             err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     else:
-        print_summary(s, plan, doc, timings=not no_timings, explain_seconds=budget)
+        print_summary(s, plan, doc, timings=not no_timings, explain_seconds=budget, precise=precise)
     raise typer.Exit(STATUS_EXIT.get(plan.status, EXIT_ERROR))
 
 
@@ -382,7 +382,34 @@ def _explain_display(plan, seconds: float | None):
     return display, progress
 
 
-def _unexplained(doc: dict, seconds: float) -> str:
+def _unexplained(doc: dict, seconds: float, precise: bool = False) -> str:
+    """What the time for explanations left out, in words ("" when nothing).
+
+    Also, unless the plan was ``precise``, how many needs the explanations found
+    stopped short of where leximin puts them, and that ``--precise`` plans them.
+    """
+    return "; ".join(n for n in (_left_out(doc, seconds), _short_of(doc, precise)) if n)
+
+
+def _short_of(doc: dict, precise: bool) -> str:
+    """The needs whose explanation says the rounds stopped short (leximin), and the remedy."""
+    if precise or doc.get("rule") != "leximin":
+        return ""
+    n = sum(
+        1
+        for e in doc.get("explanations") or []
+        if any(h.get("kind") == "rule" and h.get("where") == "leximin" for h in e["limited_by"])
+    )
+    if not n:
+        return ""
+    return (
+        f"{_count(n, 'need', 'needs')} could rise without lowering any other (the solver's "
+        "precision stopped the planner short); run with --precise to plan them exactly "
+        "(slower)"
+    )
+
+
+def _left_out(doc: dict, seconds: float) -> str:
     """What the time for explanations left out, in words ("" when nothing)."""
     from planner.why import is_late
 
@@ -422,14 +449,16 @@ def print_summary(
     doc: dict | None = None,
     timings: bool = True,
     explain_seconds: float | None = None,
+    precise: bool = False,
 ) -> None:
     """Tables a committee can read: satisfaction per municipality and tier, labour, limits.
 
     ``timings=False`` leaves the stages' seconds out. ``explain_seconds``: the time the
-    explanations had (what they left out is said).
+    explanations had (what they left out is said, and needs the planner stopped short
+    of, unless ``precise``).
     """
     doc = doc or plan.to_dict()
-    unexplained = "" if explain_seconds is None else _unexplained(doc, explain_seconds)
+    unexplained = "" if explain_seconds is None else _unexplained(doc, explain_seconds, precise)
     out.print(
         f"[bold]{s.meta.name}[/bold] — rule {plan.rule}, solver {plan.solver}: [bold]{plan.status}[/bold]"
     )

@@ -90,3 +90,34 @@ def test_needs_sharing_a_level_and_a_reason_are_told_once():
     assert lines[1] == ("Town 9's desired service 1 is at 32%: the water cap is fully used.", 1)
     assert [n for _, n in lines] == [5, 1, 1, 1]
     assert sum(n for _, n in lines) == len(rows)
+
+
+def test_the_summary_says_how_many_needs_the_planner_stopped_short_of_and_the_remedy(tmp_path):
+    """On the generated 25 x 50 confederation (seed 11) the default plan's explanations
+    say of 136 needs that they could rise without lowering any other (measured
+    2026-12-06; tests/test_why.py); the summary counts them and names --precise, which
+    planned them exactly there (docs/WHY.md). The valley has none, and no such line."""
+    models.save(models.generate(25, 50, 11), tmp_path / "s.json")
+    r = runner.invoke(app, ["solve", str(tmp_path / "s.json")], env={"COLUMNS": "400"})
+    assert r.exit_code == 0, r.output
+    doc = json.loads(runner.invoke(app, ["solve", str(tmp_path / "s.json"), "--json"]).stdout)
+    short = [e for e in doc["explanations"] if "stopped short" in e["text"]]
+    assert len(short) >= 10
+    assert (
+        f"{len(short)} needs could rise without lowering any other (the solver's precision "
+        "stopped the planner short); run with --precise to plan them exactly (slower)."
+    ) in r.output
+    valley = runner.invoke(app, ["solve", str(VALLEY)], env={"COLUMNS": "400"})
+    assert "--precise" not in valley.output
+
+
+def test_the_stopped_short_note_is_left_out_of_precise_plans_and_other_rules():
+    from planner.cli import _short_of
+
+    held = {"kind": "rule", "where": "leximin"}
+    doc = {"rule": "leximin", "explanations": [{"limited_by": [held]}, {"limited_by": []}]}
+    assert _short_of(doc, precise=False).startswith("1 need could rise")
+    assert _short_of(doc, precise=True) == ""
+    other = {"kind": "rule", "where": "proportional"}
+    prop = {"rule": "proportional", "explanations": [{"limited_by": [other]}]}
+    assert _short_of(prop, precise=False) == ""
