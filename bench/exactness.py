@@ -78,6 +78,27 @@ MODES = {
     "weighted_only": {"floor_weight": 1e6},
     "weighted_nopool": {"floor_weight": 1e6, "zero_below": 1e-8, "pool": "off"},
     "nopool": {"pool": "off"},
+    # each max-min round's optimal face fixed by complementary slackness (Engine face_rounds)
+    "face": {"face_rounds": True},
+    "weighted_face": {"floor_weight": 1e6, "zero_below": 1e-8, "face_rounds": True},
+    "weighted_face_verified": {
+        "floor_weight": 1e6,
+        "zero_below": 1e-8,
+        "face_rounds": True,
+        "verify": True,
+    },
+    "weighted_face1e3": {
+        "floor_weight": 1e6,
+        "zero_below": 1e-8,
+        "face_rounds": True,
+        "face_dual": 1e3,
+    },
+    "weighted_face1e5": {
+        "floor_weight": 1e6,
+        "zero_below": 1e-8,
+        "face_rounds": True,
+        "face_dual": 1e5,
+    },
     # the same with smaller weights: enough to lift the reduced costs above HiGHS's 1e-7
     # without asking 1e-13 of the unweighted ones (2026-12-06, sixth session)
     "weight1e2": {"floor_weight": 1e2, "zero_below": 1e-8},

@@ -233,6 +233,14 @@ def _max_min(form, lower, col, free, at, solver: str) -> tuple[float, float]:
     backend = solvers.get(solver)
     backend.load(prog)
     res = backend.solve()
+    for loosen in (1e-12, 1e-10, 1e-8, 1e-7):  # as the certificate LP's own holds
+        if res.ok:
+            break
+        base = np.r_[lp.col_lower, 0.0]
+        backend.set_col_bounds(
+            np.arange(n + 1), np.maximum(prog.col_lower - loosen, base), prog.col_upper
+        )
+        res = backend.solve()
     if not res.ok:
         return float("nan"), float("nan")
     y = np.abs(np.nan_to_num(np.asarray(res.row_duals, float)[lp.A.shape[0] :]))

@@ -159,6 +159,8 @@ class Engine:
         refine: float | None = None,
         floor_weight: float = 1.0,
         zero_below: float = 0.0,
+        face_rounds: bool = False,
+        face_dual: float = 10.0,
         **options,
     ):
         self.options = dict(options)
@@ -172,6 +174,13 @@ class Engine:
         if not (np.isfinite(zero_below) and zero_below >= 0):
             raise ValueError(f"zero_below must be a number >= 0, not {zero_below!r}")
         self.zero_below = float(zero_below)
+        # after each max-min round, fix its optimal face in the scenario's columns and rows
+        # (complementary slackness, as a linear stage's): later rounds then see as explicit
+        # bounds what they would otherwise meet as implicit equalities (a thin programme)
+        self.face_rounds = bool(face_rounds)
+        if not (np.isfinite(face_dual) and face_dual > 0):
+            raise ValueError(f"face_dual must be a positive number, not {face_dual!r}")
+        self.face_dual = float(face_dual)
         # columns a cold re-solve may start without (a plan's flows; see HighsBackend._pooled)
         self.poolable = None if poolable is None else np.asarray(poolable)
         self.solver = solver
@@ -207,6 +216,7 @@ class Engine:
         # dual), one capped primal simplex run, before its level and duals are used; None: not
         self.refine = refine
         self.refines = 0  # rounds whose refined level differed
+        self.face_fixed = 0  # columns and rows fixed by face_rounds
         # saturation decided by verification LPs in every round (not by duals first)
         self.exact = bool(exact)
         # duals only propose saturated quantities, verification LPs confirm them, and a
@@ -589,8 +599,15 @@ class Engine:
         if d is None or y is None or np.isnan(d).any() or np.isnan(y).any():
             return False
         tol = FACE_TOL * max(1.0, float(np.abs(c).max(initial=0.0)))
-        x = res.x
         cols = np.flatnonzero(np.abs(d[: self.n]) > tol)
+        self._fix_face(stage, sense, res.x, cols, np.flatnonzero(np.abs(y) > tol))
+        return True
+
+    def _fix_face(self, stage: str, sense: str, x, cols: np.ndarray, rows: np.ndarray) -> int:
+        """Fix ``cols`` and ``rows`` at the bound ``x`` is nearest (a face, as a linear hold).
+
+        The floor column is never fixed. Returns how many columns and rows were fixed.
+        """
         cols = cols[cols != self.floor]
         lo, up = self.col_lower[cols], self.col_upper[cols]
         at = np.where(np.abs(x[cols] - lo) <= np.abs(x[cols] - up), lo, up)
@@ -600,7 +617,7 @@ class Engine:
         h.face_cols, h.face_at = cols[keep], at[keep].copy()
         was = [lo[keep].copy(), up[keep].copy(), np.zeros(0), np.zeros(0)]
         self._set_cols(cols[keep], at[keep], at[keep])
-        rows = np.flatnonzero(np.abs(y) > tol)
+        fixed = int(keep.sum())
         h.face_rows = np.zeros(0, int)
         if len(rows):
             lp = self.backend.lp
@@ -612,8 +629,28 @@ class Engine:
                 h.face_rows, h.face_row_at = rows[keep], at[keep].copy()
                 was[2:] = [rlo[keep].copy(), rup[keep].copy()]
                 self.backend.set_row_bounds(rows[keep], at[keep], at[keep])
+                fixed += int(keep.sum())
         h.face_was = tuple(was)
-        return True
+        return fixed
+
+    def _hold_round_face(self, stage: str, res: Result, sense: str) -> None:
+        """Fix a max-min round's optimal face over the programme's own columns and rows.
+
+        Columns (but the floor and spare ones) whose reduced cost, and rows (but floor and
+        hold rows) whose dual, exceed ``face_dual`` times the solver's dual tolerance (on the
+        round's weighted objective) are fixed at their active bound: every optimum of the
+        round has them there. Recorded as a linear hold, so a repair can give way. Not
+        under a policy tolerance (later stages may then leave the round's optimum).
+        """
+        if self.tolerance > 0:  # a policy's tolerance lets later stages leave the face
+            return
+        d, y = res.col_duals, res.row_duals
+        if d is None or y is None or np.isnan(d[: self.n]).any() or np.isnan(y[: self.m]).any():
+            return
+        tol = self.face_dual * float(getattr(self.backend, "dual_tolerance", 1e-7))
+        cols = np.flatnonzero(np.abs(d[: self.n]) > tol)
+        rows = np.flatnonzero(np.abs(y[: self.m]) > tol)
+        self.face_fixed += self._fix_face(stage, sense, res.x, cols, rows)
 
     # ------------------------------------------------------------------ max-min stages
 
@@ -701,6 +738,8 @@ class Engine:
                 blocked, how = on & (np.abs(q - low) <= gap), "fallback"
             again = 0
             fix = np.flatnonzero(blocked)
+            if self.face_rounds:
+                self._hold_round_face(stage, res, sense)
             self._hold_quantities(stage, A, s, sense, fix, q[fix], t)
             self._close_floor(rows, fix)
             free &= ~blocked
