@@ -81,6 +81,8 @@ MODES = {
     # each max-min round's optimal face fixed by complementary slackness (Engine face_rounds)
     "face": {"face_rounds": True},
     "weighted_face": {"floor_weight": 1e6, "zero_below": 1e-8, "face_rounds": True},
+    # the defaults (weighted face rounds, 2026-12-06) with the dual tolerance at 1e-10
+    "tight": {"dual_tolerance": 1e-10},
     "weighted_face_verified": {
         "floor_weight": 1e6,
         "zero_below": 1e-8,

@@ -237,9 +237,6 @@ def _more_seconds(budget: float) -> str:
     return f"{max(600, 10 * math.ceil(budget)):.0f}"
 
 
-PRECISE_DUAL_TOLERANCE = 1e-10  # bench/EXACTNESS.md: certified on 15 x 30 plans, ~1e-5 at 25 x 50
-
-
 @app.command()
 def solve(
     path: Annotated[Path, typer.Argument(help="scenario folder, .xlsx, .json or .zip")],
@@ -267,8 +264,8 @@ def solve(
         bool,
         typer.Option(
             "--precise",
-            help="HiGHS only: a tighter optimality test (dual tolerance 1e-10) for exact "
-            "leximin levels; much slower on large confederations (docs/PLANNING.md)",
+            help="HiGHS only: exact leximin levels (weighted rounds with fixed faces); as "
+            "fast or faster on generated confederations (docs/PLANNING.md)",
         ),
     ] = False,
     explain_seconds: Annotated[
@@ -291,6 +288,7 @@ def solve(
     """
     from models import PolicyError
     from planner.core import solve as run
+    from planner.engine import PRECISE
     from planner.plan import without_timings
 
     if precise and solver != "highs":
@@ -300,7 +298,7 @@ def solve(
     progress, status = _progress_printer(quiet or json_out)
     started = time.monotonic()
     try:
-        extra = {"dual_tolerance": PRECISE_DUAL_TOLERANCE, "verify": True} if precise else {}
+        extra = PRECISE if precise else {}
         plan = run(s, rule=rule, solver=solver, time_limit=time_limit, progress=progress, **extra)
     except (PolicyError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)
@@ -385,15 +383,15 @@ def _explain_display(plan, seconds: float | None):
 def _unexplained(doc: dict, seconds: float, precise: bool = False) -> str:
     """What the time for explanations left out, in words ("" when nothing).
 
-    Also, unless the plan was ``precise``, how many needs the explanations found
-    stopped short of where leximin puts them, and that ``--precise`` plans them.
+    Also how many needs the explanations found the planner stopped short of, and,
+    unless the plan was ``precise``, that ``--precise`` plans them.
     """
     return "; ".join(n for n in (_left_out(doc, seconds), _short_of(doc, precise)) if n)
 
 
-def _short_of(doc: dict, precise: bool) -> str:
-    """The needs whose explanation says the rounds stopped short (leximin), and the remedy."""
-    if precise or doc.get("rule") != "leximin":
+def _short_of(doc: dict, precise: bool = False) -> str:
+    """The needs whose explanation says the rounds stopped short of them (leximin)."""
+    if doc.get("rule") != "leximin":
         return ""
     n = sum(
         1
@@ -402,11 +400,11 @@ def _short_of(doc: dict, precise: bool) -> str:
     )
     if not n:
         return ""
-    return (
-        f"{_count(n, 'need', 'needs')} could rise without lowering any other (the solver's "
-        "precision stopped the planner short); run with --precise to plan them exactly "
-        "(slower)"
+    text = (
+        f"{_count(n, 'need', 'needs')} could rise without lowering any other: the solver's "
+        "precision stopped the planner short of them"
     )
+    return text if precise else text + "; run with --precise for exact levels"
 
 
 def _left_out(doc: dict, seconds: float) -> str:
@@ -454,8 +452,8 @@ def print_summary(
     """Tables a committee can read: satisfaction per municipality and tier, labour, limits.
 
     ``timings=False`` leaves the stages' seconds out. ``explain_seconds``: the time the
-    explanations had (what they left out is said, and needs the planner stopped short
-    of, unless ``precise``).
+    explanations had (what they left out is said, and needs the planner stopped short of;
+    ``precise``: the plan was made with --precise).
     """
     doc = doc or plan.to_dict()
     unexplained = "" if explain_seconds is None else _unexplained(doc, explain_seconds, precise)

@@ -23,6 +23,13 @@ capped distances beyond it; those that move are free, the rest are fixed). Witho
 proposals (degenerate optima, a backend without duals, or ``exact``) every
 quantity on the floor is verified; when all of them can move, the level itself
 can rise and the round is solved again (see :meth:`Engine._blocked`).
+
+Exact levels (``PRECISE``, as ``planner solve --precise``): each round's objective
+weighted (``floor_weight=FLOOR_WEIGHT``: a level in [0, 1] is worth little per unit of
+a good, and unweighted the solver's dual tolerance hides the flows that would raise
+it), levels under ZERO_BELOW held at 0, and each round's optimal face fixed by
+complementary slackness (``face_rounds``: later rounds then meet the face's implicit
+equalities as bounds, not as a thin programme that stalls).
 """
 
 from __future__ import annotations
@@ -46,6 +53,13 @@ MOVE = 1e-5  # relative: a candidate that moves this far beyond the level is fre
 # plan, seed 1: a round's LP stopped at 0.0008936 warm, 0.0014668 cold; 0.0014795 cold
 # with the objective times 1e3 to 1e9, primal and dual simplex alike)
 FLOOR_WEIGHT = 1e6
+ZERO_BELOW = 1e-8  # max-stage levels below this are the solver's noise, held at 0
+# face_rounds: reduced costs and duals above this times the solver's dual tolerance (on the
+# weighted objective) fix a round's face (10 and 1e3 alike on generated 30 x 60 and 40 x 80
+# plans; 1e5 left more levels short: bench/NOTES.md)
+FACE_DUAL = 10.0
+# the engine options of exact levels (planner solve --precise; docs/PLANNING.md)
+PRECISE = {"floor_weight": FLOOR_WEIGHT, "zero_below": ZERO_BELOW, "face_rounds": True}
 DUAL_MIN = 1e-6  # interior rounds: a floor row's dual (times its scale) above this binds
 CAP = 1e-4  # relative: how far a verification LP pushes each candidate at most
 # how far held lower bounds are loosened, in turn, when holds leave a stage infeasible
@@ -160,12 +174,12 @@ class Engine:
         floor_weight: float = 1.0,
         zero_below: float = 0.0,
         face_rounds: bool = False,
-        face_dual: float = 10.0,
+        face_dual: float = FACE_DUAL,
         **options,
     ):
         self.options = dict(options)
         # a max-min round's and verification LP's objective times this (FLOOR_WEIGHT: exact
-        # levels where 1, the default, stops short; an option, see docs/PLANNING.md)
+        # levels where 1, the default, stops short; see PRECISE and docs/PLANNING.md)
         if not (np.isfinite(floor_weight) and floor_weight > 0):
             raise ValueError(f"floor_weight must be a positive number, not {floor_weight!r}")
         self.weight = float(floor_weight)

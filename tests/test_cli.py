@@ -137,7 +137,9 @@ def test_generate_writes_a_valid_scenario(tmp_path):
 def test_solve_precise_gives_a_certified_leximin_plan(tmp_path):
     """A generated 15 x 30 plan that failed the certificate at the default tolerance (worst
     rise per need 0.0128 before the saturation was verified, 0.0042 after) passes it with
-    --precise; other solvers refuse the option in one line."""
+    --precise (weighted rounds with fixed faces since 2026-12-06: 6 levels, none failing;
+    before, a tighter tolerance with verified rounds); other solvers refuse the option in
+    one line."""
     from planner.certificate import failures, leximin_levels
 
     s = models.generate(15, 30, 4)

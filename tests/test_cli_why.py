@@ -95,8 +95,9 @@ def test_needs_sharing_a_level_and_a_reason_are_told_once():
 def test_the_summary_says_how_many_needs_the_planner_stopped_short_of_and_the_remedy(tmp_path):
     """On the generated 25 x 50 confederation (seed 11) the default plan's explanations
     say of 136 needs that they could rise without lowering any other (measured
-    2026-12-06; tests/test_why.py); the summary counts them and names --precise, which
-    planned them exactly there (docs/WHY.md). The valley has none, and no such line."""
+    2026-12-06; tests/test_why.py); the summary counts them and names --precise, whose
+    plan has none (weighted rounds with fixed faces, docs/WHY.md): it says nothing then.
+    The valley has none, and no such line."""
     models.save(models.generate(25, 50, 11), tmp_path / "s.json")
     r = runner.invoke(app, ["solve", str(tmp_path / "s.json")], env={"COLUMNS": "400"})
     assert r.exit_code == 0, r.output
@@ -104,20 +105,28 @@ def test_the_summary_says_how_many_needs_the_planner_stopped_short_of_and_the_re
     short = [e for e in doc["explanations"] if "stopped short" in e["text"]]
     assert len(short) >= 10
     assert (
-        f"{len(short)} needs could rise without lowering any other (the solver's precision "
-        "stopped the planner short); run with --precise to plan them exactly (slower)."
+        f"{len(short)} needs could rise without lowering any other: the solver's precision "
+        "stopped the planner short of them; run with --precise for exact levels."
     ) in r.output
+    precise = runner.invoke(
+        app, ["solve", str(tmp_path / "s.json"), "--precise"], env={"COLUMNS": "400"}
+    )
+    assert precise.exit_code == 0, precise.output
+    assert "stopped the planner short" not in precise.output
     valley = runner.invoke(app, ["solve", str(VALLEY)], env={"COLUMNS": "400"})
     assert "--precise" not in valley.output
 
 
-def test_the_stopped_short_note_is_left_out_of_precise_plans_and_other_rules():
+def test_the_stopped_short_note_names_precise_only_when_not_used_and_not_for_other_rules():
     from planner.cli import _short_of
 
     held = {"kind": "rule", "where": "leximin"}
     doc = {"rule": "leximin", "explanations": [{"limited_by": [held]}, {"limited_by": []}]}
-    assert _short_of(doc, precise=False).startswith("1 need could rise")
-    assert _short_of(doc, precise=True) == ""
+    assert _short_of(doc, precise=False) == (
+        "1 need could rise without lowering any other: the solver's precision stopped the "
+        "planner short of them; run with --precise for exact levels"
+    )
+    assert "--precise" not in _short_of(doc, precise=True)
     other = {"kind": "rule", "where": "proportional"}
     prop = {"rule": "proportional", "explanations": [{"limited_by": [other]}]}
     assert _short_of(prop, precise=False) == ""

@@ -199,9 +199,10 @@ def test_weighted_rounds_reach_the_reported_confederations_levels(seed):
     objective times 1e6, so reduced costs worth a unit of a good count against HiGHS's
     dual tolerance. On the generated 25 x 50 confederations where an independent planner
     found leximin-better allocations, the default plan's certificate finds needs fixed
-    too low (measured 2026-12-06: worst 0.289 per need at seed 11, 0.081 at seed 12) and
-    the weighted plan's finds none beyond 1e-4 per need (measured 6.8e-6 and 8.8e-6), and
-    none its last digits do not account for. Both plans pass the checker."""
+    too low (measured 2026-12-06: worst 0.289 per
+    need at seed 11, 0.081 at seed 12) and the weighted plan's (without fixed faces)
+    finds none beyond 1e-4 per need (measured 6.8e-6 and 8.8e-6), and none its last
+    digits do not account for. Both plans pass the checker."""
     s = models.generate(25, 50, seed)
     default = planner.solve(s).to_dict()
     weighted = planner.solve(s, floor_weight=engine_mod.FLOOR_WEIGHT, zero_below=1e-8)
@@ -241,7 +242,7 @@ def test_the_certificate_tells_a_short_level_from_its_amplified_last_digits():
     dual bound), so that bound is checked on every failing level of two plans of the
     generated 25 x 50 confederation (seed 11). Measured 2026-12-06: the default plan's
     tier-2 level 0.92097 is 0.00555 under its max-min and a need there has dual 0
-    (``"short"``); the weighted plan's tier-2 level is 1e-9 under it (the engine's hold
+    (``"short"``); the weighted plan's (no faces) tier-2 level is 1e-9 under it (the engine's hold
     slack) and one need holds 1.15e-6 of the duals, so 1e-9 / 1.15e-6 = 8.7e-4 is the
     whole rise of 8.7e-4 the certificate found (``"amplified"``)."""
     s = models.generate(25, 50, 11)
@@ -266,7 +267,7 @@ def test_the_certificate_tells_a_short_level_from_its_amplified_last_digits():
 
 
 def test_face_rounds_hold_each_round_s_optimal_face_and_reach_levels_without_stalls(monkeypatch):
-    """``face_rounds=True`` (with weighted rounds): after each max-min round the columns
+    """``face_rounds=True`` (with weighted rounds: PRECISE): after each round the columns
     with a reduced cost and the rows with a dual (above ``face_dual`` times the solver's
     dual tolerance) are fixed at their bounds, as a linear stage's optimum is held; every
     optimum of the round has them there, so later rounds see as bounds what they would
@@ -278,9 +279,7 @@ def test_face_rounds_hold_each_round_s_optimal_face_and_reach_levels_without_sta
     engines = []
     _spy(monkeypatch, engine_mod.Engine, "run", lambda e, specs: engines.append(e))
     s = models.generate(30, 60, 1)
-    plan = planner.solve(
-        s, floor_weight=engine_mod.FLOOR_WEIGHT, zero_below=1e-8, face_rounds=True
-    ).to_dict()
+    plan = planner.solve(s, **engine_mod.PRECISE).to_dict()
     e = engines[-1]
     assert check_plan(s, plan) == []
     assert e.face_fixed > 0 and e.stalls == 0 and e.repairs == 0
@@ -298,8 +297,7 @@ def test_face_rounds_keep_a_policy_tolerance_s_room_and_the_valley_s_plan():
     default's (to 1e-7: weighted, the valley's tier-3 levels come out 1e-8 higher)."""
     for scenario in (valley(), models.load(VALLEY)):
         plain = planner.solve(scenario).to_dict()
-        faced = planner.solve(scenario, face_rounds=True, floor_weight=1e6, zero_below=1e-8)
-        faced = faced.to_dict()
+        faced = planner.solve(scenario, **engine_mod.PRECISE).to_dict()
         assert check_plan(scenario, faced) == []
         for a, b in zip(plain["stages"], faced["stages"], strict=True):
             assert a["levels"] == pytest.approx(b["levels"], rel=1e-7, abs=1e-7), a["name"]
