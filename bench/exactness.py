@@ -83,6 +83,8 @@ MODES = {
     "weighted_face": {"floor_weight": 1e6, "zero_below": 1e-8, "face_rounds": True},
     # the defaults (weighted face rounds, 2026-12-06) with the dual tolerance at 1e-10
     "tight": {"dual_tolerance": 1e-10},
+    # planner solve --precise since 2026-12-06 (planner.engine.PRECISE)
+    "precise_faces": {"floor_weight": 1e6, "zero_below": 1e-8, "face_rounds": True},
     "weighted_face_verified": {
         "floor_weight": 1e6,
         "zero_below": 1e-8,

@@ -111,8 +111,9 @@ def test_the_m_plan_passes_the_checker_and_every_level_is_checked(m_plan):
     "levels where the needs could rise together (certificate in the scenario's units, "
     "2026-12-06: worst 0.67 per need; tier 2 at 0.92725, tier 3 at 0.0037, 0.427, 0.818): "
     "a round's reduced costs sit under HiGHS's 1e-7, so it stops short and its duals fix "
-    "needs that can rise; weighted rounds (floor_weight=1e6) reach the levels but M's plan "
-    "then takes over 900 s (exact holds stall); bench/NOTES.md",
+    "needs that can rise (all 4 levels 'short' of their max-min); weighted rounds with fixed "
+    "faces (planner solve --precise) plan M in 9.9 s but its certificate did not finish in "
+    "15 min, so they are not the default; bench/NOTES.md",
 )
 def test_the_m_plan_is_leximin(m_plan):
     """The issue's goal: no need fixed at a level of M's plan can rise (1e-6 per need)."""
