@@ -132,8 +132,8 @@ def leximin_levels(
     needs at one level rise by 0.108 in total), so a certificate with slack measures
     that amplification, not the plan. Should the plan's own values be infeasible to
     the solver (they are feasible only to its tolerance), the LP is repeated with the
-    holds loosened by 1e-12, then 1e-10, 1e-9, 1e-8 and 1e-7 (LOOSEN; a plan whose ratios near 1 were
-    reported as 1).
+    holds loosened by 1e-12, then 1e-10, 1e-9, 1e-8 and 1e-7 (LOOSEN; a plan whose
+    ratios near 1 were reported as 1).
 
     Each level also gets ``explained``: how much of the rise the plan's last digits
     account for, to first order: the certificate LP's reduced costs on the held needs
@@ -175,18 +175,10 @@ def leximin_levels(
             lo[col[before]] = np.maximum(ratio[before] - slack, 0.0)
             lo[col[mine]] = np.maximum(np.minimum(ratio[mine], level) - slack, 0.0)
             lo = np.minimum(lo, form.lp.col_upper)  # a negative slack raises a need, not past 1
-            backend.set_col_bounds(np.arange(form.n), lo, form.lp.col_upper)
             c = np.zeros(form.n)
             c[col[at]] = 1.0
             backend.set_objective(c * WEIGHT, "max")
-            res = backend.solve()
-            for loosen in LOOSEN:
-                if res.ok:
-                    break
-                backend.set_col_bounds(
-                    np.arange(form.n), np.maximum(lo - loosen, lower), form.lp.col_upper
-                )
-                res = backend.solve()
+            res = _solve_held(backend, lo, lower, form.lp.col_upper)
             if not res.ok:
                 raise RuntimeError(f"certificate LP at tier {t}, level {level}: {res.status}")
             best = float(res.x @ c)
@@ -195,10 +187,8 @@ def leximin_levels(
             short, least = float("nan"), float("nan")
             if best - float(ratio[at].sum()) > SHORT_AFTER * max(1, int(at.sum())):
                 above = mine & (ratio >= level - gap)
-                held = lower.copy()
-                held[col[before]] = lo[col[before]]
-                below = mine & ~above
-                held[col[below]] = lo[col[below]]
+                held = lo.copy()  # all but the needs at or above the level
+                held[col[above]] = lower[col[above]]
                 short, least = _max_min(form, held, col, above, at, solver)
                 short -= float(level)
             out.append(
@@ -238,21 +228,29 @@ def _max_min(form, lower, col, free, at, solver: str) -> tuple[float, float]:
     )
     backend = solvers.get(solver)
     backend.load(prog)
-    res = backend.solve()
-    for loosen in LOOSEN:  # as the certificate LP's own holds
-        if res.ok:
-            break
-        base = np.r_[lp.col_lower, 0.0]
-        backend.set_col_bounds(
-            np.arange(n + 1), np.maximum(prog.col_lower - loosen, base), prog.col_upper
-        )
-        res = backend.solve()
+    res = _solve_held(backend, prog.col_lower, np.r_[lp.col_lower, 0.0], prog.col_upper)
     if not res.ok:
         return float("nan"), float("nan")
     y = np.abs(np.nan_to_num(np.asarray(res.row_duals, float)[lp.A.shape[0] :]))
     y = y / max(float(y.sum()), 1e-300)
     share = y[np.isin(cols, col[at])]
     return float(res.x[n]), float(share.min()) if len(share) else float("nan")
+
+
+def _solve_held(backend, lo: np.ndarray, base: np.ndarray, up: np.ndarray):
+    """Solve with columns held in ``[lo, up]``, then, while no optimum, ``lo`` less LOOSEN[i].
+
+    ``base``: the columns' own lower bounds, never passed.
+    """
+    cols = np.arange(len(lo))
+    backend.set_col_bounds(cols, lo, up)
+    res = backend.solve()
+    for loosen in LOOSEN:
+        if res.ok:
+            break
+        backend.set_col_bounds(cols, np.maximum(lo - loosen, base), up)
+        res = backend.solve()
+    return res
 
 
 def _first_order(duals, col, held, at, lo, form) -> float:
