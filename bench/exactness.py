@@ -217,7 +217,8 @@ def _run(spec: str, mode: str, queue) -> None:
         bad = failures(levels)
         row["levels"] = len(levels)
         row["failing"] = len(bad)
-        row["worst"] = max((b.rise / max(1, b.needs) for b in bad), default=0.0)
+        row["undecided"] = sum(not b.rise == b.rise for b in bad)  # no optimum in the cap
+        row["worst"] = max((b.rise / max(1, b.needs) for b in bad if b.rise == b.rise), default=0.0)
         left = unexplained(levels)
         row["unexplained"] = len(left)
         row["worst_unexplained"] = max((b.unexplained / max(1, b.needs) for b in left), default=0.0)
@@ -261,6 +262,10 @@ def _level(low: dict, tier: int) -> str:
     return f"{low[tier]:.9f}" if tier in low else "–"
 
 
+def _undecided(r: dict) -> str:
+    return f" ({r['undecided']} undecided)" if r.get("undecided") else ""
+
+
 def table(rows: list[dict]) -> list[str]:
     """The Markdown table of the runs."""
     out = [
@@ -275,7 +280,7 @@ def table(rows: list[dict]) -> list[str]:
             f"| {r['scenario']} | {r['mode']} | {r['status']} | {r['seconds']:.1f} | "
             f"{_cell(r, 'cpu', '{:.1f}')} | {_cell(r, 'solves')} | {_cell(r, 'iterations')} | "
             f"{'pass' if r.get('check') == 0 else _cell(r, 'check', '{} problems')} | "
-            f"{_cell(r, 'levels')} | {_cell(r, 'failing')} | {_causes(r)} | "
+            f"{_cell(r, 'levels')} | {_cell(r, 'failing')}{_undecided(r)} | {_causes(r)} | "
             f"{_cell(r, 'worst', '{:.3g}')} | "
             f"{_cell(r, 'unexplained')} | {_cell(r, 'worst_unexplained', '{:.3g}')} | "
             f"{_level(low, 2)} | {_level(low, 3)} |"

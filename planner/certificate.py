@@ -45,6 +45,14 @@ SHORT_AFTER = 1e-6
 # at a level of 0.99076 and was optimal 1e-9 looser, with no rise (bench/NOTES.md)
 LOOSEN = (1e-12, 1e-10, 1e-9, 1e-8, 1e-7)
 
+# each certificate LP's time cap: LEVEL_FACTOR x the first (cold) LP's seconds, at least
+# LEVEL_SECONDS; a capped solve counts as no optimum (the next loosening follows). Warm
+# from the previous level, an LP held at a --precise plan's exact levels can run for
+# minutes before the solver gives up (a generated 60 x 120 plan, seed 0: 85.8 s to an
+# error, and over 8 minutes on the next level, where the first LP took 1.1 s)
+LEVEL_FACTOR = 10.0
+LEVEL_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class Level:
@@ -122,6 +130,7 @@ def leximin_levels(
     gap: float = 1e-7,
     solver: str = "highs",
     slack: float = 0.0,
+    level_seconds: float | None = None,
 ) -> list[Level]:
     """Check every level of ``deliveries`` (the plan's table, as records or a DataFrame).
 
@@ -133,7 +142,9 @@ def leximin_levels(
     that amplification, not the plan. Should the plan's own values be infeasible to
     the solver (they are feasible only to its tolerance), the LP is repeated with the
     holds loosened by 1e-12, then 1e-10, 1e-9, 1e-8 and 1e-7 (LOOSEN; a plan whose
-    ratios near 1 were reported as 1).
+    ratios near 1 were reported as 1). Each solve is capped at ``level_seconds`` (by
+    default LEVEL_FACTOR x the first LP's, at least LEVEL_SECONDS); a level with no
+    optimum even at the loosest hold is reported undecided (``best_sum`` NaN: it fails).
 
     Each level also gets ``explained``: how much of the rise the plan's last digits
     account for, to first order: the certificate LP's reduced costs on the held needs
@@ -164,6 +175,7 @@ def leximin_levels(
     backend = solvers.get(solver)
     backend.load(form.lp)
     lower = form.lp.col_lower.copy()
+    cap = [level_seconds]  # set by the first solve unless given
     out: list[Level] = []
     for t in tiers:
         mine = has & (tier == t)
@@ -178,9 +190,10 @@ def leximin_levels(
             c = np.zeros(form.n)
             c[col[at]] = 1.0
             backend.set_objective(c * WEIGHT, "max")
-            res = _solve_held(backend, lo, lower, form.lp.col_upper)
-            if not res.ok:
-                raise RuntimeError(f"certificate LP at tier {t}, level {level}: {res.status}")
+            res = _solve_held(backend, lo, lower, form.lp.col_upper, cap)
+            if not res.ok:  # undecided: it fails (no rise shown, none ruled out)
+                out.append(Level(t, float(level), int(at.sum()), float(ratio[at].sum()), np.nan))
+                continue
             best = float(res.x @ c)
             duals = np.asarray(res.col_duals, float) / WEIGHT
             explained = -_first_order(duals, col, before | mine, at, lo, form)
@@ -189,7 +202,7 @@ def leximin_levels(
                 above = mine & (ratio >= level - gap)
                 held = lo.copy()  # all but the needs at or above the level
                 held[col[above]] = lower[col[above]]
-                short, least = _max_min(form, held, col, above, at, solver)
+                short, least = _max_min(form, held, col, above, at, solver, cap)
                 short -= float(level)
             out.append(
                 Level(
@@ -200,7 +213,7 @@ def leximin_levels(
     return out
 
 
-def _max_min(form, lower, col, free, at, solver: str) -> tuple[float, float]:
+def _max_min(form, lower, col, free, at, solver: str, cap: list) -> tuple[float, float]:
     """The best common floor of the ``free`` needs (columns held at ``lower``) by LP.
 
     Returns the floor and the least share of the floor rows' duals (they sum to 1) on a
@@ -228,7 +241,7 @@ def _max_min(form, lower, col, free, at, solver: str) -> tuple[float, float]:
     )
     backend = solvers.get(solver)
     backend.load(prog)
-    res = _solve_held(backend, prog.col_lower, np.r_[lp.col_lower, 0.0], prog.col_upper)
+    res = _solve_held(backend, prog.col_lower, np.r_[lp.col_lower, 0.0], prog.col_upper, cap)
     if not res.ok:
         return float("nan"), float("nan")
     y = np.abs(np.nan_to_num(np.asarray(res.row_duals, float)[lp.A.shape[0] :]))
@@ -237,19 +250,23 @@ def _max_min(form, lower, col, free, at, solver: str) -> tuple[float, float]:
     return float(res.x[n]), float(share.min()) if len(share) else float("nan")
 
 
-def _solve_held(backend, lo: np.ndarray, base: np.ndarray, up: np.ndarray):
+def _solve_held(backend, lo: np.ndarray, base: np.ndarray, up: np.ndarray, cap: list):
     """Solve with columns held in ``[lo, up]``, then, while no optimum, ``lo`` less LOOSEN[i].
 
-    ``base``: the columns' own lower bounds, never passed.
+    ``base``: the columns' own lower bounds, never passed. ``cap[0]``: each solve's time
+    cap; None: set here from the first solve (LEVEL_FACTOR x its seconds, at least
+    LEVEL_SECONDS).
     """
     cols = np.arange(len(lo))
     backend.set_col_bounds(cols, lo, up)
-    res = backend.solve()
+    res = backend.solve(time_limit=cap[0])
+    if cap[0] is None:
+        cap[0] = max(LEVEL_SECONDS, LEVEL_FACTOR * res.seconds)
     for loosen in LOOSEN:
         if res.ok:
             break
         backend.set_col_bounds(cols, np.maximum(lo - loosen, base), up)
-        res = backend.solve()
+        res = backend.solve(time_limit=cap[0])
     return res
 
 
@@ -278,8 +295,11 @@ def _clusters(values: np.ndarray, gap: float) -> list[float]:
 
 
 def failures(levels: list[Level], tol: float = 1e-6) -> list[Level]:
-    """The levels where the needs could rise together by more than ``tol`` per need."""
-    return [lv for lv in levels if lv.rise > tol * max(1, lv.needs)]
+    """The levels where the needs could rise together by more than ``tol`` per need.
+
+    An undecided level (no optimum within the time cap, ``rise`` NaN) is among them.
+    """
+    return [lv for lv in levels if not lv.rise <= tol * max(1, lv.needs)]
 
 
 def unexplained(levels: list[Level], tol: float = 1e-6) -> list[Level]:

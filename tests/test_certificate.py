@@ -119,3 +119,51 @@ def test_the_m_plan_is_leximin(m_plan):
     """The issue's goal: no need fixed at a level of M's plan can rise (1e-6 per need)."""
     _, _, levels = m_plan
     assert failures(levels) == []
+
+
+def test_a_level_the_solver_cannot_decide_in_time_fails_undecided(monkeypatch):
+    """Each certificate LP has a time cap; a level without an optimum at any loosening
+    within it is reported undecided (``best_sum`` NaN) and counted among the failures,
+    where it used to stop the certificate with an error (or run for minutes: a --precise
+    plan of generated 60 x 120 spent 85.8 s on one LP before an error). The other
+    levels keep the verdicts of the uncapped certificate."""
+    import solvers
+    from solvers import Result, Status
+
+    s = models.generate(25, 50, 11)
+    plan = planner.solve(s).to_dict()
+    full = leximin_levels(s, plan["deliveries"])
+    assert all(np.isfinite(lv.best_sum) for lv in full)
+    # a real cap of a microsecond: every LP stops on it, none raises
+    capped = leximin_levels(s, plan["deliveries"], level_seconds=1e-6)
+    assert [(lv.tier, lv.level) for lv in capped] == [(lv.tier, lv.level) for lv in full]
+    assert all(np.isnan(lv.best_sum) for lv in capped)
+    assert failures(capped) == capped
+    # the third level's LP stops on its cap at every loosening (6 solves), the rest solve
+    get, calls = solvers.get, {"objectives": 0, "refused": 0}
+
+    class Capped:
+        def __init__(self, backend):
+            self._b = backend
+
+        def __getattr__(self, name):
+            return getattr(self._b, name)
+
+        def set_objective(self, *a, **k):
+            calls["objectives"] += 1
+            return self._b.set_objective(*a, **k)
+
+        def solve(self, **k):
+            if calls["objectives"] == 3:
+                calls["refused"] += 1
+                lp = self._b.lp
+                return Result.empty(Status.TIME_LIMIT, lp.num_cols, lp.num_rows)
+            return self._b.solve(**k)
+
+    monkeypatch.setattr(solvers, "get", lambda name, **o: Capped(get(name, **o)))
+    one = leximin_levels(s, plan["deliveries"])
+    assert calls["refused"] == 6  # held exactly, then each of LOOSEN
+    assert np.isnan(one[2].best_sum) and one[2] in failures(one)
+    for i, (a, b) in enumerate(zip(one, full, strict=True)):
+        if i != 2:
+            assert a.best_sum == pytest.approx(b.best_sum, abs=1e-6 * max(1, b.needs))
