@@ -264,8 +264,9 @@ def solve(
         bool,
         typer.Option(
             "--precise",
-            help="HiGHS only: exact leximin levels (weighted rounds with fixed faces); as "
-            "fast or faster on generated confederations (docs/PLANNING.md)",
+            help="HiGHS only: levels planned more exactly (weighted rounds with fixed "
+            "faces): leximin to the last digits on generated 25 x 50 confederations, not "
+            "yet at every size; as fast or faster there (docs/PLANNING.md)",
         ),
     ] = False,
     explain_seconds: Annotated[
@@ -404,7 +405,7 @@ def _short_of(doc: dict, precise: bool = False) -> str:
         f"{_count(n, 'need', 'needs')} could rise without lowering any other: the solver's "
         "precision stopped the planner short of them"
     )
-    return text if precise else text + "; run with --precise for exact levels"
+    return text if precise else text + "; run with --precise to plan levels more exactly"
 
 
 def _left_out(doc: dict, seconds: float) -> str:

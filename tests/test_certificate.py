@@ -112,8 +112,10 @@ def test_the_m_plan_passes_the_checker_and_every_level_is_checked(m_plan):
     "2026-12-06: worst 0.67 per need; tier 2 at 0.92725, tier 3 at 0.0037, 0.427, 0.818): "
     "a round's reduced costs sit under HiGHS's 1e-7, so it stops short and its duals fix "
     "needs that can rise (all 4 levels 'short' of their max-min); weighted rounds with fixed "
-    "faces (planner solve --precise) plan M in 9.9 s but its certificate did not finish in "
-    "15 min, so they are not the default; bench/NOTES.md",
+    "faces (planner solve --precise) plan M in 9.9 s, but that plan is not leximin either "
+    "(2026-12-06, capped certificate: 12 of 67 levels failing, 1 undecided; 45 needs at "
+    "0.98123 reach 1 with every need at or below held 1e-11 looser), so it is not the "
+    "default; bench/NOTES.md",
 )
 def test_the_m_plan_is_leximin(m_plan):
     """The issue's goal: no need fixed at a level of M's plan can rise (1e-6 per need)."""

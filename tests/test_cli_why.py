@@ -106,7 +106,7 @@ def test_the_summary_says_how_many_needs_the_planner_stopped_short_of_and_the_re
     assert len(short) >= 10
     assert (
         f"{len(short)} needs could rise without lowering any other: the solver's precision "
-        "stopped the planner short of them; run with --precise for exact levels."
+        "stopped the planner short of them; run with --precise to plan levels more exactly."
     ) in r.output
     precise = runner.invoke(
         app, ["solve", str(tmp_path / "s.json"), "--precise"], env={"COLUMNS": "400"}
@@ -124,7 +124,7 @@ def test_the_stopped_short_note_names_precise_only_when_not_used_and_not_for_oth
     doc = {"rule": "leximin", "explanations": [{"limited_by": [held]}, {"limited_by": []}]}
     assert _short_of(doc, precise=False) == (
         "1 need could rise without lowering any other: the solver's precision stopped the "
-        "planner short of them; run with --precise for exact levels"
+        "planner short of them; run with --precise to plan levels more exactly"
     )
     assert "--precise" not in _short_of(doc, precise=True)
     other = {"kind": "rule", "where": "proportional"}
