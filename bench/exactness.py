@@ -10,12 +10,14 @@ LP solves, simplex iterations, the plan checker's verdict and the leximin certif
 the failing levels those whose rise the plan's last digits do not account for, with the
 largest such rise per need; each failing level's cause, ``planner.certificate.Level.cause``:
 the level short of its tier's max-min, a need fixed though free, or the level's last
-digits amplified). Modes:
+digits amplified; beside the failing count, how many were undecided (no optimum within
+the certificate's time cap) and how many found their rise only with loosened holds,
+``Level.loosened``). Modes:
 
 - ``default``: the engine's defaults;
 - ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve and
-  saturation verified by LP (``dual_tolerance=1e-10, verify=True``, as ``planner solve
-  --precise``);
+  saturation verified by LP (``dual_tolerance=1e-10, verify=True``, ``planner solve
+  --precise`` until 2026-12-06; now ``precise_faces``);
 - ``verified``: saturation verified by LP at HiGHS's own dual tolerance (``verify=True``;
   a round solved again gets a sharper one, see planner.engine.SHARP);
 - ``scaled``: geometric row and column scaling of the programme (``scale="both"``);
@@ -218,6 +220,7 @@ def _run(spec: str, mode: str, queue) -> None:
         row["levels"] = len(levels)
         row["failing"] = len(bad)
         row["undecided"] = sum(not b.rise == b.rise for b in bad)  # no optimum in the cap
+        row["loosened"] = sum(b.loosened > 0 for b in bad)  # their rise found with looser holds
         row["worst"] = max((b.rise / max(1, b.needs) for b in bad if b.rise == b.rise), default=0.0)
         left = unexplained(levels)
         row["unexplained"] = len(left)
@@ -263,7 +266,8 @@ def _level(low: dict, tier: int) -> str:
 
 
 def _undecided(r: dict) -> str:
-    return f" ({r['undecided']} undecided)" if r.get("undecided") else ""
+    notes = [f"{r[k]} {k}" for k in ("undecided", "loosened") if r.get(k)]
+    return f" ({', '.join(notes)})" if notes else ""
 
 
 def table(rows: list[dict]) -> list[str]:

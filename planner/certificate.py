@@ -69,6 +69,11 @@ class Level:
     # that max-min holds a need at this level
     short: float = float("nan")
     least_dual: float = float("nan")
+    # how much the holds were loosened for the LP's optimum (0: held at the plan's values;
+    # else one of LOOSEN, after a solver error or the time cap): a rise found only then
+    # may be that loosening amplified (a generated 40 x 80 --precise plan: a tier-3 level
+    # capped at 10 s held exactly, 1e-12 looser "rose" by 0.038, uncapped by nothing)
+    loosened: float = 0.0
 
     @property
     def rise(self) -> float:
@@ -190,9 +195,18 @@ def leximin_levels(
             c = np.zeros(form.n)
             c[col[at]] = 1.0
             backend.set_objective(c * WEIGHT, "max")
-            res = _solve_held(backend, lo, lower, form.lp.col_upper, cap)
+            res, loosened = _solve_held(backend, lo, lower, form.lp.col_upper, cap)
             if not res.ok:  # undecided: it fails (no rise shown, none ruled out)
-                out.append(Level(t, float(level), int(at.sum()), float(ratio[at].sum()), np.nan))
+                out.append(
+                    Level(
+                        t,
+                        float(level),
+                        int(at.sum()),
+                        float(ratio[at].sum()),
+                        np.nan,
+                        loosened=loosened,
+                    )
+                )
                 continue
             best = float(res.x @ c)
             duals = np.asarray(res.col_duals, float) / WEIGHT
@@ -207,7 +221,7 @@ def leximin_levels(
             out.append(
                 Level(
                     t, float(level), int(at.sum()), float(ratio[at].sum()), best, explained,
-                    short, least,
+                    short, least, loosened,
                 )
             )  # fmt: skip
     return out
@@ -241,7 +255,7 @@ def _max_min(form, lower, col, free, at, solver: str, cap: list) -> tuple[float,
     )
     backend = solvers.get(solver)
     backend.load(prog)
-    res = _solve_held(backend, prog.col_lower, np.r_[lp.col_lower, 0.0], prog.col_upper, cap)
+    res, _ = _solve_held(backend, prog.col_lower, np.r_[lp.col_lower, 0.0], prog.col_upper, cap)
     if not res.ok:
         return float("nan"), float("nan")
     y = np.abs(np.nan_to_num(np.asarray(res.row_duals, float)[lp.A.shape[0] :]))
@@ -255,19 +269,20 @@ def _solve_held(backend, lo: np.ndarray, base: np.ndarray, up: np.ndarray, cap: 
 
     ``base``: the columns' own lower bounds, never passed. ``cap[0]``: each solve's time
     cap; None: set here from the first solve (LEVEL_FACTOR x its seconds, at least
-    LEVEL_SECONDS).
+    LEVEL_SECONDS). Returns the last result and the loosening it was solved at.
     """
     cols = np.arange(len(lo))
     backend.set_col_bounds(cols, lo, up)
     res = backend.solve(time_limit=cap[0])
     if cap[0] is None:
         cap[0] = max(LEVEL_SECONDS, LEVEL_FACTOR * res.seconds)
+    loosened = 0.0
     for loosen in LOOSEN:
         if res.ok:
             break
         backend.set_col_bounds(cols, np.maximum(lo - loosen, base), up)
-        res = backend.solve(time_limit=cap[0])
-    return res
+        res, loosened = backend.solve(time_limit=cap[0]), loosen
+    return res, loosened
 
 
 def _first_order(duals, col, held, at, lo, form) -> float:

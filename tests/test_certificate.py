@@ -11,7 +11,7 @@ from planner_cases import link, towns
 
 import models
 import planner
-from planner.certificate import RESOLUTION, failures, leximin_levels, unexplained
+from planner.certificate import LOOSEN, RESOLUTION, failures, leximin_levels, unexplained
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -141,8 +141,9 @@ def test_a_level_the_solver_cannot_decide_in_time_fails_undecided(monkeypatch):
     assert [(lv.tier, lv.level) for lv in capped] == [(lv.tier, lv.level) for lv in full]
     assert all(np.isnan(lv.best_sum) for lv in capped)
     assert failures(capped) == capped
-    # the third level's LP stops on its cap at every loosening (6 solves), the rest solve
-    get, calls = solvers.get, {"objectives": 0, "refused": 0}
+    # the third level's LP stops on its cap at every loosening (6 solves), the fourth's
+    # held exactly only (solved 1e-12 looser, which it says), the rest solve
+    get, calls = solvers.get, {"objectives": 0, "refused": 0, "fourth": 0}
 
     class Capped:
         def __init__(self, backend):
@@ -156,9 +157,12 @@ def test_a_level_the_solver_cannot_decide_in_time_fails_undecided(monkeypatch):
             return self._b.set_objective(*a, **k)
 
         def solve(self, **k):
+            lp = self._b.lp
             if calls["objectives"] == 3:
                 calls["refused"] += 1
-                lp = self._b.lp
+                return Result.empty(Status.TIME_LIMIT, lp.num_cols, lp.num_rows)
+            if calls["objectives"] == 4 and not calls["fourth"]:
+                calls["fourth"] += 1
                 return Result.empty(Status.TIME_LIMIT, lp.num_cols, lp.num_rows)
             return self._b.solve(**k)
 
@@ -166,6 +170,9 @@ def test_a_level_the_solver_cannot_decide_in_time_fails_undecided(monkeypatch):
     one = leximin_levels(s, plan["deliveries"])
     assert calls["refused"] == 6  # held exactly, then each of LOOSEN
     assert np.isnan(one[2].best_sum) and one[2] in failures(one)
+    assert one[2].loosened == LOOSEN[-1] and one[3].loosened == LOOSEN[0]
+    assert [lv.loosened for i, lv in enumerate(one) if i not in (2, 3)] == [0.0] * (len(one) - 2)
+    assert all(lv.loosened == 0.0 for lv in full)
     for i, (a, b) in enumerate(zip(one, full, strict=True)):
         if i != 2:
             assert a.best_sum == pytest.approx(b.best_sum, abs=1e-6 * max(1, b.needs))
