@@ -72,7 +72,7 @@ class Level:
     # how much the holds were loosened for the LP's optimum (0: held at the plan's values;
     # else one of LOOSEN, after a solver error or the time cap): a rise found only then
     # may be that loosening amplified (a generated 40 x 80 --precise plan: a tier-3 level
-    # capped at 10 s held exactly, 1e-12 looser "rose" by 0.038, uncapped by nothing)
+    # whose LP held exactly stopped at the cap "rose" by 0.038 loosened, uncapped by nothing)
     loosened: float = 0.0
 
     @property
