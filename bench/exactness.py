@@ -219,9 +219,9 @@ def _run(spec: str, mode: str, queue) -> None:
         bad = failures(levels)
         row["levels"] = len(levels)
         row["failing"] = len(bad)
-        row["undecided"] = sum(not b.rise == b.rise for b in bad)  # no optimum in the cap
+        row["undecided"] = sum(b.undecided for b in bad)  # no optimum in the cap
         row["loosened"] = sum(b.loosened > 0 for b in bad)  # their rise found with looser holds
-        row["worst"] = max((b.rise / max(1, b.needs) for b in bad if b.rise == b.rise), default=0.0)
+        row["worst"] = max((b.rise / max(1, b.needs) for b in bad if not b.undecided), default=0.0)
         left = unexplained(levels)
         row["unexplained"] = len(left)
         row["worst_unexplained"] = max((b.unexplained / max(1, b.needs) for b in left), default=0.0)

@@ -346,8 +346,8 @@ def certify(scenario, doc: dict, log=_log, name: str = "") -> dict:
     with Timer() as t:
         levels = leximin_levels(scenario, doc["deliveries"])
     bad = failures(levels)
-    worst = max((lv.rise / max(1, lv.needs) for lv in levels if lv.rise == lv.rise), default=0.0)
-    undecided = sum(not lv.rise == lv.rise for lv in levels)  # no optimum within the cap
+    worst = max((lv.rise / max(1, lv.needs) for lv in levels if not lv.undecided), default=0.0)
+    undecided = sum(lv.undecided for lv in levels)  # no optimum within the cap
     out = {
         "levels": len(levels),
         "failures": len(bad),

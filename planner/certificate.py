@@ -76,6 +76,11 @@ class Level:
     loosened: float = 0.0
 
     @property
+    def undecided(self) -> bool:
+        """No optimum within the time cap, even at the loosest hold (``best_sum`` NaN)."""
+        return bool(np.isnan(self.best_sum))
+
+    @property
     def rise(self) -> float:
         """How far the needs at this level could rise together (≈ 0 when certified)."""
         return self.best_sum - self.plan_sum

@@ -140,6 +140,7 @@ def test_a_level_the_solver_cannot_decide_in_time_fails_undecided(monkeypatch):
     capped = leximin_levels(s, plan["deliveries"], level_seconds=1e-6)
     assert [(lv.tier, lv.level) for lv in capped] == [(lv.tier, lv.level) for lv in full]
     assert all(np.isnan(lv.best_sum) for lv in capped)
+    assert all(lv.undecided for lv in capped) and not any(lv.undecided for lv in full)
     assert failures(capped) == capped
     # the third level's LP stops on its cap at every loosening (6 solves), the fourth's
     # held exactly only (solved 1e-12 looser, which it says), the rest solve
