@@ -1,4 +1,4 @@
-"""Programmatic Alembic: upgrade at start-up and in ``planner db upgrade``."""
+"""Programmatic Alembic: upgrade at start-up and in ``planner db upgrade``; downgrade (tests)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,16 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database back to ``revision`` (its later migrations undone), inside one connection."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
 
 
 def current(engine: Engine) -> str | None:

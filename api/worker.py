@@ -1,7 +1,8 @@
 """The worker: takes jobs from the database queue and solves each in a child process.
 
 The child (``_solve_child``) loads the plan's input snapshot and runs
-``planner.solve``; the worker renews the job's heartbeat every
+``planner.solve`` (with ``planner.engine.PRECISE`` for a plan requested
+``precise``); the worker renews the job's heartbeat every
 ``job_heartbeat_seconds``, passes on progress, and kills the child when the
 job is cancelled, when it runs past its time limit (plus
 ``job_grace_seconds``), or when the job is no longer its own. A child
@@ -51,16 +52,34 @@ def _rule_for(doc: dict, rule: str | None) -> str | None:
 
 
 def solve_document(
-    doc: dict, rule: str | None, solver: str, time_limit: float, progress=None
+    doc: dict,
+    rule: str | None,
+    solver: str,
+    time_limit: float,
+    progress=None,
+    precise: bool = False,
 ) -> dict:
-    """Solve a stored input snapshot; the SPEC plan JSON."""
+    """Solve a stored input snapshot; the SPEC plan JSON.
+
+    ``precise``: levels planned more exactly (``planner.engine.PRECISE``, as
+    ``planner solve --precise``); HiGHS only.
+    """
     import models
     import planner
+    from planner.engine import PRECISE
 
+    if precise and solver != "highs":  # the request refuses it; a stray row fails in one line
+        raise ValueError(f"precise works with the highs solver only, not {solver}")
     scenario = models.from_json(doc)
     started = time.monotonic()
+    extra = PRECISE if precise else {}
     plan = planner.solve(
-        scenario, rule=_rule_for(doc, rule), solver=solver, time_limit=time_limit, progress=progress
+        scenario,
+        rule=_rule_for(doc, rule),
+        solver=solver,
+        time_limit=time_limit,
+        progress=progress,
+        **extra,
     )
     from planner.why import enrich_safely
 
@@ -101,12 +120,22 @@ def courses_document(doc: dict, rule: str | None, solver: str, task: dict, progr
 
 
 def run_job(
-    doc: dict, rule, solver, time_limit, task: dict | None, progress=None, batch_progress=None
+    doc: dict,
+    rule,
+    solver,
+    time_limit,
+    task: dict | None,
+    progress=None,
+    batch_progress=None,
+    precise: bool = False,
 ):
-    """A plan (SPEC JSON) or, for a ``courses`` task, the courses of action."""
+    """A plan (SPEC JSON) or, for a ``courses`` task, the courses of action.
+
+    ``precise``: the plan's levels planned more exactly (``solve_document``).
+    """
     if task is not None and task.get("purpose") == "courses":
         return courses_document(doc, rule, solver, task, batch_progress)
-    return solve_document(doc, rule, solver, time_limit, progress)
+    return solve_document(doc, rule, solver, time_limit, progress, precise=precise)
 
 
 def _needs_pool(task: dict | None) -> bool:
@@ -140,6 +169,7 @@ def _solve_child(
     delay: float,
     parent: int,
     task: dict | None = None,
+    precise: bool = False,
 ) -> None:
     """Child process: solve and send ("done", plan) or ("error", message) to the worker."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
@@ -159,7 +189,10 @@ def _solve_child(
         if delay:
             conn.send(("progress", f"test delay: sleeping {delay:g} s in process {os.getpid()}"))
             time.sleep(delay)
-        conn.send(("done", run_job(doc, rule, solver, time_limit, task, progress, batch_progress)))
+        result = run_job(
+            doc, rule, solver, time_limit, task, progress, batch_progress, precise=precise
+        )
+        conn.send(("done", result))
     except Exception as exc:  # noqa: BLE001 - reported as the plan's error
         conn.send(("error", (failure(exc), traceback.format_exc())))
     finally:
@@ -196,7 +229,14 @@ class Worker:
             if claim is None:
                 return False
             plan = s.get(PlanRow, claim.plan_id)
-            job = (plan.input, plan.rule, plan.solver, plan.time_limit, self._task(s, plan))
+            job = (
+                plan.input,
+                plan.rule,
+                plan.solver,
+                plan.time_limit,
+                self._task(s, plan),
+                bool(plan.precise),
+            )
         log.info("job %s (plan %s), attempt %s", claim.job_id, claim.plan_id, claim.attempt)
         if self.inline:
             self._run_inline(claim, *job)
@@ -249,16 +289,20 @@ class Worker:
         with self.sessions() as s:
             queue.finish(s, claim, status, result, message, state)
 
-    def _run_inline(self, claim, doc, rule, solver, time_limit, task=None) -> None:
+    def _run_inline(
+        self, claim, doc, rule, solver, time_limit, task=None, precise: bool = False
+    ) -> None:
         try:
-            result = run_job(doc, rule, solver, time_limit, task)
+            result = run_job(doc, rule, solver, time_limit, task, precise=precise)
         except Exception as exc:  # noqa: BLE001 - the job fails with one clear line
             log.exception("job %s (plan %s) failed", claim.job_id, claim.plan_id)
             self._finish(claim, "error", None, failure(exc), "failed")
             return
         self._finish(claim, result["status"], result, result.get("message", ""))
 
-    def _run_child(self, claim, doc, rule, solver, time_limit, task=None) -> None:
+    def _run_child(
+        self, claim, doc, rule, solver, time_limit, task=None, precise: bool = False
+    ) -> None:
         ctx = mp.get_context("spawn")
         ours, theirs = ctx.Pipe(duplex=False)
         child = ctx.Process(
@@ -272,6 +316,7 @@ class Worker:
                 self.settings.worker_delay,
                 os.getpid(),
                 task,
+                precise,
             ),
             # a daemonic process may not start processes: a batch on local processes needs
             # its child non-daemonic (it still exits by itself when this worker dies)

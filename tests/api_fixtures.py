@@ -205,3 +205,18 @@ def world(app, client) -> World:
     for conf, d in w.delegate_ids.items():
         w.h[f"coord:{conf}"] = w.token("coordinator", delegate_id=d)
     return w
+
+
+def spy_on_solves(monkeypatch) -> list[dict]:
+    """The extra options of every solve from now on (what ``planner.solve`` hands the engine)."""
+    import planner.core
+
+    seen: list[dict] = []
+    real = planner.core.solve_formulation
+
+    def spy(*args, **options):
+        seen.append(options)
+        return real(*args, **options)
+
+    monkeypatch.setattr(planner.core, "solve_formulation", spy)
+    return seen

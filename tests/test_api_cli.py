@@ -42,6 +42,89 @@ def test_db_upgrade_and_current(cli):
     assert cli("db", "current").output.strip() == head
 
 
+PLAN_0003 = (  # a plan row as revision 0003 stores it (no precise column), and its job
+    "INSERT INTO plans (id, scenario_id, confederation, purpose, rule, solver, time_limit, "
+    "input, input_hash, software_version, status, message, actor, request_hash, created_at) "
+    "VALUES ({id}, 'valley', 'valley', 'proposal', 'leximin', 'highs', 60, '{{}}', 'h', 'v', "
+    "'queued', '', 'test', '', CURRENT_TIMESTAMP)"
+)
+JOB = (
+    "INSERT INTO jobs (plan_id, state, attempts, cancel_requested, progress, error, created_at) "
+    "VALUES ({id}, 'queued', 0, false, '', '', CURRENT_TIMESTAMP)"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request, tmp_path):
+    """The URL of an empty database: a SQLite file, or a fresh PostgreSQL database."""
+    from sqlalchemy import text
+
+    from api.db import make_engine
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/migrate.db"
+        return
+    import secrets
+
+    from api_fixtures import _with_db, postgres_server
+
+    server = postgres_server()
+    if server is None:
+        pytest.skip("no PostgreSQL server (set COMMUNE_TEST_POSTGRES_URL)")
+    name = f"commune_migrate_{secrets.token_hex(4)}"
+    admin = make_engine(_with_db(server, "postgres")).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_db(server, name)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_migration_0004_adds_precise_to_stored_plans_and_downgrades(empty_db):
+    from sqlalchemy import inspect, text
+
+    from api import migrate
+    from api.config import Settings
+    from api.db import make_engine, make_sessionmaker
+    from api.orm import PlanRow
+
+    engine = make_engine(Settings(database_url=empty_db).sqlalchemy_url)
+    try:
+        migrate.upgrade(engine, "0003_courses")
+        assert "precise" not in {c["name"] for c in inspect(engine).get_columns("plans")}
+        with engine.begin() as c:
+            c.execute(text(PLAN_0003.format(id=1)))
+            c.execute(text(JOB.format(id=1)))
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == "0004_precise"
+        column = next(c for c in inspect(engine).get_columns("plans") if c["name"] == "precise")
+        assert column["nullable"] is False
+        with engine.begin() as c:  # a row written without the column gets the server default
+            c.execute(text(PLAN_0003.format(id=2)))
+        with make_sessionmaker(engine)() as s:
+            assert [p.precise for p in s.query(PlanRow).order_by(PlanRow.id)] == [False, False]
+            s.get(PlanRow, 2).precise = True
+            s.commit()
+        with engine.connect() as c:
+            assert c.execute(text("SELECT id FROM plans WHERE precise")).scalars().all() == [2]
+        migrate.downgrade(engine, "0003_courses")
+        assert migrate.current(engine) == "0003_courses"
+        assert "precise" not in {c["name"] for c in inspect(engine).get_columns("plans")}
+        with engine.connect() as c:  # the plans and their jobs are kept
+            assert c.execute(text("SELECT count(*) FROM plans")).scalar() == 2
+            assert c.execute(text("SELECT plan_id FROM jobs")).scalars().all() == [1]
+        migrate.upgrade(engine)
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM plans WHERE precise")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
 def test_token_create(cli):
     r = cli("token", "create", "--role", "admin")
     assert r.exit_code == 0 and r.output.strip().startswith("cm_")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from api_fixtures import spy_on_solves
 from sqlalchemy import update
 
 import models
@@ -273,3 +274,152 @@ def test_infeasible_plan_names_the_conflict(world):
     assert r.status_code == 201
     got = world.plan(rule="min_labour_full")
     assert got["status"] == "infeasible" and got["plan"]["conflicts"]
+
+
+# -- precise: levels planned more exactly (planner.engine.PRECISE, as `planner solve --precise`) --
+
+
+def test_a_precise_plan_is_stored_reported_and_solved_with_the_precise_options(world, monkeypatch):
+    import planner
+    from planner.engine import PRECISE
+
+    assert PRECISE  # what the worker must pass on: floor_weight, zero_below, face_rounds
+    seen = spy_on_solves(monkeypatch)
+    c, h = world.client, world.h["coord:valley"]
+    r = c.post(
+        "/confederations/valley/plans",
+        json={"rule": "leximin", "time_limit": 60, "precise": True},
+        headers=h,
+    )
+    assert r.status_code == 202, r.text
+    plan_id = r.json()["plan"]["id"]
+    assert r.json()["plan"]["precise"] is True
+    with world.session() as s:
+        assert s.get(PlanRow, plan_id).precise is True
+    assert world.run_jobs() == 1
+    assert len(seen) == 1 and {k: seen[0].get(k) for k in PRECISE} == PRECISE
+    got = c.get(f"/plans/{plan_id}", headers=world.h["analyst"]).json()
+    assert got["precise"] is True and got["status"] == "shortfall", got["message"]
+    assert got["job"]["state"] == "done"
+    doc = c.get(f"/plans/{plan_id}/input", headers=h).json()
+    assert planner.check_plan(models.from_json(doc), got["plan"]) == []
+    listed = c.get("/confederations/valley/plans", headers=h).json()["data"]
+    assert [p["precise"] for p in listed] == [True]
+
+    seen.clear()  # a plain plan: none of the precise options, and reported so
+    plain = world.plan(rule="leximin", time_limit=60)
+    assert plain["precise"] is False and len(seen) == 1
+    assert not set(PRECISE) & set(seen[0])
+    with world.session() as s:
+        assert s.get(PlanRow, plain["id"]).precise is False
+
+
+def test_precise_with_another_solver_than_highs_is_refused(world):
+    c, h = world.client, world.h["coord:valley"]
+    for solver in ("scipy", "highs-kept"):
+        r = c.post(
+            "/confederations/valley/plans", json={"solver": solver, "precise": True}, headers=h
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["problems"] == [
+            f"body:0: precise: works with the highs solver only, not {solver!r}"
+        ]
+        assert "Traceback" not in r.text
+    r = c.post("/confederations/valley/plans", json={"precise": "yes"}, headers=h)
+    assert r.status_code == 422 and any("precise" in p for p in r.json()["problems"])
+    assert c.get("/jobs", headers=h).json()["count"] == 0  # nothing queued
+    r = c.post("/confederations/valley/plans", json={"solver": "scipy"}, headers=h)
+    assert r.status_code == 202 and r.json()["plan"]["precise"] is False
+
+
+def test_idempotency_tells_a_precise_request_from_a_plain_one(world):
+    import hashlib
+    import json
+
+    from api.services.plans import request_hash
+
+    c, h = world.client, world.h["coord:valley"]
+    key = {"Idempotency-Key": "plan-precise"}
+    first = c.post("/confederations/valley/plans", json={"rule": "leximin"}, headers={**h, **key})
+    assert first.status_code == 202 and first.json()["plan"]["precise"] is False
+    other = c.post(
+        "/confederations/valley/plans",
+        json={"rule": "leximin", "precise": True},
+        headers={**h, **key},
+    )
+    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    key = {"Idempotency-Key": "plan-precise-2"}
+    precise = c.post(
+        "/confederations/valley/plans",
+        json={"rule": "leximin", "precise": True},
+        headers={**h, **key},
+    )
+    again = c.post(
+        "/confederations/valley/plans",
+        json={"rule": "leximin", "precise": True},
+        headers={**h, **key},
+    )
+    assert precise.status_code == again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["plan"]["id"] == precise.json()["plan"]["id"] != first.json()["plan"]["id"]
+    assert again.json()["plan"]["precise"] is True
+    plain = c.post("/confederations/valley/plans", json={"rule": "leximin"}, headers={**h, **key})
+    assert plain.status_code == 422
+    assert c.get("/jobs", headers=h).json()["count"] == 2
+    with world.session() as s:
+        stored = {p.id: p.request_hash for p in s.query(PlanRow)}
+    assert stored[first.json()["plan"]["id"]] != stored[precise.json()["plan"]["id"]]
+    # a request without precise hashes as it did before the option existed (keys stay valid)
+    body = {"confederation": "valley", "rule": "leximin", "solver": "highs", "time_limit": 60.0}
+    before = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    assert request_hash({**body, "precise": False}) == before
+    assert request_hash({**body, "precise": True}) != before
+
+
+def test_the_worker_child_solves_a_precise_plan_precisely(world):
+    """The worker's own path (a spawned child process, as ``planner worker`` runs it): the
+    plan it makes is the precise plan of its input, not the plain one."""
+    from api.worker import Worker, solve_document
+
+    c, h = world.client, world.h["coord:valley"]
+    r = c.post("/confederations/valley/plans", json={"time_limit": 60, "precise": True}, headers=h)
+    plan_id = r.json()["plan"]["id"]
+    worker = Worker(world.app.state.settings, world.app.state.engine, inline=False)
+    assert worker.run_once() and not worker.run_once()
+    got = c.get(f"/plans/{plan_id}", headers=h).json()
+    assert got["status"] == "shortfall" and got["job"]["state"] == "done", got["message"]
+    doc = c.get(f"/plans/{plan_id}/input", headers=h).json()
+    exact = solve_document(doc, got["rule"], "highs", 60, precise=True)["hash"]
+    usual = solve_document(doc, got["rule"], "highs", 60)["hash"]
+    assert exact != usual, "the valley's precise and plain plans must differ for this test"
+    assert got["plan_hash"] == exact
+
+
+def test_a_precise_rule_comparison(world, monkeypatch):
+    from planner.engine import PRECISE
+
+    seen = spy_on_solves(monkeypatch)
+    c, h = world.client, world.h["analyst"]
+    r = c.post(
+        "/confederations/valley/comparisons",
+        json={"rules": ["leximin", "proportional"], "precise": True},
+        headers=h,
+    )
+    assert r.status_code == 202, r.text
+    assert r.json()["precise"] is True
+    assert world.run_jobs() == 2
+    assert len(seen) == 2 and all({k: o.get(k) for k in PRECISE} == PRECISE for o in seen)
+    body = c.get(f"/comparisons/{r.json()['id']}", headers=h).json()
+    assert body["state"] == "done" and body["precise"] is True
+    for member in body["rules"]:
+        plan = c.get(f"/plans/{member['plan_id']}", headers=h).json()
+        assert plan["precise"] is True and plan["status"] == "shortfall"
+    r = c.post(
+        "/confederations/valley/comparisons",
+        json={"rules": ["leximin"], "solver": "pulp", "precise": True},
+        headers=h,
+    )
+    assert r.status_code == 422
+    assert r.json()["problems"] == ["body:0: precise: works with the highs solver only, not 'pulp'"]
+    plain = c.post("/confederations/valley/comparisons", json={"rules": ["leximin"]}, headers=h)
+    assert plain.status_code == 202 and plain.json()["precise"] is False

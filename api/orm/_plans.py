@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,6 +42,8 @@ class PlanRow(Base):
     rule: Mapped[str | None] = mapped_column(String(40), nullable=True)
     solver: Mapped[str] = mapped_column(String(40))
     time_limit: Mapped[float] = mapped_column(Float)
+    # levels planned more exactly (planner.engine.PRECISE, as ``planner solve --precise``)
+    precise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     input: Mapped[dict] = mapped_column(JSON)
     input_hash: Mapped[str] = mapped_column(String(64), index=True)
     software_version: Mapped[str] = mapped_column(String(40))

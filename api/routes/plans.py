@@ -43,6 +43,7 @@ def request_plan(
 
     The solve runs in a worker, never in the request; poll ``GET /plans/{id}``.
     The same ``Idempotency-Key`` with the same body returns the same plan.
+    ``precise``: levels planned more exactly (HiGHS only; another solver is a 422).
     """
     plan, created = service.request(
         session,
@@ -53,6 +54,7 @@ def request_plan(
         body.solver,
         body.time_limit,
         idempotency_key,
+        precise=body.precise,
     )
     response.headers["Location"] = f"/plans/{plan.id}"
     if not created:
@@ -170,7 +172,14 @@ def request_comparison(
 ) -> dict[str, Any]:
     """Solve the same input under several rules (analysts, coordinators): 202, poll the comparison."""
     comp = compare.request_rules(
-        session, principal, settings, conf_id, body.rules, body.solver, body.time_limit
+        session,
+        principal,
+        settings,
+        conf_id,
+        body.rules,
+        body.solver,
+        body.time_limit,
+        precise=body.precise,
     )
     response.headers["Location"] = f"/comparisons/{comp.id}"
     return compare.rules(session, comp)

@@ -9,13 +9,23 @@ from pydantic import Field
 
 from api.schemas.common import In, Out
 
+PRECISE_HELP = (
+    "levels planned more exactly (weighted rounds with fixed faces, as `planner solve "
+    "--precise`): slower on some inputs, not yet exact at every size; HiGHS only (a request "
+    "with another solver is refused)"
+)
+
 
 class PlanCreate(In):
-    """A plan request: rule (default the scenario's policy), solver, time limit in seconds."""
+    """A plan request: rule (default the scenario's policy), solver, time limit, precise.
+
+    ``time_limit`` in seconds; ``precise``: levels planned more exactly (HiGHS only).
+    """
 
     rule: str | None = None
     solver: str = "highs"
     time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    precise: bool = Field(default=False, description=PRECISE_HELP)
 
 
 class JobPublic(Out):
@@ -46,6 +56,9 @@ class PlanSummary(Out):
     rule: str | None
     solver: str
     time_limit: float
+    precise: bool = Field(
+        default=False, description="whether its levels were planned more exactly (HiGHS only)"
+    )
     input_hash: str
     software_version: str
     status: str
@@ -57,7 +70,7 @@ class PlanSummary(Out):
     plan_hash: str | None = Field(
         default=None,
         description="the plan JSON's hash: its content without timings (equal for the same "
-        "input, rule and solver); none before it is solved",
+        "input, rule, solver and precise); none before it is solved",
     )
     failure: str | None = None
 
@@ -91,6 +104,7 @@ class ComparisonCreate(In):
     rules: list[str] | None = None
     solver: str = "highs"
     time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    precise: bool = Field(default=False, description=PRECISE_HELP)
 
 
 class TallyIn(In):

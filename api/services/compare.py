@@ -100,8 +100,12 @@ def request_rules(
     rules: list[str] | None,
     solver: str = "highs",
     time_limit: float | None = None,
+    precise: bool = False,
 ) -> Comparison:
-    """Queue one analysis plan per rule on the same input (analysts, coordinators, admins)."""
+    """Queue one analysis plan per rule on the same input (analysts, coordinators, admins).
+
+    ``precise``: every plan's levels planned more exactly (HiGHS only).
+    """
     require_may_compare(session, principal, conf_id)
     rules = list(dict.fromkeys(rules or models.RULES))
     bad = [r for r in rules if r not in models.RULES]
@@ -112,7 +116,7 @@ def request_rules(
                 f"body:0: rules: unknown rule {r!r} (rules: {', '.join(models.RULES)})" for r in bad
             ],
         )
-    plan_service.check_options(settings, None, solver, time_limit)
+    plan_service.check_options(settings, None, solver, time_limit, precise)
     first = None
     comp = Comparison(scenario_id="", confederation=conf_id, input_hash="", actor=principal.actor)
     session.add(comp)
@@ -129,6 +133,7 @@ def request_rules(
             purpose="analysis",
             comparison_id=comp.id,
             commit=False,
+            precise=precise,
         )
         first = first or plan
     comp.scenario_id, comp.input_hash = first.scenario_id, first.input_hash
@@ -140,7 +145,7 @@ def request_rules(
         str(comp.id),
         comp.scenario_id,
         None,
-        {"rules": rules},
+        {"rules": rules, "precise": bool(precise)},
     )
     session.commit()
     return comp
@@ -183,6 +188,7 @@ def rules(session: Session, comp: Comparison) -> dict[str, Any]:
         "id": comp.id,
         "confederation": comp.confederation,
         "input_hash": comp.input_hash,
+        "precise": bool(members) and all(p.precise for p in members),
         "state": "done" if done else "running",
         "rules": [
             {

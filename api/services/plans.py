@@ -1,9 +1,9 @@
 """Plans as jobs: request (snapshot the input, queue a job), read, list, cancel.
 
 A request never solves: it validates and snapshots the (sub)scenario,
-stamps it (input hash, rule, solver, software version) and queues a job in
-the same transaction. The worker (``api.worker``) fills in the result;
-nothing else ever changes a plan's input or result.
+stamps it (input hash, rule, solver, precise, software version) and queues
+a job in the same transaction. The worker (``api.worker``) fills in the
+result; nothing else ever changes a plan's input or result.
 """
 
 from __future__ import annotations
@@ -39,10 +39,22 @@ def software_version() -> str:
         return VERSION
 
 
+PRECISE_SOLVER = "highs"
+"""The one solver that plans levels more exactly (``precise``: planner.engine.PRECISE)."""
+
+
 def check_options(
-    settings: Settings, rule: str | None, solver: str, time_limit: float | None
+    settings: Settings,
+    rule: str | None,
+    solver: str,
+    time_limit: float | None,
+    precise: bool = False,
 ) -> float:
-    """422 for an unknown rule or solver or a time limit out of range; returns the time limit."""
+    """422 for a bad rule, solver, time limit or ``precise``; returns the time limit.
+
+    Bad: an unknown rule or solver, a time limit out of range, ``precise`` with a
+    solver other than HiGHS.
+    """
     problems = []
     if rule is not None:
         try:
@@ -57,6 +69,10 @@ def check_options(
     limit = settings.default_time_limit if time_limit is None else time_limit
     if not 0 < limit <= settings.max_time_limit:
         problems.append(f"body:0: time_limit: must be in (0, {settings.max_time_limit:g}] seconds")
+    if precise and solver != PRECISE_SOLVER:
+        problems.append(
+            f"body:0: precise: works with the {PRECISE_SOLVER} solver only, not {solver!r}"
+        )
     if problems:
         raise Invalid("invalid plan request", problems=problems)
     return float(limit)
@@ -81,20 +97,28 @@ def request(
     purpose: str = "proposal",
     comparison_id: int | None = None,
     commit: bool = True,
+    precise: bool = False,
 ) -> tuple[PlanRow, bool]:
     """Queue a plan of ``conf_id``'s subtree; returns (plan, created).
 
     Proposals are requested by a coordinator of the subtree (or an admin);
     the same Idempotency-Key with the same body returns the first plan,
-    with another body 422.
+    with another body 422. ``precise``: levels planned more exactly
+    (planner.engine.PRECISE; HiGHS only).
     """
     conf = _confederation(session, conf_id)
     if purpose == "proposal":
         authz.require_writer(principal)
         authz.require_coordinator(session, principal, conf_id)
-    limit = check_options(settings, rule, solver, time_limit)
-    body = {"confederation": conf_id, "rule": rule, "solver": solver, "time_limit": limit}
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    limit = check_options(settings, rule, solver, time_limit, precise)
+    body = {
+        "confederation": conf_id,
+        "rule": rule,
+        "solver": solver,
+        "time_limit": limit,
+        "precise": bool(precise),
+    }
+    digest = request_hash(body)
     if idempotency_key is not None:
         earlier = _by_key(session, principal, idempotency_key)
         if earlier is not None:
@@ -110,6 +134,7 @@ def request(
         rule=rule or scenario.meta.policy.rule,
         solver=solver,
         time_limit=limit,
+        precise=bool(precise),
         input=models.to_json(scenario),
         input_hash=scenario.content_hash,
         software_version=software_version(),
@@ -141,6 +166,17 @@ def request(
     if commit:
         session.commit()
     return plan, True
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """The hash that identifies a plan request for its Idempotency-Key.
+
+    Of its confederation, rule, solver, time limit and ``precise``; ``precise`` counts
+    only when true, so a request without it hashes as it did before the option existed
+    (a key first used then still returns its plan).
+    """
+    key = {k: v for k, v in body.items() if k != "precise" or v}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
 def _by_key(session: Session, principal: Principal, key: str) -> PlanRow | None:
@@ -214,6 +250,7 @@ def summary(plan: PlanRow) -> dict[str, Any]:
         "rule": plan.rule,
         "solver": plan.solver,
         "time_limit": plan.time_limit,
+        "precise": bool(plan.precise),
         "input_hash": plan.input_hash,
         "software_version": plan.software_version,
         "status": plan.status,

@@ -98,9 +98,13 @@ def run_plan(
     settings: SettingsDep,
     rule: Annotated[str, Form()] = "",
     time_limit: Annotated[str, Form()] = "",
+    precise: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form()] = "",
 ) -> Response:
-    """Queue a plan (the service checks the coordinator covers this confederation)."""
+    """Queue a plan (the service checks the coordinator covers this confederation).
+
+    ``precise``: the checkbox "plan levels more exactly" (sent only when ticked).
+    """
     limit = None
     if time_limit.strip():
         try:
@@ -119,5 +123,6 @@ def run_plan(
         "highs",
         limit,
         idempotency_key[:200] or None,
+        precise=precise.strip().lower() in ("1", "on", "true", "yes"),
     )
     return redirect(f"{PREFIX}/confederations/{quote(conf_id)}?requested={plan.id}#jobs", 303)
