@@ -1,8 +1,8 @@
 """The worker: takes jobs from the database queue and solves each in a child process.
 
 The child (``_solve_child``) loads the plan's input snapshot and runs
-``planner.solve`` (with ``planner.engine.PRECISE`` for a plan requested
-``precise``); the worker renews the job's heartbeat every
+``planner.solve`` (with precise levels unless the plan's ``precise`` is
+false); the worker renews the job's heartbeat every
 ``job_heartbeat_seconds``, passes on progress, and kills the child when the
 job is cancelled, when it runs past its time limit (plus
 ``job_grace_seconds``), or when the job is no longer its own. A child
@@ -57,29 +57,28 @@ def solve_document(
     solver: str,
     time_limit: float,
     progress=None,
-    precise: bool = False,
+    precise: bool | None = None,
 ) -> dict:
     """Solve a stored input snapshot; the SPEC plan JSON.
 
     ``precise``: levels planned more exactly (``planner.engine.PRECISE``, as
-    ``planner solve --precise``); HiGHS only.
+    ``planner solve --precise``); HiGHS only. None: the solver's default (precise with
+    HiGHS).
     """
     import models
     import planner
-    from planner.engine import PRECISE
 
     if precise and solver != "highs":  # the request refuses it; a stray row fails in one line
         raise ValueError(f"precise works with the highs solver only, not {solver}")
     scenario = models.from_json(doc)
     started = time.monotonic()
-    extra = PRECISE if precise else {}
     plan = planner.solve(
         scenario,
         rule=_rule_for(doc, rule),
         solver=solver,
         time_limit=time_limit,
         progress=progress,
-        **extra,
+        precise=precise,
     )
     from planner.why import enrich_safely
 
@@ -127,7 +126,7 @@ def run_job(
     task: dict | None,
     progress=None,
     batch_progress=None,
-    precise: bool = False,
+    precise: bool | None = None,
 ):
     """A plan (SPEC JSON) or, for a ``courses`` task, the courses of action.
 

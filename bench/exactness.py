@@ -14,7 +14,9 @@ digits amplified; beside the failing count, how many were undecided (no optimum 
 the certificate's time cap) and how many found their rise only with loosened holds,
 ``Level.loosened``). Modes:
 
-- ``default``: the engine's defaults;
+- ``default``: the engine's defaults (precise levels with HiGHS since 2026-12-06, eighth
+  session: every other mode runs on them too, unless it sets ``precise``);
+- ``classic``: the classic rounds (``precise=False``), the defaults before;
 - ``precise``: HiGHS's dual feasibility tolerance at 1e-10 for every stage solve and
   saturation verified by LP (``dual_tolerance=1e-10, verify=True``, ``planner solve
   --precise`` until 2026-12-06; now ``precise_faces``);
@@ -74,6 +76,7 @@ from pathlib import Path
 
 MODES = {
     "default": {},
+    "classic": {"precise": False},  # the defaults until 2026-12-06 (eighth session)
     # each max-min round's objective (and verification LP's) times 1e6, levels under 1e-8 held
     # at 0 (planner.engine.FLOOR_WEIGHT)
     "weighted": {"floor_weight": 1e6, "zero_below": 1e-8},

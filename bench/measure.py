@@ -452,6 +452,9 @@ def run_policy(
             held["stage"] = stage
             if not held.get("exported"):
                 held["exported"] = True
+                # a max-min round's objective is the level times the engine's floor weight
+                floor_c = float(self.backend.lp.c[self.floor])
+                held["floor_weight"] = self.weight if floor_c != 0 else 1.0
                 self.backend.write(mps)
             seen = held.setdefault("stage_mps", {})
             if stage_dir is not None and stage not in seen:
@@ -515,6 +518,8 @@ def run_policy(
         "stage_mps": held.get("stage_mps", {}),
         "first_stage": first["name"] if first else None,
         "first_value": (first or {}).get("value"),
+        # the written first LP's objective is first_value times this (a weighted round)
+        "floor_weight": held.get("floor_weight", 1.0),
         "_plan_dict": plan.to_dict() if plan.ok else None,
     }
 

@@ -155,6 +155,11 @@ def main_table(records: list[dict]) -> list[str]:
     return lines
 
 
+def _per_level(objective, r: dict):
+    """The written first LP's objective in the plan's units (a weighted round's, divided)."""
+    return None if objective is None else objective / r.get("floor_weight", 1.0)
+
+
 def _floor_state(r: dict) -> str:
     fl = r.get("floor")
     if not fl:
@@ -354,7 +359,7 @@ def pulp_table(records: list[dict]) -> list[str]:
         solve = _f(p.get("solve_s")) if p.get("solve_s") is not None else "not run (size)"
         obj = "–"
         if p.get("solve_objective") is not None:
-            obj = f"{_f(r.get('first_value'), 9)} / {_f(p['solve_objective'], 9)}"
+            obj = f"{_f(r.get('first_value'), 9)} / {_f(_per_level(p['solve_objective'], r), 9)}"
         out.append(
             f"| {_label(r)} | {_f(p.get('nonzeros'))} | {_f(r.get('assembly_s'))} | {_f(p.get('build_s'))} | {_f(q['pulp_over_ours'])} | {_f(p.get('build_affine_s'))} | {_f(q['pulp_affine_over_ours'])} | {solve} | {obj} |"
         )
@@ -372,7 +377,7 @@ def floor_table(records: list[dict]) -> list[str]:
             continue
         q = ratios(r)
         out.append(
-            f"| {_label(r)} | {_f(fl['seconds'])} | {fl['status']} | {_f(fl['iterations'])} | {_f(fl['objective'], 9)} / {_f(r.get('first_value'), 9)} | {_f(r.get('planner_s'))} | {_f(q['policy_over_floor'])} | {_f(r.get('highs_first_instance_s'))} |"
+            f"| {_label(r)} | {_f(fl['seconds'])} | {fl['status']} | {_f(fl['iterations'])} | {_f(_per_level(fl.get('objective'), r), 9)} / {_f(r.get('first_value'), 9)} | {_f(r.get('planner_s'))} | {_f(q['policy_over_floor'])} | {_f(r.get('highs_first_instance_s'))} |"
         )
     return out
 

@@ -261,14 +261,16 @@ def solve(
         ),
     ] = False,
     precise: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--precise",
-            help="HiGHS only: levels planned more exactly (weighted rounds with fixed "
-            "faces): leximin to the last digits on generated 25 x 50 confederations, not "
-            "yet at every size; as fast or faster there (docs/PLANNING.md)",
+            "--precise/--no-precise",
+            show_default=False,
+            help="levels planned more exactly (weighted rounds with fixed faces; the "
+            "default with the highs solver, which alone has it): leximin to the last digits "
+            "on generated 25 x 50 confederations, not yet at every size. --no-precise: the "
+            "classic rounds, which stop short more often (docs/PLANNING.md)",
         ),
-    ] = False,
+    ] = None,
     explain_seconds: Annotated[
         float | None,
         typer.Option(
@@ -289,18 +291,19 @@ def solve(
     """
     from models import PolicyError
     from planner.core import solve as run
-    from planner.engine import PRECISE
     from planner.plan import without_timings
 
     if precise and solver != "highs":
         err.print(f"error: --precise works with the highs solver only, not {solver}", markup=False)
         raise typer.Exit(EXIT_INVALID)
+    precise = solver == "highs" if precise is None else precise
     s = load_or_exit(path)
     progress, status = _progress_printer(quiet or json_out)
     started = time.monotonic()
     try:
-        extra = PRECISE if precise else {}
-        plan = run(s, rule=rule, solver=solver, time_limit=time_limit, progress=progress, **extra)
+        plan = run(
+            s, rule=rule, solver=solver, time_limit=time_limit, progress=progress, precise=precise
+        )
     except (PolicyError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID) from None

@@ -62,6 +62,8 @@ ZERO_BELOW = 1e-8  # max-stage levels below this are the solver's noise, held at
 FACE_DUAL = 10.0
 # the engine options of exact levels (planner solve --precise; docs/PLANNING.md)
 PRECISE = {"floor_weight": FLOOR_WEIGHT, "zero_below": ZERO_BELOW, "face_rounds": True}
+# the rounds before them (planner solve --no-precise; the default until 2026-12-06)
+CLASSIC = {"floor_weight": 1.0, "zero_below": 0.0, "face_rounds": False}
 DUAL_MIN = 1e-6  # interior rounds: a floor row's dual (times its scale) above this binds
 CAP = 1e-4  # relative: how far a verification LP pushes each candidate at most
 # how far held lower bounds are loosened, in turn, when holds leave a stage infeasible
@@ -173,13 +175,22 @@ class Engine:
         poolable: np.ndarray | None = None,
         first_cold: str = "dual",
         refine: float | None = None,
-        floor_weight: float = 1.0,
-        zero_below: float = 0.0,
-        face_rounds: bool = False,
+        floor_weight: float | None = None,
+        zero_below: float | None = None,
+        face_rounds: bool | None = None,
         face_dual: float = FACE_DUAL,
+        precise: bool | None = None,
         **options,
     ):
         self.options = dict(options)
+        # exact levels (PRECISE) unless asked otherwise: by default with HiGHS alone (the
+        # other backends were not measured with them); ``precise=False`` gives the classic
+        # rounds (weight 1, no zero levels, no faces). Each option given explicitly wins.
+        self.precise = (solver == "highs") if precise is None else bool(precise)
+        base = PRECISE if self.precise else CLASSIC
+        floor_weight = base["floor_weight"] if floor_weight is None else floor_weight
+        zero_below = base["zero_below"] if zero_below is None else zero_below
+        face_rounds = base["face_rounds"] if face_rounds is None else face_rounds
         # a max-min round's and verification LP's objective times this (FLOOR_WEIGHT: exact
         # levels where 1, the default, stops short; see PRECISE and docs/PLANNING.md)
         if not (np.isfinite(floor_weight) and floor_weight > 0):
@@ -727,7 +738,7 @@ class Engine:
                 method = "primal" if self.first_cold == "primal" else None
             res = self._solve(stage, method=method)
             if out.first is None:
-                out.first = res
+                out.first = _unweighted(res, self.weight)  # duals per unit of the level
             res = self._refined(stage, res)
             t = float(res.x[self.floor])
             q = (A @ res.x[: self.n]) / s
@@ -966,8 +977,11 @@ class Engine:
         """The programme as the engine holds it, scaled, over the caller's columns."""
         lp = self.backend.lp
         n = self.n
+        c = np.asarray(lp.c[:n], float)
+        if c[self.floor] != 0:  # a max-min round's objective, weighted: per unit of the level
+            c = c / self.weight
         return LinearProgram(
-            c=lp.c[:n],
+            c=c,
             A=sp.csr_array(lp.A)[:, :n],
             row_lower=lp.row_lower,
             row_upper=lp.row_upper,
@@ -1002,6 +1016,24 @@ def _trim(res: Result, n: int) -> Result:
     """A result over the first ``n`` columns only."""
     return Result(
         res.status, res.objective, res.x[:n], res.row_duals, res.col_duals[:n],
+        res.iterations, res.seconds, res.message,
+    )  # fmt: skip
+
+
+def _unweighted(res: Result, weight: float) -> Result:
+    """A max-min round's result with its objective and duals per unit of the level.
+
+    A round's objective is the floor times ``floor_weight``, so its objective and duals
+    are that many times what one more unit of a constraint is worth to the level.
+    """
+    if weight == 1.0:
+        return res
+
+    def per(v):
+        return None if v is None else np.asarray(v, float) / weight
+
+    return Result(
+        res.status, res.objective / weight, res.x, per(res.row_duals), per(res.col_duals),
         res.iterations, res.seconds, res.message,
     )  # fmt: skip
 

@@ -280,10 +280,10 @@ def test_infeasible_plan_names_the_conflict(world):
 
 
 def test_a_precise_plan_is_stored_reported_and_solved_with_the_precise_options(world, monkeypatch):
+    """Precise levels are the default with HiGHS; ``"precise": false`` asks for the classic
+    rounds. The worker hands the engine ``precise`` as stored, either way."""
     import planner
-    from planner.engine import PRECISE
 
-    assert PRECISE  # what the worker must pass on: floor_weight, zero_below, face_rounds
     seen = spy_on_solves(monkeypatch)
     c, h = world.client, world.h["coord:valley"]
     r = c.post(
@@ -297,7 +297,7 @@ def test_a_precise_plan_is_stored_reported_and_solved_with_the_precise_options(w
     with world.session() as s:
         assert s.get(PlanRow, plan_id).precise is True
     assert world.run_jobs() == 1
-    assert len(seen) == 1 and {k: seen[0].get(k) for k in PRECISE} == PRECISE
+    assert seen == [{"precise": True}]
     got = c.get(f"/plans/{plan_id}", headers=world.h["analyst"]).json()
     assert got["precise"] is True and got["status"] == "shortfall", got["message"]
     assert got["job"]["state"] == "done"
@@ -306,12 +306,19 @@ def test_a_precise_plan_is_stored_reported_and_solved_with_the_precise_options(w
     listed = c.get("/confederations/valley/plans", headers=h).json()["data"]
     assert [p["precise"] for p in listed] == [True]
 
-    seen.clear()  # a plain plan: none of the precise options, and reported so
-    plain = world.plan(rule="leximin", time_limit=60)
-    assert plain["precise"] is False and len(seen) == 1
-    assert not set(PRECISE) & set(seen[0])
+    seen.clear()  # by default: precise too
+    default = world.plan(rule="leximin", time_limit=60)
+    assert default["precise"] is True and seen == [{"precise": True}]
+    seen.clear()  # the classic rounds, asked for, and reported so
+    r = c.post(
+        "/confederations/valley/plans",
+        json={"rule": "leximin", "time_limit": 60, "precise": False},
+        headers=h,
+    )
+    assert r.status_code == 202 and r.json()["plan"]["precise"] is False
+    assert world.run_jobs() == 1 and seen == [{"precise": False}]
     with world.session() as s:
-        assert s.get(PlanRow, plain["id"]).precise is False
+        assert s.get(PlanRow, r.json()["plan"]["id"]).precise is False
 
 
 def test_precise_with_another_solver_than_highs_is_refused(world):
@@ -341,39 +348,50 @@ def test_idempotency_tells_a_precise_request_from_a_plain_one(world):
     c, h = world.client, world.h["coord:valley"]
     key = {"Idempotency-Key": "plan-precise"}
     first = c.post("/confederations/valley/plans", json={"rule": "leximin"}, headers={**h, **key})
-    assert first.status_code == 202 and first.json()["plan"]["precise"] is False
-    other = c.post(
+    assert first.status_code == 202 and first.json()["plan"]["precise"] is True  # the default
+    same = c.post(  # the default spelt out is the same request
         "/confederations/valley/plans",
         json={"rule": "leximin", "precise": True},
         headers={**h, **key},
     )
-    assert other.status_code == 422 and "different request" in other.json()["detail"]
-    key = {"Idempotency-Key": "plan-precise-2"}
-    precise = c.post(
+    assert same.status_code == 202 and same.headers["idempotent-replayed"] == "true"
+    other = c.post(
         "/confederations/valley/plans",
-        json={"rule": "leximin", "precise": True},
+        json={"rule": "leximin", "precise": False},
+        headers={**h, **key},
+    )
+    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    key = {"Idempotency-Key": "plan-classic"}
+    classic = c.post(
+        "/confederations/valley/plans",
+        json={"rule": "leximin", "precise": False},
         headers={**h, **key},
     )
     again = c.post(
         "/confederations/valley/plans",
-        json={"rule": "leximin", "precise": True},
+        json={"rule": "leximin", "precise": False},
         headers={**h, **key},
     )
-    assert precise.status_code == again.status_code == 202
+    assert classic.status_code == again.status_code == 202
     assert again.headers["idempotent-replayed"] == "true"
-    assert again.json()["plan"]["id"] == precise.json()["plan"]["id"] != first.json()["plan"]["id"]
-    assert again.json()["plan"]["precise"] is True
+    assert again.json()["plan"]["id"] == classic.json()["plan"]["id"] != first.json()["plan"]["id"]
+    assert again.json()["plan"]["precise"] is False
     plain = c.post("/confederations/valley/plans", json={"rule": "leximin"}, headers={**h, **key})
     assert plain.status_code == 422
     assert c.get("/jobs", headers=h).json()["count"] == 2
     with world.session() as s:
         stored = {p.id: p.request_hash for p in s.query(PlanRow)}
-    assert stored[first.json()["plan"]["id"]] != stored[precise.json()["plan"]["id"]]
-    # a request without precise hashes as it did before the option existed (keys stay valid)
+    assert stored[first.json()["plan"]["id"]] != stored[classic.json()["plan"]["id"]]
+    # a request with the solver's default hashes as before the option existed (keys stay valid)
     body = {"confederation": "valley", "rule": "leximin", "solver": "highs", "time_limit": 60.0}
     before = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    assert request_hash({**body, "precise": False}) == before
-    assert request_hash({**body, "precise": True}) != before
+    assert request_hash({**body, "precise": True}) == before
+    assert request_hash({**body, "precise": False}) != before
+    scipy = {**body, "solver": "scipy"}
+    assert (
+        request_hash({**scipy, "precise": False})
+        == hashlib.sha256(json.dumps(scipy, sort_keys=True).encode()).hexdigest()
+    )
 
 
 def test_the_worker_child_solves_a_precise_plan_precisely(world):
@@ -390,14 +408,12 @@ def test_the_worker_child_solves_a_precise_plan_precisely(world):
     assert got["status"] == "shortfall" and got["job"]["state"] == "done", got["message"]
     doc = c.get(f"/plans/{plan_id}/input", headers=h).json()
     exact = solve_document(doc, got["rule"], "highs", 60, precise=True)["hash"]
-    usual = solve_document(doc, got["rule"], "highs", 60)["hash"]
+    usual = solve_document(doc, got["rule"], "highs", 60, precise=False)["hash"]
     assert exact != usual, "the valley's precise and plain plans must differ for this test"
     assert got["plan_hash"] == exact
 
 
 def test_a_precise_rule_comparison(world, monkeypatch):
-    from planner.engine import PRECISE
-
     seen = spy_on_solves(monkeypatch)
     c, h = world.client, world.h["analyst"]
     r = c.post(
@@ -408,7 +424,7 @@ def test_a_precise_rule_comparison(world, monkeypatch):
     assert r.status_code == 202, r.text
     assert r.json()["precise"] is True
     assert world.run_jobs() == 2
-    assert len(seen) == 2 and all({k: o.get(k) for k in PRECISE} == PRECISE for o in seen)
+    assert seen == [{"precise": True}] * 2
     body = c.get(f"/comparisons/{r.json()['id']}", headers=h).json()
     assert body["state"] == "done" and body["precise"] is True
     for member in body["rules"]:
@@ -422,4 +438,10 @@ def test_a_precise_rule_comparison(world, monkeypatch):
     assert r.status_code == 422
     assert r.json()["problems"] == ["body:0: precise: works with the highs solver only, not 'pulp'"]
     plain = c.post("/confederations/valley/comparisons", json={"rules": ["leximin"]}, headers=h)
-    assert plain.status_code == 202 and plain.json()["precise"] is False
+    assert plain.status_code == 202 and plain.json()["precise"] is True  # HiGHS's default
+    classic = c.post(
+        "/confederations/valley/comparisons",
+        json={"rules": ["leximin"], "precise": False},
+        headers=h,
+    )
+    assert classic.status_code == 202 and classic.json()["precise"] is False

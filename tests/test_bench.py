@@ -53,11 +53,12 @@ def test_record_has_every_measurement(record):
     assert record["check"] == "pass"
     assert record["floor"]["status"] == "Optimal"
     # the floor solves the very LP of our first solve: the same optimum
-    assert record["floor"]["objective"] == pytest.approx(record["first_value"], rel=1e-6, abs=1e-9)
+    # (the written LP's objective is the level times the engine's floor weight)
+    floor_value = record["floor"]["objective"] / record["floor_weight"]
+    assert floor_value == pytest.approx(record["first_value"], rel=1e-6, abs=1e-9)
     assert record["pulp"]["build_s"] > 0 and record["pulp"]["build_affine_s"] > 0
-    assert record["pulp"]["solve_objective"] == pytest.approx(
-        record["first_value"], rel=1e-6, abs=1e-9
-    )
+    pulp_value = record["pulp"]["solve_objective"] / record["floor_weight"]  # the same LP
+    assert pulp_value == pytest.approx(record["first_value"], rel=1e-6, abs=1e-9)
     names = [s["name"] for s in record["stages"]]
     assert names[:3] == ["needs:tier1", "needs:tier2", "needs:tier3"]
     for s in record["stages"]:
@@ -71,7 +72,8 @@ def test_record_has_every_measurement(record):
     for c in cold.values():  # the same LP by both methods: the same optimum
         assert c["primal"]["objective"] == pytest.approx(c["objective"], rel=1e-6, abs=1e-9)
     assert record["highs_first_instance_s"] > 0
-    assert cold[names[0]]["objective"] == pytest.approx(record["first_value"], rel=1e-6, abs=1e-9)
+    stage1 = cold[names[0]]["objective"] / record["floor_weight"]
+    assert stage1 == pytest.approx(record["first_value"], rel=1e-6, abs=1e-9)
 
 
 def test_results_markdown_has_every_column(record, tmp_path):

@@ -138,8 +138,9 @@ def test_solve_precise_gives_a_certified_leximin_plan(tmp_path):
     """A generated 15 x 30 plan that failed the certificate at the default tolerance (worst
     rise per need 0.0128 before the saturation was verified, 0.0042 after) passes it with
     --precise (weighted rounds with fixed faces since 2026-12-06: 6 levels, none failing;
-    before, a tighter tolerance with verified rounds); other solvers refuse the option in
-    one line."""
+    before, a tighter tolerance with verified rounds); it is the default (the same plan
+    without the flag; --no-precise gives the classic rounds' plan); other solvers refuse
+    the option in one line."""
     from planner.certificate import failures, leximin_levels
 
     s = models.generate(15, 30, 4)
@@ -151,6 +152,10 @@ def test_solve_precise_gives_a_certified_leximin_plan(tmp_path):
     assert planner.check_plan(s, doc) == []
     levels = leximin_levels(s, doc["deliveries"])
     assert len(levels) >= 4 and failures(levels) == []
+    default = runner.invoke(app, ["solve", str(path), "--json"])  # precise is the default
+    assert json.loads(default.stdout)["hash"] == doc["hash"]
+    classic = runner.invoke(app, ["solve", str(path), "--no-precise", "--json"])
+    assert classic.exit_code == r.exit_code and json.loads(classic.stdout)["hash"] != doc["hash"]
     r = runner.invoke(app, ["solve", str(path), "--precise", "--solver", "scipy"])
     assert r.exit_code == 2
     assert "--precise works with the highs solver only" in r.output

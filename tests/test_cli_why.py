@@ -93,15 +93,16 @@ def test_needs_sharing_a_level_and_a_reason_are_told_once():
 
 
 def test_the_summary_says_how_many_needs_the_planner_stopped_short_of_and_the_remedy(tmp_path):
-    """On the generated 25 x 50 confederation (seed 11) the default plan's explanations
-    say of 136 needs that they could rise without lowering any other (measured
-    2026-12-06; tests/test_why.py); the summary counts them and names --precise, whose
-    plan has none (weighted rounds with fixed faces, docs/WHY.md): it says nothing then.
-    The valley has none, and no such line."""
+    """On the generated 25 x 50 confederation (seed 11) the classic rounds' plan
+    (--no-precise) has explanations that say of 136 needs that they could rise without
+    lowering any other (measured 2026-12-06; tests/test_why.py); the summary counts them
+    and names --precise, whose plan (the default: weighted rounds with fixed faces,
+    docs/WHY.md) has none: it says nothing then. The valley has none, and no such line."""
     models.save(models.generate(25, 50, 11), tmp_path / "s.json")
-    r = runner.invoke(app, ["solve", str(tmp_path / "s.json")], env={"COLUMNS": "400"})
+    classic = ["solve", str(tmp_path / "s.json"), "--no-precise"]
+    r = runner.invoke(app, classic, env={"COLUMNS": "400"})
     assert r.exit_code == 0, r.output
-    doc = json.loads(runner.invoke(app, ["solve", str(tmp_path / "s.json"), "--json"]).stdout)
+    doc = json.loads(runner.invoke(app, [*classic, "--json"]).stdout)
     short = [e for e in doc["explanations"] if "stopped short" in e["text"]]
     assert len(short) >= 10
     assert (
@@ -113,6 +114,8 @@ def test_the_summary_says_how_many_needs_the_planner_stopped_short_of_and_the_re
     )
     assert precise.exit_code == 0, precise.output
     assert "stopped the planner short" not in precise.output
+    default = runner.invoke(app, ["solve", str(tmp_path / "s.json")], env={"COLUMNS": "400"})
+    assert default.exit_code == 0 and "stopped the planner short" not in default.output
     valley = runner.invoke(app, ["solve", str(VALLEY)], env={"COLUMNS": "400"})
     assert "--precise" not in valley.output
 

@@ -566,21 +566,19 @@ def test_the_confederation_page_and_a_plan_run(web):
 
 
 def test_a_coordinator_asks_for_precise_levels_with_a_checkbox(web, monkeypatch):
+    """The box is ticked by default (precise levels, as ``planner solve``); unticked, the
+    plan is made by the classic rounds, and the plan page and the jobs table say so."""
     from api_fixtures import spy_on_solves
 
     from api.orm import PlanRow
-    from planner.engine import PRECISE
 
     client = web.as_("coord:valley")
     page = client.get("/web/confederations/valley").text
     box = re.search(r'<input type="checkbox" id="precise" name="precise" value="1"[^>]*>', page)
-    assert box and 'aria-describedby="precise-help"' in box[0]
-    assert (
-        '<label for="precise">Plan levels more exactly (slower on some inputs, HiGHS only)' in page
-    )
+    assert box and 'aria-describedby="precise-help"' in box[0] and " checked" in box[0]
+    assert '<label for="precise">Plan levels more exactly (the default)</label>' in page
     hint = re.search(r'<p class="help" id="precise-help">(.*?)</p>', page, re.S)
-    assert hint and "HiGHS" in hint[1] and "planner solve --precise" in hint[1]
-    assert "Precise levels no: the usual precision" in text_of(client.get("/web/plans/1").text)
+    assert hint and "classic rounds" in hint[1] and "planner solve" in hint[1]
     seen = spy_on_solves(monkeypatch)
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page)[1]
     form = {"rule": "leximin", "precise": "1", "idempotency_key": key}
@@ -592,12 +590,14 @@ def test_a_coordinator_asks_for_precise_levels_with_a_checkbox(web, monkeypatch)
     with web.app.state.sessions() as s:
         assert s.get(PlanRow, 2).precise is True and s.get(PlanRow, 3).precise is False
     assert web.run_jobs() == 2
-    assert [{k: o.get(k) for k in PRECISE} == PRECISE for o in seen] == [True, False]
+    assert seen == [{"precise": True}, {"precise": False}]
     text = text_of(client.get("/web/plans/2").text)
     assert "Solver highs" in text and "Precise levels yes: levels planned more exactly" in text
-    assert "Precise levels no: the usual precision" in text_of(client.get("/web/plans/3").text)
+    assert "Precise levels no: the classic rounds, less exact" in text_of(
+        client.get("/web/plans/3").text
+    )
     jobs = text_of(client.get("/web/confederations/valley").text)
-    assert "Plan 2 leximin · precise" in jobs and "Plan 3 leximin · precise" not in jobs
+    assert "Plan 3 leximin · classic rounds" in jobs and "Plan 2 leximin · classic" not in jobs
 
 
 def test_plotly_is_served_from_the_package_with_long_caching(web):

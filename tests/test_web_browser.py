@@ -372,31 +372,32 @@ def test_analyst_compares_rules_and_edits_nothing(browser, server):
 
 
 def test_coordinator_asks_for_precise_levels(browser, server):
+    """Precise levels are the default (the box ticked); unticked, the classic rounds."""
     from playwright.sync_api import expect
 
     coord = Visit(browser, server)
     page = coord.page
     coord.sign_in("coord:valley")
     expect(page).to_have_url(re.compile(r"/web/confederations/valley$"))
-    box = page.get_by_label("Plan levels more exactly (slower on some inputs, HiGHS only)")
-    expect(box).not_to_be_checked()  # the usual precision unless asked
-    box.check()
+    box = page.get_by_label("Plan levels more exactly (the default)")
+    expect(box).to_be_checked()
+    box.uncheck()
     box.scroll_into_view_if_needed()
     coord.shot("13-precise-box.png")
     page.get_by_role("button", name="Run a plan").click()
     expect(page).to_have_url(re.compile(r"\?requested=\d+"))
     plan_id = int(re.search(r"requested=(\d+)", page.url).group(1))
     row = page.locator(f"#plan-row-{plan_id}")
-    expect(row).to_contain_text("precise")
+    expect(row).to_contain_text("classic rounds")
     expect(row.locator(".badge")).to_have_text(re.compile("shortfall|optimal"), timeout=PLAN_WAIT)
     page.get_by_role("link", name=f"Plan {plan_id}", exact=True).first.click()
     expect(page).to_have_url(re.compile(rf"/web/plans/{plan_id}"))
-    expect(page.locator("#precise-levels")).to_have_text(re.compile(r"^yes: levels planned"))
+    expect(page.locator("#precise-levels")).to_have_text(re.compile(r"^no: the classic rounds"))
     r = httpx.get(
         f"{server.base}/plans/{plan_id}",
         headers={"Authorization": f"Bearer {server.secrets['coord:valley']}"},
         timeout=30,
     )
-    assert r.status_code == 200 and r.json()["precise"] is True
+    assert r.status_code == 200 and r.json()["precise"] is False
     coord.shot("14-precise-plan.png")
     coord.close()

@@ -11,8 +11,9 @@ from api.schemas.common import In, Out
 
 PRECISE_HELP = (
     "levels planned more exactly (weighted rounds with fixed faces, as `planner solve "
-    "--precise`): slower on some inputs, not yet exact at every size; HiGHS only (a request "
-    "with another solver is refused)"
+    "--precise`): not yet exact at every size; HiGHS only (true with another solver is "
+    "refused). Default (null): true with HiGHS, false with the other solvers; false: the "
+    "rounds before it (`planner solve --no-precise`)"
 )
 
 
@@ -25,7 +26,7 @@ class PlanCreate(In):
     rule: str | None = None
     solver: str = "highs"
     time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    precise: bool = Field(default=False, description=PRECISE_HELP)
+    precise: bool | None = Field(default=None, description=PRECISE_HELP)
 
 
 class JobPublic(Out):
@@ -104,7 +105,7 @@ class ComparisonCreate(In):
     rules: list[str] | None = None
     solver: str = "highs"
     time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    precise: bool = Field(default=False, description=PRECISE_HELP)
+    precise: bool | None = Field(default=None, description=PRECISE_HELP)
 
 
 class TallyIn(In):

@@ -100,7 +100,7 @@ def request_rules(
     rules: list[str] | None,
     solver: str = "highs",
     time_limit: float | None = None,
-    precise: bool = False,
+    precise: bool | None = None,
 ) -> Comparison:
     """Queue one analysis plan per rule on the same input (analysts, coordinators, admins).
 
@@ -117,6 +117,7 @@ def request_rules(
             ],
         )
     plan_service.check_options(settings, None, solver, time_limit, precise)
+    precise = plan_service.precise_for(solver, precise)
     first = None
     comp = Comparison(scenario_id="", confederation=conf_id, input_hash="", actor=principal.actor)
     session.add(comp)

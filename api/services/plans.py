@@ -48,7 +48,7 @@ def check_options(
     rule: str | None,
     solver: str,
     time_limit: float | None,
-    precise: bool = False,
+    precise: bool | None = None,
 ) -> float:
     """422 for a bad rule, solver, time limit or ``precise``; returns the time limit.
 
@@ -97,7 +97,7 @@ def request(
     purpose: str = "proposal",
     comparison_id: int | None = None,
     commit: bool = True,
-    precise: bool = False,
+    precise: bool | None = None,
 ) -> tuple[PlanRow, bool]:
     """Queue a plan of ``conf_id``'s subtree; returns (plan, created).
 
@@ -111,12 +111,13 @@ def request(
         authz.require_writer(principal)
         authz.require_coordinator(session, principal, conf_id)
     limit = check_options(settings, rule, solver, time_limit, precise)
+    precise = precise_for(solver, precise)
     body = {
         "confederation": conf_id,
         "rule": rule,
         "solver": solver,
         "time_limit": limit,
-        "precise": bool(precise),
+        "precise": precise,
     }
     digest = request_hash(body)
     if idempotency_key is not None:
@@ -168,14 +169,20 @@ def request(
     return plan, True
 
 
+def precise_for(solver: str, precise: bool | None) -> bool:
+    """``precise`` as asked, or the solver's default (None): HiGHS plans levels precisely."""
+    return solver == PRECISE_SOLVER if precise is None else bool(precise)
+
+
 def request_hash(body: dict[str, Any]) -> str:
     """The hash that identifies a plan request for its Idempotency-Key.
 
-    Of its confederation, rule, solver, time limit and ``precise``; ``precise`` counts
-    only when true, so a request without it hashes as it did before the option existed
-    (a key first used then still returns its plan).
+    Of its confederation, rule, solver, time limit and ``precise`` (as resolved by
+    :func:`precise_for`); ``precise`` counts only when it is not the solver's default, so
+    a request without it hashes as it did before the option existed.
     """
-    key = {k: v for k, v in body.items() if k != "precise" or v}
+    default = body.get("solver") == PRECISE_SOLVER
+    key = {k: v for k, v in body.items() if k != "precise" or v != default}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
