@@ -24,14 +24,17 @@ proposals (degenerate optima, a backend without duals, or ``exact``) every
 quantity on the floor is verified; when all of them can move, the level itself
 can rise and the round is solved again (see :meth:`Engine._blocked`).
 
-Exact levels (``PRECISE``, as ``planner solve --precise``): each round's objective
+Precise levels (``PRECISE``; the default with HiGHS since 2026-12-06, ``precise=False``
+or ``planner solve --no-precise`` for the classic rounds, CLASSIC): each round's objective
 weighted (``floor_weight=FLOOR_WEIGHT``: a level in [0, 1] is worth little per unit of
 a good, and unweighted the solver's dual tolerance hides the flows that would raise
 it), levels under ZERO_BELOW held at 0, and each round's optimal face fixed by
 complementary slackness (``face_rounds``: later rounds then meet the face's implicit
 equalities as bounds, not as a thin programme that stalls). Exact on the generated
 25 x 50 confederations, not yet at every size: a generated 60 x 120 plan still has 12
-failing certificate levels (bench/NOTES.md, 2026-12-06, seventh session).
+failing certificate levels (bench/NOTES.md, 2026-12-06, seventh session). A round's
+first result (``StageOutcome.first``: binding rows, duals) is reported per unit of the
+level, not weighted.
 """
 
 from __future__ import annotations
