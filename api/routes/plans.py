@@ -43,7 +43,8 @@ def request_plan(
 
     The solve runs in a worker, never in the request; poll ``GET /plans/{id}``.
     The same ``Idempotency-Key`` with the same body returns the same plan.
-    ``precise``: levels planned more exactly (HiGHS only; another solver is a 422).
+    ``precise``: levels planned more exactly (default: true with HiGHS, false with the
+    other solvers; true with another solver is a 422).
     """
     plan, created = service.request(
         session,
