@@ -84,3 +84,17 @@ def test_an_unknown_mode_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         trace.main(["15x30:4", "--modes", "fastest", "--out", str(tmp_path)])
     assert "unknown mode(s) ['fastest']" in capsys.readouterr().err
+
+
+def test_a_size_name_plans_the_scenario_make_bench_plans():
+    """``tour`` is the README's tour (seed 1, as bench.measure.SEEDS and `make bench`):
+    until 2026-12-06 bench.trace and bench.exactness generated it with seed 0. A seed after
+    a colon wins; other sizes default to 0."""
+    from bench.exactness import _scenario
+    from bench.measure import load_scenario
+
+    assert _scenario("tour").content_hash == models.generate(200, 100, 1).content_hash
+    assert _scenario("tour").content_hash == load_scenario("tour").content_hash
+    assert _scenario("tour:0").content_hash == models.generate(200, 100, 0).content_hash
+    assert _scenario("30x60:1").content_hash == models.generate(30, 60, 1).content_hash
+    assert _scenario("S").content_hash == load_scenario("S").content_hash
