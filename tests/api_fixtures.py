@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,21 +90,30 @@ def database(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
         engine.dispose()
         yield "sqlite", str(path)
         return
+    with postgres_database("commune_test") as url:
+        engine = make_engine(Settings(database_url=url).sqlalchemy_url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield "postgresql", url
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database, dropped afterwards.
+
+    Skips the test when no server answers (``.ci/run`` starts one).
+    """
     server = postgres_server()
     if server is None:
         pytest.skip("no PostgreSQL server (set COMMUNE_TEST_POSTGRES_URL)")
-    name = f"commune_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = make_engine(_with_db(server, "postgres")).execution_options(
         isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = _with_db(server, name)
-    engine = make_engine(Settings(database_url=url).sqlalchemy_url)
-    migrate.upgrade(engine)
-    engine.dispose()
     try:
-        yield "postgresql", url
+        yield _with_db(server, name)
     finally:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

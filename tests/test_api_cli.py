@@ -57,32 +57,13 @@ JOB = (
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db(request, tmp_path):
     """The URL of an empty database: a SQLite file, or a fresh PostgreSQL database."""
-    from sqlalchemy import text
-
-    from api.db import make_engine
-
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/migrate.db"
         return
-    import secrets
+    from api_fixtures import postgres_database
 
-    from api_fixtures import _with_db, postgres_server
-
-    server = postgres_server()
-    if server is None:
-        pytest.skip("no PostgreSQL server (set COMMUNE_TEST_POSTGRES_URL)")
-    name = f"commune_migrate_{secrets.token_hex(4)}"
-    admin = make_engine(_with_db(server, "postgres")).execution_options(
-        isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _with_db(server, name)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("commune_migrate") as url:
+        yield url
 
 
 def test_migration_0004_adds_precise_to_stored_plans_and_downgrades(empty_db):
