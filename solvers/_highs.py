@@ -184,6 +184,10 @@ class _RateWatch:
 
         import highspy
 
+        # HiGHS keeps the flag from one solve to the next: a solve this watch stopped would
+        # otherwise stop the next watched one at its first callback (seen as a solve ending
+        # "Interrupted by user" at once, the engine then rescuing the programme elsewhere)
+        inp.user_interrupt = False
         simplex = kind == highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt
         it = out.simplex_iteration_count if simplex else out.ipm_iteration_count
         now = time.perf_counter()

@@ -220,3 +220,39 @@ def test_the_rate_watch_is_the_default_and_changes_no_plan_that_does_not_stall(e
     unwatched = planner.solve(scenario, stall=False).to_dict()
     ratios = [d["ratio"] for d in plan["deliveries"]]
     assert ratios == [d["ratio"] for d in unwatched["deliveries"]]
+
+
+def test_a_solve_the_watch_stopped_does_not_stop_the_next(monkeypatch):
+    """HiGHS keeps a callback's interrupt flag from one solve to the next: a solve the rate
+    watch stopped left it set, and the next watched solve of the same model stopped at its
+    first callback ("Interrupted by user"). The watch clears it at each call."""
+    import dataclasses
+
+    from planner.formulation import build
+
+    form = build(models.generate(8, 16, 3))
+    c = np.zeros(form.n)
+    c[form.col_index("r")] = 1.0  # as much of every need as the economy gives
+    be = solvers.get("highs")
+    be.load(dataclasses.replace(form.lp, c=c, sense="max"))
+    real = _highs._RateWatch.__call__
+    calls = {"n": 0}
+
+    def first_call_stops(self, kind, message, out, inp, user):
+        calls["n"] += 1
+        real(self, kind, message, out, inp, user)
+        if calls["n"] == 1:  # as when the watch finds a window too slow
+            self.hit = True
+            inp.user_interrupt = True
+
+    monkeypatch.setattr(_highs._RateWatch, "__call__", first_call_stops)
+    be._option("solver", "simplex")
+    be._watch_on(True)
+    try:
+        assert be._run_once().name == "kInterrupt"
+        be._h.clearSolver()
+        be._watch.start()
+        assert be._run_once().name == "kOptimal"
+        assert calls["n"] > 1
+    finally:
+        be._watch_on(False)
