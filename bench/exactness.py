@@ -77,6 +77,8 @@ from pathlib import Path
 MODES = {
     "default": {},
     "classic": {"precise": False},  # the defaults until 2026-12-06 (eighth session)
+    # rounds at a level of 0 verify what their duals leave on the floor (Engine verify_rest)
+    "verify_zero": {"verify_rest": 8},
     # each max-min round's objective (and verification LP's) times 1e6, levels under 1e-8 held
     # at 0 (planner.engine.FLOOR_WEIGHT)
     "weighted": {"floor_weight": 1e6, "zero_below": 1e-8},

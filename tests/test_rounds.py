@@ -307,3 +307,42 @@ def test_face_rounds_keep_a_policy_tolerance_s_room_and_the_valley_s_plan():
             assert a["levels"] == pytest.approx(b["levels"], rel=1e-7, abs=1e-7), a["name"]
             if a["value"] is not None:
                 assert b["value"] == pytest.approx(a["value"], rel=1e-7), a["name"]
+
+
+def test_rounds_at_a_level_of_zero_can_verify_what_their_duals_leave(monkeypatch):
+    """``verify_rest`` (off by default): a generated 25 x 50 plan (seed 12) has 87 tier-3
+    needs at a level of 0, which the default fixes one a round on its duals; with
+    ``verify_rest=2`` the round verifies the others on its floor and fixes those that cannot
+    move at once. Fewer rounds, the same needs at 0 (the certificate's LP tells which can
+    rise), and the plan passes the checker. A bad value is refused."""
+    rounds = {}
+    real = engine_mod.Engine._record
+
+    def record(self, stage, out, t, fix, how):
+        rounds.setdefault(self.verify_rest, []).append((stage, t, len(fix), how))
+        return real(self, stage, out, t, fix, how)
+
+    monkeypatch.setattr(engine_mod.Engine, "_record", record)
+    scenario = models.generate(25, 50, 12)
+    plans = {k: planner.solve(scenario, verify_rest=k).to_dict() for k in (None, 2)}
+    for plan in plans.values():
+        assert check_plan(scenario, plan) == []
+
+    def zero(k):
+        return [r for r in rounds[k] if r[0] == "needs:tier3" and abs(r[1]) <= 1e-8]
+
+    assert all(r[2] == 1 and r[3] == "dual" for r in zero(None))
+    assert any(r[2] > 1 and r[3] == "verified" for r in zero(2))
+    assert len(zero(2)) < len(zero(None))
+
+    def at_zero(plan):
+        return {
+            (d["municipality"], d["item"])
+            for d in plan["deliveries"]
+            if d["tier"] == 3 and d["ratio"] <= 1e-8
+        }
+
+    assert len(at_zero(plans[None])) > 10
+    assert at_zero(plans[2]) == at_zero(plans[None])
+    with pytest.raises(ValueError, match="verify_rest"):
+        planner.solve(scenario, verify_rest=0)
