@@ -842,13 +842,13 @@ class Engine:
             proposed = on & ~best & (y > DUAL_MIN)
             if not self.verify and (best | proposed).any():
                 rest = on & ~best & ~proposed
-                zero = abs(t) <= ZERO_BELOW
-                if zero and self.verify_rest is not None and rest.sum() >= self.verify_rest:
+                if self.verify_rest is not None and abs(t) <= ZERO_BELOW:
                     # at a level of 0, many more on the floor than the duals name (a
                     # degenerate optimum: one need a round): those that cannot move, fixed now
-                    kept = self._verify(stage, A, s, spec.sense, rest, t)
-                    if kept.any():
-                        return best | proposed | kept, "verified"
+                    if rest.sum() >= self.verify_rest:
+                        kept = self._verify(stage, A, s, spec.sense, rest, t)
+                        if kept.any():
+                            return best | proposed | kept, "verified"
                 return best | proposed, "dual"
             if proposed.any():
                 kept = self._verify(stage, A, s, spec.sense, proposed, t)
