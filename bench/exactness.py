@@ -59,8 +59,10 @@ times 1e6 (``floor_weight``), with and without levels under 1e-8 held at 0
 ``weight1e2``, ``weight1e3``, ``weight1e4``: each round's objective weighted 1e2, 1e3 or
 1e4 rather than 1e6 (``floor_weight``), levels under 1e-8 held at 0; with precise levels the
 default, ``weight1e4`` is the defaults but the weight: fewer of HiGHS's rejected entering
-candidates, less exact levels (bench/NOTES.md, tenth session). ``verify_zero``: rounds at a level of 0 verify at once
-what their duals leave on the floor (``verify_rest=8``).
+candidates, less exact levels (bench/NOTES.md, tenth session).
+
+``verify_zero``: rounds at a level of 0 verify at once what their duals leave on the floor
+(``verify_rest=8``).
 
 ``first_primal``: a max-min stage's first LP after another, once its warm attempt fails, solved
 cold by the primal simplex (``first_cold="primal"``; the default is the dual simplex).

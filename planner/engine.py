@@ -841,10 +841,10 @@ class Engine:
             y = s * rho * np.abs(np.nan_to_num(res.row_duals[rows])) / self.weight
             proposed = on & ~best & (y > DUAL_MIN)
             if not self.verify and (best | proposed).any():
-                rest = on & ~best & ~proposed
                 if self.verify_rest is not None and abs(t) <= ZERO_BELOW:
                     # at a level of 0, many more on the floor than the duals name (a
                     # degenerate optimum: one need a round): those that cannot move, fixed now
+                    rest = on & ~best & ~proposed
                     if rest.sum() >= self.verify_rest:
                         kept = self._verify(stage, A, s, spec.sense, rest, t)
                         if kept.any():
