@@ -784,6 +784,7 @@ class HighsBackend(Backend):
             "start": start,
             "pool": int(pool.inside.sum()),
             "rounds": len(pool.added) + 1,
+            "capped": pool.capped,
             "iterations": int(res.iterations or 0),
             "status": res.status.value,
         }

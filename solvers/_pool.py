@@ -46,6 +46,14 @@ level is 2e-3 and the flows that raise it have reduced costs below 1e-9; pricing
 NOISE = 1e-13
 BATCH_MIN = 200
 """At least this many violated columns enter per round (all of them if fewer)."""
+POOL_ROUNDS = 200
+"""A :class:`BackendPool` solve prices at most this many times; then every column still
+outside enters and the backend solves the whole programme from the pool's basis. Exact
+pricing of a max-min round can tail off (its duals name only the bottleneck, so a few
+columns enter each time): a generated 400 x 800 plan's first tier-2 round priced 3,004
+times in 2,000 s, still missing (bench/NOTES.md, tenth session). On the defaults the
+pools of the README's tour and of 60 x 120 and 150 x 300 plans priced at most a dozen
+times, a generated 25 x 50 plan's (seed 12) 76 times (a cap of 50 gave it another plan)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -366,8 +374,22 @@ class BackendPool:
     is raised above 0 enters at once.
     """
 
-    def __init__(self, backend, poolable, start=None, price_tol=PRICE_TOLERANCE, batch=None):
-        """``poolable``, ``start``: columns (indices or mask), as in :func:`solve_pooled`."""
+    def __init__(
+        self,
+        backend,
+        poolable,
+        start=None,
+        price_tol=PRICE_TOLERANCE,
+        batch=None,
+        max_rounds: int | None = POOL_ROUNDS,
+    ):
+        """``poolable``, ``start``: columns (indices or mask), as in :func:`solve_pooled`.
+
+        ``max_rounds``: pricing rounds per :meth:`solve` before every column enters
+        (POOL_ROUNDS; None: no cap).
+        """
+        if max_rounds is not None and (isinstance(max_rounds, bool) or int(max_rounds) < 1):
+            raise ValueError(f"max_rounds must be a positive integer or None, not {max_rounds!r}")
         lp = backend.lp
         n = lp.num_cols
         self.backend = backend
@@ -375,6 +397,8 @@ class BackendPool:
         self.poolable = _mask(n, poolable, "poolable")
         self.inside = ~(self.poolable & (self.lower == 0.0)) | _mask(n, start, "start")
         self.price_tol, self.batch = float(price_tol), batch
+        self.max_rounds = None if max_rounds is None else int(max_rounds)
+        self.capped = 0  # solves whose pricing reached max_rounds (every column entered)
         self.rounds = 0  # solves, over every call of solve()
         self.added: list[int] = []  # columns entering, per pricing round that added some
         out = np.flatnonzero(~self.inside)
@@ -422,12 +446,15 @@ class BackendPool:
 
         Iterations and seconds add up over the rounds; ``col_duals`` of the columns
         outside the pool are their priced reduced costs. ``polish``: each round is
-        ``backend.polish`` (the final solve at a tighter tolerance) instead.
+        ``backend.polish`` (the final solve at a tighter tolerance) instead. After
+        ``max_rounds`` pricing rounds that still find columns missing, every column
+        outside enters at once (the whole programme, from the pool's basis).
         """
         be = self.backend
         t0 = time.perf_counter()
         deadline = None if time_limit is None else t0 + float(time_limit)
         its = 0
+        priced = 0
         while True:
             left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
             res = be.polish(time_limit=left) if polish else be.solve(left, method)
@@ -450,6 +477,10 @@ class BackendPool:
                 cd[out] = d_out
                 res = replace(res, col_duals=cd)
                 break
+            priced += 1
+            if self.max_rounds is not None and priced >= self.max_rounds:
+                new = out  # tailing off: the whole programme decides, warm from here
+                self.capped += 1
             self._enter(new)
             if deadline is not None and time.perf_counter() >= deadline:
                 m, n = be.lp.num_rows, be.lp.num_cols

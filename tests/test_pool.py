@@ -243,6 +243,39 @@ def test_backend_pool_matches_the_whole_solve(seed, sense):
     np.testing.assert_allclose(res.col_duals[out], d[out], atol=1e-12)
 
 
+@pytest.mark.parametrize("sense", ["min", "max"])
+@pytest.mark.parametrize("seed", range(4))
+def test_backend_pool_stops_pricing_after_max_rounds(seed, sense):
+    """Past ``max_rounds`` every column enters at once: the whole programme decides."""
+    lp, start = random_lp(seed, sense=sense)
+    full = full_solve(lp)
+    # uncapped, these pools price several times (batch=5 enters few columns a round)
+    free = BackendPool(_loaded(lp), poolable=np.arange(lp.num_cols), start=start, batch=5)
+    assert free.solve().status is Status.OPTIMAL and len(free.added) > 1 and free.capped == 0
+    be = _loaded(lp)
+    pool = BackendPool(be, poolable=np.arange(lp.num_cols), start=start, batch=5, max_rounds=1)
+    res = pool.solve()
+    assert res.status is Status.OPTIMAL
+    assert pool.capped == 1 and len(pool.added) == 1  # one pricing round, then every column
+    assert pool.pool.size == lp.num_cols
+    np.testing.assert_array_equal(be.lp.col_upper, lp.col_upper)  # nothing held at 0 now
+    assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+    assert max(kkt_gaps(lp, res.x, res.row_duals).values()) <= 1e-6
+
+
+def test_backend_pool_max_rounds_is_checked():
+    lp, start = random_lp(0)
+    for bad in (0, -3, True):
+        with pytest.raises(ValueError, match="max_rounds"):
+            BackendPool(_loaded(lp), poolable=np.arange(lp.num_cols), max_rounds=bad)
+
+
+def _loaded(lp: LinearProgram):
+    be = solvers.get("highs")
+    be.load(lp)
+    return be
+
+
 def test_backend_pool_follows_bound_edits():
     """A column out of the pool whose lower bound rises enters; its own upper bound is kept."""
     lp, start = random_lp(5)
@@ -298,6 +331,15 @@ def test_backend_pool_on_a_stage_lp(stage):
     assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
     assert max(kkt_gaps(lp, res.x, res.row_duals).values()) <= 1e-6
     assert pool.pool.size < lp.num_cols and pool.rounds > 1
+    # a stage's first LP from an earlier support: pricing tails off (a few columns a
+    # round); capped, the whole programme decides, with the same optimum
+    assert pool.rounds > 20 and pool.capped == 0
+    capped = BackendPool(_loaded(lp), stage["poolable"], stage["start"], max_rounds=20)
+    res = capped.solve()
+    assert res.status is Status.OPTIMAL and capped.capped == 1
+    assert capped.rounds == 21 and capped.pool.size == lp.num_cols
+    assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+    assert max(kkt_gaps(lp, res.x, res.row_duals).values()) <= 1e-6
 
 
 def test_bench_pool_measures_every_method_on_a_tiny_size():
