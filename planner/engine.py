@@ -85,6 +85,12 @@ STALLS = 10
 # generated 25 x 50 (seed 12) and 40 x 80 (seed 2) plans the certificate's worst rise grew
 # (1.1e-4 against 8.7e-6 per need; 0.472 against 0.316): not the default (bench/NOTES.md)
 VERIFY_REST = None
+# a linear stage's (min_labour, min_transport) first LP, where the warm primal attempt from the
+# last basis fails: a cold solve over a pool (the flows the last optimum uses, the others
+# priced exactly) before the whole programme cold (interior point on large plans). The
+# README's tour (200 x 100, seed 1), one run each way: min_labour 2.8 s against 12.6 s, the
+# same value (bench/NOTES.md, eleventh session)
+LINEAR_POOL = True
 AGAIN = 2  # a round whose every quantity on the floor can move is solved again, at most so often
 # the dual tolerance of those solves, in turn (see Engine._sharpen): at HiGHS's 1e-7 a round
 # of a generated 60 x 120 plan solved again stopped at the same level, and the fallback
@@ -191,6 +197,7 @@ class Engine:
         face_dual: float = FACE_DUAL,
         precise: bool | None = None,
         verify_rest: int | None = VERIFY_REST,
+        linear_pool: bool = LINEAR_POOL,
         **options,
     ):
         self.options = dict(options)
@@ -265,6 +272,9 @@ class Engine:
         if verify_rest is not None and (isinstance(verify_rest, bool) or int(verify_rest) < 1):
             raise ValueError(f"verify_rest must be a positive integer or None, not {verify_rest!r}")
         self.verify_rest = None if verify_rest is None else int(verify_rest)
+        # a linear stage's first LP: after a failed warm attempt, a pool of flows before the
+        # whole programme cold (backends with pools; see LINEAR_POOL)
+        self.linear_pool = bool(linear_pool)
         self.deadline: float | None = None
         self.progress = progress or (lambda stage, k, value: None)
         self.slack = float(self.backend.hold_slack)
@@ -600,7 +610,7 @@ class Engine:
 
     def _linear(self, stage: str, keep_duals: bool, obj: Linear, out: StageOutcome) -> float:
         self.backend.set_objective(self._pad(obj.c), obj.sense)
-        res = self._solve(stage)
+        res = self._solve(stage, method="pool" if self.linear_pool else None)
         out.first = res
         value = float(obj.c @ res.x[: self.n])
         if keep_duals:

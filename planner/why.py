@@ -152,7 +152,9 @@ def explain_shortfalls(
 
     for tier, rows in short.groupby("tier", sort=True):
         stage, pos = _stage_of(stages, int(tier))
-        add([_unreachable(r, stage, words) for r in rows[rows["col"] < 0].itertuples()])
+        unreachable = rows[rows["col"] < 0]
+        stopped = _stopped_makers(scenario) if len(unreachable) else {}
+        add([_unreachable(r, stage, words, stopped) for r in unreachable.itertuples()])
         rows = rows[rows["col"] >= 0]
         if rows.empty:
             continue
@@ -201,16 +203,79 @@ def _late(r, stage: str, words: Words) -> dict:
     return _entry(r, stage, [], text)
 
 
-def _unreachable(r, stage: str, words: Words) -> dict:
-    """A need nothing can bring: no process there makes it, no link brings it, no stock."""
+def _stopped_makers(scenario: Scenario) -> dict[tuple[str, str], list[tuple[str, bool]]]:
+    """Processes that could make an item somewhere but cannot run there.
+
+    (municipality, item) -> [(process, forbidden)]: a capacity row there, a positive net
+    output of the item, and forbidden by the municipality's mandate or a capacity of 0.
+    """
+    io = scenario.process_io.groupby(["process", "item"], as_index=False)["quantity"].sum()
+    makes = io[io["quantity"] > 0][["process", "item"]]
+    cap = scenario.capacities[["municipality", "process", "max_level"]]
+    md = scenario.mandates
+    forb = md[md["kind"] == "forbid_process"][["municipality", "target"]]
+    forb = forb.rename(columns={"target": "process"}).assign(forbidden=True)
+    rows = cap.merge(makes, on="process").merge(forb, on=["municipality", "process"], how="left")
+    rows["forbidden"] = rows["forbidden"].eq(True)
+    rows = rows[rows["forbidden"] | (rows["max_level"] <= 0)]
+    out: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+    for m, item, proc, forbidden in rows[
+        ["municipality", "item", "process", "forbidden"]
+    ].itertuples(index=False):
+        out.setdefault((m, item), []).append((proc, bool(forbidden)))
+    return out
+
+
+def _unreachable(r, stage: str, words: Words, stopped: dict | None = None) -> dict:
+    """A need nothing can bring: no process there makes it, no link brings it, no stock.
+
+    Where a process there could make it but cannot run (the municipality's own mandate
+    forbids it, or its capacity is 0), the text says so and ``limited_by`` names it.
+    """
     thing = words.item.get(r.item, r.item)
+    place = words.place.get(r.municipality)
     reach = {"kind": "reach", "where": f"{r.item} at {r.municipality}", "used": 0.0}
-    text = (
-        f"{_need(r, words)} is at {pct(r.ratio)}: nothing can bring {thing} to "
-        f"{words.place.get(r.municipality)}: no process there can make it, no stock of it is "
-        f"there and no link brings it."
-    )
-    return _entry(r, stage, [{**reach, "available": 0.0, "gain": 0.0}], text)
+    limited = [{**reach, "available": 0.0, "gain": 0.0}]
+    why = []
+    for proc, forbidden in (stopped or {}).get((r.municipality, r.item), []):
+        name = words.process.get(proc, proc)
+        if forbidden:
+            why.append(f"{words.of(r.municipality)} mandate forbids {name}, which could make it")
+            ids = {"municipality": r.municipality, "kind": "forbid_process", "target": proc}
+            limited.append(
+                {
+                    "kind": "mandate",
+                    "where": f"forbid_process {proc} of {r.municipality}",
+                    "used": 0.0,
+                    "available": 0.0,
+                    "gain": 0.0,
+                    "edit": _edit("mandate", ids, "active", 1.0),
+                }
+            )
+        else:
+            why.append(f"{name} could make it there but has a capacity of 0")
+            ids = {"municipality": r.municipality, "process": proc}
+            limited.append(
+                {
+                    "kind": "capacity",
+                    "where": f"capacity {proc} of {r.municipality}",
+                    "used": 0.0,
+                    "available": 0.0,
+                    "gain": 0.0,
+                    "edit": _edit("capacity", ids, "max_level", 0.0),
+                }
+            )
+    if why:
+        text = (
+            f"{_need(r, words)} is at {pct(r.ratio)}: nothing can bring {thing} to {place}: "
+            f"{'; '.join(why)}; no stock of it is there and no link brings it."
+        )
+    else:
+        text = (
+            f"{_need(r, words)} is at {pct(r.ratio)}: nothing can bring {thing} to {place}: no "
+            f"process there can make it, no stock of it is there and no link brings it."
+        )
+    return _entry(r, stage, limited, text)
 
 
 def enrich(

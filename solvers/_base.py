@@ -30,8 +30,11 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-METHODS = ("choose", "simplex", "ipm", "interior", "primal")
-"""``interior``: interior point without crossover (backends without it use ``ipm``)."""
+METHODS = ("choose", "simplex", "ipm", "interior", "primal", "pool")
+"""``interior``: interior point without crossover (backends without it use ``ipm``).
+``pool``: as ``choose``, but after a new objective a warm attempt that fails is followed
+by a cold solve over a pool of columns before the whole programme is solved cold
+(backends with the "pool" feature; the others use ``choose``)."""
 COMMON_OPTIONS = frozenset({"threads", "method", "time_limit", "verbose"})
 
 
@@ -366,7 +369,7 @@ class Backend(ABC):
         method = self._check_method(method or self.method)
         if method == "interior" and "interior" not in self.features:
             method = "ipm"
-        if method == "primal" and "primal" not in self.features:
+        if method in ("primal", "pool") and method not in self.features:
             method = "choose"
         start = time.perf_counter()
         result = self._solve(None if limit is None else float(limit), method)

@@ -185,13 +185,40 @@ def test_forbid_process_is_a_zero_bound():
     assert form.describe_cols(x).tolist() == ["mandate forbid_process mill of a"]
 
 
+@pytest.mark.parametrize("how", ["forbidden", "no capacity"])
+def test_a_need_only_a_forbidden_process_could_make_has_no_column(how):
+    """A process that cannot run makes nothing: the need it alone could serve is
+    unreachable (ratio 0 in every plan), while the forbidden column stays (its cost)."""
+    s = towns(
+        names=("a", "b"),
+        items=(("flour", "good"), ("bread", "good")),
+        processes=(("mill", 1.0), ("oven", 1.0)),
+        io=(("mill", "flour", 1.0), ("oven", "flour", -1.0), ("oven", "bread", 1.0)),
+        capacities=(("a", "mill", 0.0 if how == "no capacity" else 4.0), ("a", "oven", 4.0)),
+        needs=(("a", "flour", 1, 1.0), ("a", "bread", 2, 1.0), ("b", "bread", 2, 1.0)),
+        mandates=(("a", "forbid_process", "mill", ""),) if how == "forbidden" else (),
+    )
+    form = build(s)
+    needs = form.needs.set_index(["municipality", "item"])
+    assert (needs["reason"] == "unreachable").all() and (needs["col"] == -1).all()
+    # no flour: the oven cannot run either, so bread is out of reach too, and no flow
+    assert form.col_index("f").size == 0
+    if how == "forbidden":
+        assert form.describe_cols(form.col_index("x")).tolist()[0] == (
+            "mandate forbid_process mill of a"
+        )
+
+
 SCENARIOS = json.loads((HERE / "data" / "lp_fingerprints.json").read_text())
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_assembled_programme_is_unchanged(name):
     """The programme equals the one the single-function build made (fingerprints taken
-    from commit 0e9c44b's planner/formulation.py before it was split into families)."""
+    from commit 0e9c44b's planner/formulation.py before it was split into families), but
+    gen-20x30-s2's, retaken when forbidden processes stopped counting as sources (its
+    vital need of serv04 at m18, whose one producer m18 forbids, lost its column: see
+    test_a_need_only_a_forbidden_process_could_make_has_no_column)."""
     if name in ("valley", "vermont"):
         s = models.load(HERE.parent / "data" / name)
     else:

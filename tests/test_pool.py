@@ -439,3 +439,71 @@ def test_plans_with_every_resolve_pooled_match(always_pool, seed):
         if a["name"].startswith("needs"):
             assert a["levels"] == pytest.approx(b["levels"], abs=1e-6), a["name"]
     assert pooled["timings"]["pooled"] > 0
+
+
+@pytest.mark.parametrize("sense", ["min", "max"])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_new_objective_with_method_pool_goes_to_a_pool_after_the_warm_attempt(
+    always_pool, seed, sense
+):
+    """``solve(method="pool")`` after a new objective (the last optimum still feasible): a
+    failed warm attempt is followed by a cold solve over that optimum's support, priced
+    exactly; the optimum is the whole programme's. Without ``method="pool"`` a new
+    objective is never pooled (the default ``pool="resolve"``)."""
+    lp, _ = random_lp(seed, sense=sense)
+    c2 = np.random.default_rng(100 + seed).normal(size=lp.num_cols)
+    other = LinearProgram(c2, lp.A, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper, sense)
+    full = full_solve(other)
+    for method, pools in (("pool", 1), (None, 0)):
+        be = solvers.get("highs")
+        be.load(lp)
+        be.set_poolable(lp.col_lower == 0.0)
+        assert be.solve().status is Status.OPTIMAL
+        be.set_objective(c2, sense)
+        res = be.solve(method=method)
+        assert res.status is Status.OPTIMAL, res.message
+        assert len(be.pooled) == pools
+        if pools:
+            assert be.pooled[0]["status"] == "optimal"
+            assert be.pooled[0]["start"] < be.pooled[0]["columns"]
+        assert abs(res.objective - full.objective) <= REL * max(1.0, abs(full.objective))
+        assert max(kkt_gaps(other, res.x, res.row_duals).values()) <= 1e-6
+        np.testing.assert_array_equal(be.lp.col_upper, lp.col_upper)
+
+
+def test_method_pool_is_choose_where_a_backend_has_no_pools():
+    lp, _ = random_lp(3)
+    full = full_solve(lp)
+    be = solvers.get("scipy")
+    be.load(lp)
+    res = be.solve(method="pool")
+    assert res.status is Status.OPTIMAL
+    assert res.objective == pytest.approx(full.objective, rel=REL)
+
+
+@pytest.mark.parametrize("seed", [4, 6])
+def test_linear_stages_pooled_after_a_failed_warm_attempt_match(always_pool, monkeypatch, seed):
+    """min_labour and min_transport with ``linear_pool`` (the default): where the warm
+    attempt fails, a pool from the last optimum's support; the plan passes the checker and
+    every stage's value is the one without (``linear_pool=False``)."""
+    import models
+    import planner
+    from solvers import _highs
+
+    steps = _highs.HighsBackend._steps
+
+    def one_warm_iteration(self, mode, fresh, cold_method):
+        out = steps(self, mode, fresh, cold_method)
+        if fresh and out and out[0][0] is not None:
+            out[0] = (out[0][0], 1, out[0][2])  # a new objective's warm attempt fails
+        return out
+
+    monkeypatch.setattr(_highs.HighsBackend, "_steps", one_warm_iteration)
+    s = models.generate(15, 30, seed)
+    pooled = planner.solve(s).to_dict()
+    plain = planner.solve(s, linear_pool=False).to_dict()
+    assert planner.check_plan(s, pooled) == [] and planner.check_plan(s, plain) == []
+    assert pooled["timings"]["pooled"] > plain["timings"]["pooled"]
+    for a, b in zip(pooled["stages"], plain["stages"], strict=True):
+        assert a["name"] == b["name"]
+        assert a["value"] == pytest.approx(b["value"], rel=1e-9, abs=1e-9), a["name"]

@@ -202,7 +202,13 @@ def test_weighted_rounds_reach_the_reported_confederations_levels(seed):
     too low (measured 2026-12-06: worst 0.289 per
     need at seed 11, 0.081 at seed 12) and the weighted plan's (without fixed faces)
     finds none beyond 1e-4 per need (measured 6.8e-6 and 8.8e-6), and none its last
-    digits do not account for. Both plans pass the checker."""
+    digits do not account for. Both plans pass the checker. (Seed 12 has 7 levels since
+    its tier-2 need of serv10 at m13, which m13's own mandate keeps from being made,
+    lost its column, eleventh session: tier 2 no longer starts at a level of 0. Its
+    certificate LP at tier 3's level of 0 then found an optimum only with the holds
+    loosened by 1e-10 rather than 1e-12, and the loosening, amplified, lets the 87 needs
+    there rise by 1.1e-4 each where it was 1.1e-6: the plan's last digits account for all
+    of it, 0.037, so the bound is 1e-3.)"""
     s = models.generate(25, 50, seed)
     default = planner.solve(s, precise=False).to_dict()  # the classic rounds
     weighted = planner.solve(
@@ -213,12 +219,12 @@ def test_weighted_rounds_reach_the_reported_confederations_levels(seed):
     for name, plan in (("default", default), ("weighted", weighted)):
         assert check_plan(s, plan) == []
         levels = leximin_levels(s, plan["deliveries"])
-        assert len(levels) >= 8
+        assert len(levels) >= 7
         worst[name] = max((lv.rise / lv.needs for lv in levels), default=0.0)
         if name == "weighted":
             assert unexplained(levels) == []
     assert worst["default"] > 0.05
-    assert worst["weighted"] < 1e-4
+    assert worst["weighted"] < 1e-3
 
 
 def test_the_floor_weight_and_zero_below_are_checked_and_levels_kept():

@@ -194,6 +194,43 @@ def test_a_need_nothing_can_reach_says_so():
     )
 
 
+def test_a_need_only_a_stopped_process_could_make_names_it():
+    """a forbids its own mill, b's oven has a capacity of 0: their needs are out of reach
+    (no column: ratio 0 in every plan), and the reason names the mandate and the capacity,
+    each with the edit its assembly could make. Lifting the mandate lets a's need be met."""
+    s = towns(
+        items=(("flour", "good"),),
+        processes=(("mill", 1.0), ("oven", 1.0)),
+        io=(("mill", "flour", 1.0), ("oven", "flour", 1.0)),
+        capacities=(("a", "mill", 4.0), ("b", "oven", 0.0)),
+        needs=(("a", "flour", 1, 2.0), ("b", "flour", 2, 2.0)),
+        links=(link("a", "b", capacity=0.0),),
+        mandates=(("a", "forbid_process", "mill", ""),),
+    )
+    plan, exs = explained(s)
+    assert planner.check_plan(s, plan.to_dict()) == []
+    a, b = find(exs, "a", "flour", 1), find(exs, "b", "flour", 2)
+    assert a["ratio"] == 0.0 and b["ratio"] == 0.0
+    assert a["text"] == (
+        "a's vital flour is at 0%: nothing can bring flour to a: a's mandate forbids mill, "
+        "which could make it; no stock of it is there and no link brings it."
+    )
+    assert [x["kind"] for x in a["limited_by"]] == ["reach", "mandate"]
+    assert a["limited_by"][1]["where"] == "forbid_process mill of a"
+    assert a["limited_by"][1]["edit"]["where"] == {
+        "municipality": "a",
+        "kind": "forbid_process",
+        "target": "mill",
+    }
+    assert b["text"].endswith(
+        "nothing can bring flour to b: oven could make it there but has a capacity of 0; no "
+        "stock of it is there and no link brings it."
+    )
+    assert [x["kind"] for x in b["limited_by"]] == ["reach", "capacity"]
+    allowed = s.replace(mandates=s.mandates.iloc[0:0])
+    assert ratios(planner.solve(allowed))[("a", "flour", 1)] == pytest.approx(1.0)
+
+
 def test_a_spent_budget_says_so(valley):
     s, plan, _ = valley
     exs = explain_shortfalls(s, planner.build(s), plan.to_dict(), seconds=0.0)

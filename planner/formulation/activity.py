@@ -83,13 +83,18 @@ def availability(c: Coded, act: Activity, R: np.ndarray) -> tuple[np.ndarray, np
 
     ``have``: the item can be at the municipality (made or endowed there, or
     brought by transport if transportable); ``forward``: from the municipality,
-    some user of the item (a need or a process input) is reachable.
+    some user of the item (a need or a process input) is reachable. A process
+    that cannot run (forbidden by its assembly's mandate, or a capacity of 0)
+    makes nothing: a need whose item only such a process could make there has
+    no column (its ratio is 0 in every plan; a generated 400 x 800 plan's tier 2
+    otherwise starts at a level of 0, proved by a first LP of 49 minutes).
     """
     en = c.en_q > 0
+    made = (act.e_q > 0) & (act.x_ub[act.e_col] > 0)
     src = _incidence(
         c,
-        np.concatenate([c.en_i[en], act.e_i[act.e_q > 0]]),
-        np.concatenate([c.en_m[en], act.e_m[act.e_q > 0]]),
+        np.concatenate([c.en_i[en], act.e_i[made]]),
+        np.concatenate([c.en_m[en], act.e_m[made]]),
     )
     wanted = c.need_q > 0
     use = _incidence(
