@@ -483,9 +483,9 @@ def test_method_pool_is_choose_where_a_backend_has_no_pools():
 
 @pytest.mark.parametrize("seed", [4, 6])
 def test_linear_stages_pooled_after_a_failed_warm_attempt_match(always_pool, monkeypatch, seed):
-    """min_labour and min_transport with ``linear_pool`` (the default): where the warm
-    attempt fails, a pool from the last optimum's support; the plan passes the checker and
-    every stage's value is the one without (``linear_pool=False``)."""
+    """min_labour and min_transport with ``linear_pool=True``: where the warm attempt
+    fails, a pool from the last optimum's support; the plan passes the checker and every
+    stage's value is the one without (``linear_pool=False``, the default)."""
     import models
     import planner
     from solvers import _highs
@@ -500,8 +500,8 @@ def test_linear_stages_pooled_after_a_failed_warm_attempt_match(always_pool, mon
 
     monkeypatch.setattr(_highs.HighsBackend, "_steps", one_warm_iteration)
     s = models.generate(15, 30, seed)
-    pooled = planner.solve(s).to_dict()
-    plain = planner.solve(s, linear_pool=False).to_dict()
+    pooled = planner.solve(s, linear_pool=True).to_dict()
+    plain = planner.solve(s).to_dict()
     assert planner.check_plan(s, pooled) == [] and planner.check_plan(s, plain) == []
     assert pooled["timings"]["pooled"] > plain["timings"]["pooled"]
     for a, b in zip(pooled["stages"], plain["stages"], strict=True):
