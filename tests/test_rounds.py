@@ -14,6 +14,7 @@ from planner import engine as engine_mod
 from planner.certificate import failures, leximin_levels, unexplained
 from planner.check import check_plan
 from tests.models_fixtures import valley
+from tests.planner_cases import towns
 
 VALLEY = Path(__file__).resolve().parents[1] / "data" / "valley"
 
@@ -352,3 +353,66 @@ def test_rounds_at_a_level_of_zero_can_verify_what_their_duals_leave(monkeypatch
     assert at_zero(plans[2]) == at_zero(plans[None])
     with pytest.raises(ValueError, match="verify_rest"):
         planner.solve(scenario, verify_rest=0)
+
+
+TIER3 = ("needs:tier3",)
+
+
+def test_the_zero_pass_fixes_needs_that_cannot_leave_zero_before_the_first_lp(monkeypatch):
+    """``zero_pass=("needs:tier3",)`` (off by default): one verification LP fixes every
+    need that cannot get anything, before the stage's first LP, which is then above 0. On the
+    generated 25 x 50 plan with seed 12 (36 such needs among those its earlier stages left
+    free, fixed one a round without it) the plan has the same ratios to 1e-7, 5 tier-3
+    rounds against 40, and passes the checker."""
+    rounds = {}
+    real = engine_mod.Engine._record
+
+    def record(self, stage, out, t, fix, how):
+        rounds.setdefault(bool(self.zero_pass), []).append((stage, t, len(fix), how))
+        return real(self, stage, out, t, fix, how)
+
+    monkeypatch.setattr(engine_mod.Engine, "_record", record)
+    scenario = models.generate(25, 50, 12)
+    with_pass = planner.solve(scenario, zero_pass=TIER3).to_dict()
+    without = planner.solve(scenario).to_dict()
+    assert check_plan(scenario, with_pass) == [] and check_plan(scenario, without) == []
+    tier3 = {k: [r for r in v if r[0] == "needs:tier3"] for k, v in rounds.items()}
+    first = tier3[True][0]
+    assert first[1] == 0.0 and first[3] == "zero" and first[2] >= 30
+    assert all(r[1] > 1e-8 for r in tier3[True][1:])  # no other round at 0
+    assert len(tier3[True]) < len(tier3[False]) - 30
+    assert sum(r[2] for r in tier3[False] if abs(r[1]) <= 1e-8) == first[2]
+    ratio = {(d["municipality"], d["item"], d["tier"]): d["ratio"] for d in without["deliveries"]}
+    for d in with_pass["deliveries"]:
+        assert d["ratio"] == pytest.approx(ratio[d["municipality"], d["item"], d["tier"]], abs=1e-7)
+    with pytest.raises(ValueError, match="zero_pass"):
+        planner.solve(scenario, zero_pass="needs:tier3")
+
+
+def test_the_zero_pass_known_answer():
+    """a has 10 grain and 4 wool; its standard need of 10 grain takes every grain, so its
+    desired need of 5 grain cannot get any, and its desired need of 8 wool gets 4 (0.5).
+    The pass fixes the grain need at 0 before the first LP, which finds 0.5."""
+    s = towns(
+        names=("a",),
+        items=(("grain", "good"), ("wool", "good")),
+        endowments=(("a", "grain", 10.0), ("a", "wool", 4.0)),
+        needs=(("a", "grain", 2, 10.0), ("a", "grain", 3, 5.0), ("a", "wool", 3, 8.0)),
+    )
+    seen = []
+    real = engine_mod.Engine._record
+
+    def record(self, stage, out, t, fix, how):
+        seen.append((stage, round(t, 9), len(fix), how))
+        return real(self, stage, out, t, fix, how)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine_mod.Engine, "_record", record)
+        plan = planner.solve(s, zero_pass=TIER3).to_dict()
+    assert check_plan(s, plan) == []
+    got = {(d["item"], d["tier"]): d["ratio"] for d in plan["deliveries"]}
+    assert got == pytest.approx({("grain", 2): 1.0, ("grain", 3): 0.0, ("wool", 3): 0.5}, abs=1e-7)
+    assert [r for r in seen if r[0] == "needs:tier3"] == [
+        ("needs:tier3", 0.0, 1, "zero"),
+        ("needs:tier3", 0.5, 1, "alone"),
+    ]
