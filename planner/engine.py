@@ -88,7 +88,7 @@ VERIFY_REST = None
 # a linear stage's (min_labour, min_transport) first LP, where the warm primal attempt from the
 # last basis fails: a cold solve over a pool (the flows the last optimum uses, the others
 # priced exactly) before the whole programme cold (interior point on large plans). The
-# README's tour (200 x 100, seed 1), one run each way: min_labour 2.8 s against 12.6 s, the
+# README's tour (200 x 100, seed 1), one run each way: min_labour 5.6 s against 12.6 s, the
 # same value; but on a generated 40 x 80 plan (seed 2) the other optimum it reaches fixes
 # another face, the final polish then loosens holds twice, and the plan's certificate fails
 # 15 levels, 7 unexplained, worst 0.98 per need, against 11, 1 and 0.32: not the default

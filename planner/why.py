@@ -240,7 +240,7 @@ def _unreachable(r, stage: str, words: Words, stopped: dict | None = None) -> di
     for proc, forbidden in (stopped or {}).get((r.municipality, r.item), []):
         name = words.process.get(proc, proc)
         if forbidden:
-            why.append(f"{words.of(r.municipality)} mandate forbids {name}, which could make it")
+            why.append(f"{words.of(r.municipality)} mandate forbids {name} there")
             ids = {"municipality": r.municipality, "kind": "forbid_process", "target": proc}
             limited.append(
                 {
@@ -253,7 +253,7 @@ def _unreachable(r, stage: str, words: Words, stopped: dict | None = None) -> di
                 }
             )
         else:
-            why.append(f"{name} could make it there but has a capacity of 0")
+            why.append(f"{name} has a capacity of 0 there")
             ids = {"municipality": r.municipality, "process": proc}
             limited.append(
                 {
@@ -268,7 +268,8 @@ def _unreachable(r, stage: str, words: Words, stopped: dict | None = None) -> di
     if why:
         text = (
             f"{_need(r, words)} is at {pct(r.ratio)}: nothing can bring {thing} to {place}: "
-            f"{'; '.join(why)}; no stock of it is there and no link brings it."
+            f"{'; '.join(why)}; no other process there can make it, no stock of it is there "
+            f"and no link brings it."
         )
     else:
         text = (

@@ -642,7 +642,7 @@ class HighsBackend(Backend):
 
         ``method="pool"``: a linear stage's first LP, whose warm attempt starts from an
         optimum that stays feasible; where it fails, a pool from that optimum's support
-        comes before the whole programme cold (the README's tour, min_labour: 2.8 s
+        comes before the whole programme cold (the README's tour, min_labour: 5.6 s
         against 12.6 s by interior point, the same value; bench/NOTES.md).
         """
         if not (method == "pool" and fresh and self._basis and self._may_pool(False)):

@@ -51,9 +51,10 @@ POOL_ROUNDS = 200
 outside enters and the backend solves the whole programme from the pool's basis. Exact
 pricing of a max-min round can tail off (its duals name only the bottleneck, so a few
 columns enter each time): a generated 400 x 800 plan's first tier-2 round priced 3,004
-times in 2,000 s, still missing (bench/NOTES.md, tenth session). On the defaults the
-pools of the README's tour and of 60 x 120 and 150 x 300 plans priced at most a dozen
-times, a generated 25 x 50 plan's (seed 12) 76 times (a cap of 50 gave it another plan)."""
+times in 2,000 s, still missing (bench/NOTES.md, tenth session). In the traces of the
+README's tour and of 60 x 120 and 150 x 300 plans on the defaults no pool made more than 23
+HiGHS runs; a generated 25 x 50 plan's (seed 12) priced 76 times (a cap of 50 gave it
+another plan)."""
 
 
 @dataclass(frozen=True, eq=False)

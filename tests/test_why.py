@@ -212,8 +212,9 @@ def test_a_need_only_a_stopped_process_could_make_names_it():
     a, b = find(exs, "a", "flour", 1), find(exs, "b", "flour", 2)
     assert a["ratio"] == 0.0 and b["ratio"] == 0.0
     assert a["text"] == (
-        "a's vital flour is at 0%: nothing can bring flour to a: a's mandate forbids mill, "
-        "which could make it; no stock of it is there and no link brings it."
+        "a's vital flour is at 0%: nothing can bring flour to a: a's mandate forbids mill "
+        "there; no other process there can make it, no stock of it is there and no link "
+        "brings it."
     )
     assert [x["kind"] for x in a["limited_by"]] == ["reach", "mandate"]
     assert a["limited_by"][1]["where"] == "forbid_process mill of a"
@@ -223,8 +224,8 @@ def test_a_need_only_a_stopped_process_could_make_names_it():
         "target": "mill",
     }
     assert b["text"].endswith(
-        "nothing can bring flour to b: oven could make it there but has a capacity of 0; no "
-        "stock of it is there and no link brings it."
+        "nothing can bring flour to b: oven has a capacity of 0 there; no other process "
+        "there can make it, no stock of it is there and no link brings it."
     )
     assert [x["kind"] for x in b["limited_by"]] == ["reach", "capacity"]
     allowed = s.replace(mandates=s.mandates.iloc[0:0])
