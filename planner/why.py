@@ -237,34 +237,30 @@ def _unreachable(r, stage: str, words: Words, stopped: dict | None = None) -> di
     reach = {"kind": "reach", "where": f"{r.item} at {r.municipality}", "used": 0.0}
     limited = [{**reach, "available": 0.0, "gain": 0.0}]
     why = []
-    for proc, forbidden in (stopped or {}).get((r.municipality, r.item), []):
+    m = r.municipality
+    for proc, forbidden in (stopped or {}).get((m, r.item), []):
         name = words.process.get(proc, proc)
         if forbidden:
-            why.append(f"{words.of(r.municipality)} mandate forbids {name} there")
-            ids = {"municipality": r.municipality, "kind": "forbid_process", "target": proc}
-            limited.append(
-                {
-                    "kind": "mandate",
-                    "where": f"forbid_process {proc} of {r.municipality}",
-                    "used": 0.0,
-                    "available": 0.0,
-                    "gain": 0.0,
-                    "edit": _edit("mandate", ids, "active", 1.0),
-                }
-            )
+            why.append(f"{words.of(m)} mandate forbids {name} there")
+            ids = {"municipality": m, "kind": "forbid_process", "target": proc}
+            kind, where, edit = "mandate", f"forbid_process {proc} of {m}", ("active", 1.0)
         else:
             why.append(f"{name} has a capacity of 0 there")
-            ids = {"municipality": r.municipality, "process": proc}
-            limited.append(
-                {
-                    "kind": "capacity",
-                    "where": f"capacity {proc} of {r.municipality}",
-                    "used": 0.0,
-                    "available": 0.0,
-                    "gain": 0.0,
-                    "edit": _edit("capacity", ids, "max_level", 0.0),
-                }
-            )
+            ids = {"municipality": m, "process": proc}
+            kind, where, edit = "capacity", f"capacity {proc} of {m}", ("max_level", 0.0)
+        limited.append(
+            {
+                "kind": kind,
+                "where": where,
+                "whose": place,
+                "owner": m,
+                "used": 0.0,
+                "available": 0.0,
+                "unit": "units",
+                "gain": 0.0,
+                "edit": _edit("mandate" if forbidden else "capacity", ids, *edit),
+            }
+        )
     if why:
         text = (
             f"{_need(r, words)} is at {pct(r.ratio)}: nothing can bring {thing} to {place}: "

@@ -218,6 +218,7 @@ def test_a_need_only_a_stopped_process_could_make_names_it():
     )
     assert [x["kind"] for x in a["limited_by"]] == ["reach", "mandate"]
     assert a["limited_by"][1]["where"] == "forbid_process mill of a"
+    assert a["limited_by"][1]["whose"] == "a" and a["limited_by"][1]["owner"] == "a"
     assert a["limited_by"][1]["edit"]["where"] == {
         "municipality": "a",
         "kind": "forbid_process",
