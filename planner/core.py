@@ -96,6 +96,9 @@ def solve_formulation(
         "iterations": engine.iterations,
         "polish": engine.polish_seconds,
         "verifications": engine.verifications,
+        "stalls": engine.stalls,
+        "repairs": engine.repairs,
+        "hold_loosening": engine.loosened,
         "pooled": len(getattr(engine.backend, "pooled", ())),
     }
     stages = [

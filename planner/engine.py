@@ -307,6 +307,10 @@ class Engine:
         self.iterations = 0
         self.repairs = 0
         self.stalls = 0  # solves that stalled and were repeated with looser holds
+        # how far (relative, summed over steps) held levels were loosened by stalls and
+        # repairs: a plan's ratios can sit that far below the levels its rounds found, and a
+        # certificate of them sees the loosening amplified (bench/NOTES.md, twelfth session)
+        self.loosened = 0.0
         self.rescues = 0
         self.verifications = 0
         self.polish_seconds = 0.0
@@ -461,6 +465,7 @@ class Engine:
         lo = self.col_lower[cols]
         new = np.maximum(base[cols], lo - step * np.maximum(1.0, np.abs(lo)))
         self._set_cols(cols, new, self.col_upper[cols])
+        self.loosened += step
         return True
 
     def _rescue(self, failed: Result) -> Result:

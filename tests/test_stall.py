@@ -70,6 +70,19 @@ def test_a_stalled_solve_is_repeated_with_looser_holds(monkeypatch, engines, mod
     assert seen["warm_forced"] > 0 and seen["stalled"] > 0
     eng = engines[-1]
     assert 1 <= eng.stalls <= engine_mod.STALLS
+    # the plan says how far its held levels were loosened (stalls and repairs): its ratios
+    # can sit that far below its rounds' levels
+    t = plan["timings"]
+    assert (t["stalls"], t["repairs"]) == (eng.stalls, eng.repairs)
+    steps = np.diff(np.r_[0.0, engine_mod.REPAIRS])[: eng.repairs].sum()
+    assert t["hold_loosening"] == pytest.approx(eng.stalls * engine_mod.STALL_SLACK + steps)
+
+
+def test_a_plan_without_stalls_or_repairs_reports_no_loosening():
+    """Nothing stalled, nothing repaired: the plan's held levels were never loosened."""
+    plan = planner.solve(models.generate(6, 10, 1)).to_dict()
+    t = plan["timings"]
+    assert (t["stalls"], t["repairs"], t["hold_loosening"]) == (0, 0, 0.0)
 
 
 def _fail_warm(monkeypatch, be, lp):
