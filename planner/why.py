@@ -258,7 +258,7 @@ def _unreachable(r, stage: str, words: Words, stopped: dict | None = None) -> di
                 "available": 0.0,
                 "unit": "units",
                 "gain": 0.0,
-                "edit": _edit("mandate" if forbidden else "capacity", ids, *edit),
+                "edit": _edit(kind, ids, *edit),
             }
         )
     if why:
