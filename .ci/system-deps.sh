@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System packages Commune uses beyond PyPI: CBC and GLPK (PuLP's other solvers),
+# QSopt_ex's esolver (exact rational LP: the exact leximin path and certificate),
 # Debian's Chromium (browser tests), PostgreSQL (API tests on PostgreSQL).
 # Installs only what is missing, and only where apt-get can run (root).
 set -u
 need=()
 command -v cbc >/dev/null 2>&1 || need+=(coinor-cbc)
 command -v glpsol >/dev/null 2>&1 || need+=(glpk-utils)
+command -v esolver >/dev/null 2>&1 || need+=(qsopt-ex)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! command -v postgres >/dev/null 2>&1 \
    && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then

@@ -141,6 +141,7 @@ def leximin_levels(
     solver: str = "highs",
     slack: float = 0.0,
     level_seconds: float | None = None,
+    exact: bool = False,
 ) -> list[Level]:
     """Check every level of ``deliveries`` (the plan's table, as records or a DataFrame).
 
@@ -164,6 +165,11 @@ def leximin_levels(
     by 1e-3: a rise with ``unexplained`` near 0 is that amplification, one that stays is a
     need fixed too low. It is a diagnosis, not a pass: the plan's ratios raised by
     RESOLUTION are often infeasible, so no bound follows from it.
+
+    ``exact``: every LP is solved exactly (QSopt_ex from HiGHS's basis,
+    :class:`solvers._exact.ExactLP`), the holds being the plan's ratios as the decimals
+    it prints: a rise is then the programme's, not the solver's tolerance (a float
+    certificate's optimum may break a hold by HiGHS's 1e-7, which a level amplifies).
     """
     import pandas as pd
 
@@ -182,7 +188,7 @@ def leximin_levels(
     # scaled down, and its optimum can be a point the scenario's rows do not allow: a
     # generated 30 x 60 plan (seed 1) had 5 needs at 0.0101 "rise" by 3.2 together where
     # the unscaled LP, at 1e-7 and at 1e-9, finds none (0.0507 against 0.0507)
-    backend = solvers.get(solver)
+    backend = _ExactBackend() if exact else solvers.get(solver)
     backend.load(form.lp)
     lower = form.lp.col_lower.copy()
     cap = [level_seconds]  # set by the first solve unless given
@@ -221,7 +227,7 @@ def leximin_levels(
                 above = mine & (ratio >= level - gap)
                 held = lo.copy()  # all but the needs at or above the level
                 held[col[above]] = lower[col[above]]
-                short, least = _max_min(form, held, col, above, at, solver, cap)
+                short, least = _max_min(form, held, col, above, at, solver, cap, exact)
                 short -= float(level)
             out.append(
                 Level(
@@ -232,7 +238,9 @@ def leximin_levels(
     return out
 
 
-def _max_min(form, lower, col, free, at, solver: str, cap: list) -> tuple[float, float]:
+def _max_min(
+    form, lower, col, free, at, solver: str, cap: list, exact: bool = False
+) -> tuple[float, float]:
     """The best common floor of the ``free`` needs (columns held at ``lower``) by LP.
 
     Returns the floor and the least share of the floor rows' duals (they sum to 1) on a
@@ -258,7 +266,7 @@ def _max_min(form, lower, col, free, at, solver: str, cap: list) -> tuple[float,
         col_upper=np.r_[lp.col_upper, 1.0],
         sense="max",
     )
-    backend = solvers.get(solver)
+    backend = _ExactBackend() if exact else solvers.get(solver)
     backend.load(prog)
     res, _ = _solve_held(backend, prog.col_lower, np.r_[lp.col_lower, 0.0], prog.col_upper, cap)
     if not res.ok:
@@ -267,6 +275,47 @@ def _max_min(form, lower, col, free, at, solver: str, cap: list) -> tuple[float,
     y = y / max(float(y.sum()), 1e-300)
     share = y[np.isin(cols, col[at])]
     return float(res.x[n]), float(share.min()) if len(share) else float("nan")
+
+
+class _ExactBackend:
+    """The few backend calls the certificate makes, answered by exact LP (solvers._exact)."""
+
+    _STATUS = {
+        "optimal": solvers.Status.OPTIMAL,
+        "infeasible": solvers.Status.INFEASIBLE,
+        "unbounded": solvers.Status.UNBOUNDED,
+        "time_limit": solvers.Status.TIME_LIMIT,
+    }
+
+    def load(self, lp) -> None:
+        from solvers._exact import ExactLP
+
+        self.ex = ExactLP(lp)
+        self.m, self.n = lp.A.shape
+
+    def set_objective(self, c, sense: str) -> None:
+        self.ex.set_objective(c, sense)
+
+    def set_col_bounds(self, cols, lower, upper) -> None:
+        self.ex.set_col_bounds(cols, lower, upper)
+
+    def solve(self, time_limit=None):
+        self.ex.time_limit = time_limit
+        r = self.ex.solve()
+        status = self._STATUS.get(r.status, solvers.Status.ERROR)
+        if status is not solvers.Status.OPTIMAL:
+            return solvers.Result.empty(
+                status, self.n, self.m, r.message, seconds=r.highs_seconds + r.exact_seconds
+            )
+        return solvers.Result(
+            status,
+            float(r.objective),
+            r.x_float(),
+            np.array([float(v) for v in r.row_duals]),
+            np.array([float(v) for v in r.col_duals]),
+            r.highs_iterations,
+            r.highs_seconds + r.exact_seconds,
+        )
 
 
 def _solve_held(backend, lo: np.ndarray, base: np.ndarray, up: np.ndarray, cap: list):

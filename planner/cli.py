@@ -271,6 +271,14 @@ def solve(
             "classic rounds, which stop short more often (docs/PLANNING.md)",
         ),
     ] = None,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact",
+            help="plan the need stages in rational arithmetic (HiGHS, then QSopt_ex's exact "
+            "check of each round): leximin exactly, slower (docs/PLANNING.md)",
+        ),
+    ] = False,
     explain_seconds: Annotated[
         float | None,
         typer.Option(
@@ -301,9 +309,11 @@ def solve(
     progress, status = _progress_printer(quiet or json_out)
     started = time.monotonic()
     try:
+        extra = {"exact": True} if exact else {}
         plan = run(
-            s, rule=rule, solver=solver, time_limit=time_limit, progress=progress, precise=precise
-        )
+            s, rule=rule, solver=solver, time_limit=time_limit, progress=progress,
+            precise=precise, **extra,
+        )  # fmt: skip
     except (PolicyError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(EXIT_INVALID) from None

@@ -80,11 +80,20 @@ def solve_formulation(
 ) -> Plan:
     """Run the stages on an assembled formulation and extract the plan."""
     t0 = time.perf_counter()
+    exact = bool(options.pop("exact", False))
+    spec_list = specs(form, refs)
+    levels = None
+    if exact:  # the leading need stages in rational arithmetic (planner.exact)
+        from planner.exact import exact_specs
+
+        spec_list, levels = exact_specs(form, refs, spec_list, tolerance, time_limit)
+        if time_limit is not None:
+            time_limit = max(time_limit - (time.perf_counter() - t0), 1.0)
     engine = Engine(
         form.lp, form.t_col, solver, tolerance, time_limit, progress,
         poolable=form.col_index("f"), **options,
     )  # fmt: skip
-    res = engine.run(specs(form, refs))
+    res = engine.run(spec_list)
     timings = {
         "build": build_seconds,
         "load": engine.load_seconds,
@@ -113,6 +122,8 @@ def solve_formulation(
         }
         for o in res.outcomes
     ]
+    if levels is not None:
+        _exact_stages(stages, spec_list, timings, levels)
     ref = scenario_ref(scenario)
     if res.failed is not None and not res.partial:
         return _failed_plan(form, engine, res, refs, rule, solver, stages, timings, ref)
@@ -142,6 +153,29 @@ def solve_formulation(
     if os.environ.get("COMMUNE_CHECK_PLANS"):
         _self_check(scenario, plan)
     return plan
+
+
+def _exact_stages(stages: list[dict], spec_list, timings: dict, levels) -> None:
+    """Count an exact stage's rounds, levels, seconds and iterations in its stage entry."""
+    for st, spec in zip(stages, spec_list, strict=False):
+        meta = spec.meta
+        if not meta.get("exact"):
+            continue
+        st["levels"] = meta["levels"]
+        if meta["levels"]:  # the tier's lowest level, as found (not a last digit of it)
+            st["value"] = meta["levels"][0]
+        st["rounds"] = meta["rounds"]
+        st["solves"] += meta["rounds"]
+        st["seconds"] += meta["seconds"]
+        st["iterations"] += meta["iterations"]
+    timings["exact"] = {
+        "rounds": len(levels.rounds),
+        "seconds": levels.seconds,
+        "rational_seconds": levels.exact_seconds,
+        "iterations": levels.highs_iterations,
+    }
+    timings["lp_solves"] += len(levels.rounds)
+    timings["iterations"] += levels.highs_iterations
 
 
 def _self_check(scenario: Scenario, plan: Plan) -> None:

@@ -1,0 +1,207 @@
+"""Exact leximin of the need tiers, in rational arithmetic (``planner solve --exact``).
+
+Each round is the max-min LP of SPEC section 4 over the tier's needs not yet fixed:
+
+    maximise t   s.t.  the programme of SPEC section 3,
+                       r_j >= t          for every free need j of the tier,
+                       r_k >= level_k    for every need already fixed (this tier or earlier),
+
+solved by HiGHS and then exactly by QSopt_ex from HiGHS's basis
+(:class:`solvers.ExactLP`): the optimum ``t*`` and the duals ``y`` are rationals.
+Every free need whose floor row has a dual other than 0 is fixed at ``t*``; at
+``t* = 1`` every free need is. That is exact, not a tolerance: the duals prove
+
+    sum_j y_j r_j  <=  t*  +  sum_k mu_k (level_k - r_k)        (y >= 0, sum y = 1, mu >= 0)
+
+for every plan the programme allows, so a need with ``y_j > 0`` rises above ``t*``
+only if another free need falls below ``t*`` or a fixed need below its level: "no
+need can rise without lowering one at or below it". The optimum's primal values show
+``t*`` is reached. A need with ``y_j = 0`` stays free (it may still end at ``t*`` in a
+later round: the level is then repeated, and the round's duals prove it there).
+
+Held levels are the rationals found, written to the exact solver as decimals of
+:data:`solvers._exact.DIGITS` places rounded down (a hold loosened by under 1e-40)
+and to HiGHS as the float just below. The rounds' count is one per distinct dual
+support, so degenerate programmes take more rounds than the engine's (which fixes
+needs its verification LPs cannot move); each round costs a warm HiGHS solve and an
+exact check of its basis.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import scipy.sparse as sp
+
+from planner.formulation import Formulation
+from solvers import LinearProgram
+from solvers._exact import ExactLP, float_side
+
+
+class ExactFailed(RuntimeError):
+    """A round had no exact optimum (solver error, time limit)."""
+
+
+@dataclass
+class ExactRound:
+    tier: int
+    level: Fraction
+    fixed: int
+    highs_iterations: int
+    seconds: float
+    warm: bool
+
+
+@dataclass
+class ExactLevels:
+    """The tiers' exact levels: ``level[k]`` for each need row of ``form.needs`` (None: no column)."""
+
+    level: list[Fraction | None]
+    rounds: list[ExactRound] = field(default_factory=list)
+    x: list[Fraction] = field(default_factory=list)  # the last round's exact point
+    seconds: float = 0.0
+    exact_seconds: float = 0.0
+    highs_iterations: int = 0
+
+    def tier_levels(self, tier: int) -> list[float]:
+        """The tier's distinct levels, lowest first, as floats."""
+        return sorted({float(r.level) for r in self.rounds if r.tier == tier})
+
+
+def exact_levels(
+    form: Formulation,
+    tiers: list[int],
+    time_limit: float | None = None,
+    on_round=None,
+) -> ExactLevels:
+    """Fix every need of ``tiers`` (in order) at its exact leximin level; see the module doc."""
+    t0 = time.perf_counter()
+    needs = form.needs
+    col = needs["col"].to_numpy()
+    tier = needs["tier"].to_numpy()
+    n, t_col = form.n, form.t_col
+    idx = np.flatnonzero(np.isin(tier, tiers) & (col >= 0))
+    F = sp.csr_matrix(
+        (
+            np.concatenate([np.ones(len(idx)), -np.ones(len(idx))]),
+            (
+                np.concatenate([np.arange(len(idx))] * 2),
+                np.concatenate([col[idx], np.full(len(idx), t_col)]),
+            ),
+        ),
+        shape=(len(idx), n),
+    )
+    lp = form.lp
+    c = np.zeros(n)
+    c[t_col] = 1.0
+    m0 = lp.A.shape[0]
+    big = LinearProgram(
+        c, sp.vstack([lp.A, F], format="csr"),
+        np.concatenate([lp.row_lower, np.full(len(idx), -np.inf)]),
+        np.concatenate([lp.row_upper, np.full(len(idx), np.inf)]),
+        lp.col_lower, lp.col_upper, sense="max",
+    )  # fmt: skip
+    ex = ExactLP(big, time_limit=time_limit)
+    floor_row = {int(k): m0 + p for p, k in enumerate(idx)}
+    level: list[Fraction | None] = [None] * len(needs)
+    out = ExactLevels(level)
+    x: list[Fraction] = []
+    for t in tiers:
+        free = [int(k) for k in idx if tier[k] == t]
+        if not free:
+            continue
+        rows = [floor_row[k] for k in free]
+        ex.set_row_bounds(rows, np.zeros(len(rows)), np.full(len(rows), np.inf))
+        while free:
+            r0 = time.perf_counter()
+            res = ex.solve()
+            if not res.ok:
+                raise ExactFailed(
+                    f"tier {t}: the exact round ended {res.status} {res.message}".rstrip()
+                )
+            level_t = res.objective
+            x = res.x
+            up = [Fraction(float(lp.col_upper[col[k]])) for k in free]
+            fix = [
+                k for k, u in zip(free, up, strict=True)
+                if res.row_duals[floor_row[k]] != 0 or level_t >= u
+            ]  # fmt: skip
+            if not fix:  # the duals of a max-min sum to 1: some floor row is binding
+                raise ExactFailed(f"tier {t}: an exact round at {float(level_t)} fixed no need")
+            cols = [int(col[k]) for k in fix]
+            lows = [min(level_t, Fraction(float(lp.col_upper[j]))) for j in cols]
+            ex.set_col_bounds(cols, lows, lp.col_upper[cols])
+            ex.set_row_bounds(
+                [floor_row[k] for k in fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf)
+            )
+            for k, lv in zip(fix, lows, strict=True):
+                level[k] = lv
+            fixed = set(fix)
+            free = [k for k in free if k not in fixed]
+            rd = ExactRound(
+                t, level_t, len(fix), res.highs_iterations, time.perf_counter() - r0, res.warm
+            )
+            out.rounds.append(rd)
+            if on_round is not None:
+                on_round(rd)
+    out.x = x
+    out.seconds = time.perf_counter() - t0
+    out.exact_seconds = ex.exact_seconds
+    out.highs_iterations = ex.highs_iterations
+    return out
+
+
+def exact_specs(form: Formulation, refs, spec_list, tolerance: float, time_limit=None):
+    """The policy's leading leximin need stages planned exactly, as ``Fix`` stages.
+
+    Returns (specs, levels): each leading ``needs:tierN`` stage becomes a stage that
+    holds its needs at their exact levels (the float just below; the policy's
+    ``tolerance`` below that, relative), reported as the tier's lowest ratio; the
+    later stages (min_labour, ...) run on the engine as usual. ValueError when the
+    policy does not start with leximin need stages (a stage before them would change
+    what the levels are).
+    """
+    from planner.stages import Fix, StageSpec
+
+    lead = 0
+    while lead < len(refs) and refs[lead].kind == "leximin" and refs[lead].tier is not None:
+        lead += 1
+    if lead == 0:
+        raise ValueError(
+            "exact planning works on leximin need stages (needs:tier1..3) at the start of "
+            "the policy; this policy starts with " + refs[0].name
+        )
+    tiers = [int(r.tier) for r in refs[:lead]]
+    levels = exact_levels(form, tiers, time_limit=time_limit)
+    needs = form.needs
+    col = needs["col"].to_numpy()
+    tier = needs["tier"].to_numpy()
+    up = form.lp.col_upper
+    out = list(spec_list)
+    for p, t in enumerate(tiers):
+        ks = np.flatnonzero((tier == t) & (col >= 0))
+        cols = col[ks]
+        lower = np.array([float_side(levels.level[k], -1) for k in ks]) if len(ks) else np.zeros(0)
+        lower = np.minimum(lower * (1.0 - tolerance), up[cols])
+
+        def report(x, cols=cols):
+            return float(x[cols].min()) if len(cols) else None
+
+        rounds = [r for r in levels.rounds if r.tier == t]
+        meta = {
+            "exact": True,
+            "levels": levels.tier_levels(t),
+            "rounds": len(rounds),
+            "seconds": sum(r.seconds for r in rounds),
+            "iterations": sum(r.highs_iterations for r in rounds),
+        }
+        out[p] = StageSpec(
+            refs[p].name,
+            Fix(cols, lower, up[cols].copy()) if len(cols) else None,
+            report,
+            meta=meta,
+        )
+    return out, levels
