@@ -168,12 +168,11 @@ def _exact_stages(stages: list[dict], spec_list, timings: dict, levels) -> None:
         st["solves"] += meta["rounds"]
         st["seconds"] += meta["seconds"]
         st["iterations"] += meta["iterations"]
-    timings["exact"] = {
-        "rounds": len(levels.rounds),
-        "seconds": levels.seconds,
-        "rational_seconds": levels.exact_seconds,
-        "iterations": levels.highs_iterations,
-    }
+    timings["exact_rounds"] = len(levels.rounds)
+    timings["exact_seconds"] = levels.seconds
+    timings["exact_rational_seconds"] = levels.exact_seconds
+    timings["exact_iterations"] = levels.highs_iterations
+    timings["exact_rational_iterations"] = levels.exact_iterations
     timings["lp_solves"] += len(levels.rounds)
     timings["iterations"] += levels.highs_iterations
 

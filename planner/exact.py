@@ -65,6 +65,9 @@ class ExactLevels:
     seconds: float = 0.0
     exact_seconds: float = 0.0
     highs_iterations: int = 0
+    # QSopt_ex's simplex iterations by precision (double, then multi-precision "mpf"
+    # where HiGHS's basis was optimal in floating point only)
+    exact_iterations: dict = field(default_factory=dict)
 
     def tier_levels(self, tier: int) -> list[float]:
         """The tier's distinct levels, lowest first, as floats."""
@@ -151,6 +154,7 @@ def exact_levels(
     out.seconds = time.perf_counter() - t0
     out.exact_seconds = ex.exact_seconds
     out.highs_iterations = ex.highs_iterations
+    out.exact_iterations = dict(ex.exact_iterations)
     return out
 
 

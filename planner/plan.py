@@ -109,7 +109,7 @@ class Plan:
         return self.status in ("optimal", "shortfall")
 
 
-TIMED = ("build", "load", "solve", "polish")
+TIMED = ("build", "load", "solve", "polish", "exact_seconds", "exact_rational_seconds")
 """The entries of a plan's ``timings`` that are wall-clock seconds; the others count work
 (variables, rows, LP solves, iterations), which the same input always repeats."""
 

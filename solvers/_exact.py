@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -63,6 +64,9 @@ class ExactResult:
     exact_seconds: float = 0.0
     warm: bool = False  # QSopt_ex started from HiGHS's basis
     message: str = ""
+    # QSopt_ex's simplex iterations, per precision it ran in ("dbl", "mpf", ...; the
+    # rational check itself is no iteration): 0 where HiGHS's basis was optimal
+    iterations: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -255,6 +259,21 @@ def read_solution(path: Path, n: int, m: int) -> tuple[str, Fraction | None, lis
     return status, value, x, pi, rc
 
 
+_PHASES = re.compile(r"starting (\w+)_ILLsimplex|pI = (\d+), pII = (\d+), dI = (\d+), dII = (\d+)")
+
+
+def _iterations(log: str) -> dict[str, int]:
+    """QSopt_ex's simplex iterations per precision, from esolver's log."""
+    out: dict[str, int] = {}
+    kind = "dbl"
+    for m in _PHASES.finditer(log):
+        if m.group(1):
+            kind = m.group(1)
+        else:
+            out[kind] = out.get(kind, 0) + sum(int(g) for g in m.groups()[1:])
+    return out
+
+
 class ExactLP:
     """One programme solved exactly, again and again after bound edits (see module doc)."""
 
@@ -278,6 +297,7 @@ class ExactLP:
         self.warm_solves = 0
         self.highs_iterations = 0
         self.exact_seconds = 0.0
+        self.exact_iterations: dict[str, int] = {}
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
@@ -357,6 +377,8 @@ class ExactLP:
         self.solves += 1
         self.warm_solves += res.warm
         self.exact_seconds += res.exact_seconds
+        for k, v in res.iterations.items():
+            self.exact_iterations[k] = self.exact_iterations.get(k, 0) + v
         return res
 
     def _exact(self, basis) -> ExactResult:
@@ -394,5 +416,6 @@ class ExactLP:
                 )  # fmt: skip
             status, value, x, pi, rc = read_solution(sol, n, m)
         return ExactResult(
-            status, value, x, pi, rc, exact_seconds=time.perf_counter() - t0, warm=warm
-        )
+            status, value, x, pi, rc, exact_seconds=time.perf_counter() - t0, warm=warm,
+            iterations=_iterations(done.stdout + done.stderr),
+        )  # fmt: skip
