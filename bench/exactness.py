@@ -84,6 +84,8 @@ from pathlib import Path
 
 MODES = {
     "default": {},
+    # the need stages in rational arithmetic (planner.exact: HiGHS, then QSopt_ex's check)
+    "exact": {"exact": True},
     "classic": {"precise": False},  # the defaults until 2026-12-06 (eighth session)
     # rounds at a level of 0 verify what their duals leave on the floor (Engine verify_rest)
     "verify_zero": {"verify_rest": 8},
@@ -210,11 +212,13 @@ def _scenario(spec: str):
 
 
 def _child_cpu() -> float:
+    """CPU seconds of this process and of the programs it ran (QSopt_ex's esolver)."""
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
-def _run(spec: str, mode: str, queue) -> None:
+def _run(spec: str, mode: str, queue, exact_certificate: bool = False) -> None:
     import planner
     from planner.certificate import failures, leximin_levels, unexplained
 
@@ -233,10 +237,16 @@ def _run(spec: str, mode: str, queue) -> None:
         # that far below its rounds' levels, and the certificate sees it amplified
         "hold_loosening": plan["timings"].get("hold_loosening"),
         "stages": {s["name"]: round(s["seconds"], 2) for s in plan["stages"]},
+        "exact_rounds": plan["timings"].get("exact_rounds"),
+        "exact_rational_iterations": plan["timings"].get("exact_rational_iterations"),
+        "exact_rational_seconds": plan["timings"].get("exact_rational_seconds"),
     }
     if plan["status"] in ("optimal", "shortfall"):
         row["check"] = len(planner.check_plan(scenario, plan))
-        levels = leximin_levels(scenario, plan["deliveries"])
+        c1 = _child_cpu()
+        levels = leximin_levels(scenario, plan["deliveries"], exact=exact_certificate)
+        row["certificate"] = "exact" if exact_certificate else "float"
+        row["certificate_cpu"] = _child_cpu() - c1
         bad = failures(levels)
         row["levels"] = len(levels)
         row["failing"] = len(bad)
@@ -253,11 +263,11 @@ def _run(spec: str, mode: str, queue) -> None:
     queue.put(row)
 
 
-def measure(spec: str, mode: str, limit: float) -> dict:
+def measure(spec: str, mode: str, limit: float, exact_certificate: bool = False) -> dict:
     """One scenario on one path in a child process; a row of the table."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(spec, mode, queue))
+    proc = ctx.Process(target=_run, args=(spec, mode, queue, exact_certificate))
     t0 = time.perf_counter()
     proc.start()
     proc.join(limit)
@@ -319,6 +329,11 @@ def main(argv=None) -> None:
     ap.add_argument("--modes", default="default,precise,scaled")
     ap.add_argument("--limit", type=float, default=900.0, help="seconds per run")
     ap.add_argument("--out", default="bench/EXACTNESS.md")
+    ap.add_argument(
+        "--exact-certificate",
+        action="store_true",
+        help="solve the certificate's LPs exactly (QSopt_ex): verdicts free of float tolerances",
+    )
     args = ap.parse_args(argv)
     unknown = [m for m in args.modes.split(",") if m not in MODES]
     if unknown:
@@ -327,14 +342,16 @@ def main(argv=None) -> None:
     rows = []
     for spec in args.sizes.split(","):
         for mode in args.modes.split(","):
-            row = measure(spec, mode, args.limit)
+            row = measure(spec, mode, args.limit, args.exact_certificate)
             print(json.dumps(row), flush=True)
             rows.append(row)
     head = [
         "# Exactness against speed",
         "",
         f"`python -m bench.exactness --sizes {args.sizes} --modes {args.modes} "
-        f"--limit {args.limit:.0f}`; one child process per run, one run at a time.",
+        f"--limit {args.limit:.0f}{' --exact-certificate' if args.exact_certificate else ''}`; "
+        "one child process per run, one run at a time. CPU seconds include the programs a run "
+        "starts (QSopt_ex's esolver).",
         "",
     ]
     Path(args.out).write_text("\n".join(head + table(rows)) + "\n")

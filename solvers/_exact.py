@@ -285,6 +285,8 @@ class ExactLP:
             )
         import highspy
 
+        from solvers._highs import new_highs
+
         self.lp = lp
         self.time_limit = time_limit
         self.col_lower = lp.col_lower.copy()
@@ -298,8 +300,7 @@ class ExactLP:
         self.highs_iterations = 0
         self.exact_seconds = 0.0
         self.exact_iterations: dict[str, int] = {}
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs(False)  # quiet: no banner in a JSON written to stdout
         h.setOptionValue("threads", 1)
         A = sp.csc_matrix(lp.A)
         model = highspy.HighsLp()
@@ -399,6 +400,7 @@ class ExactLP:
             if self.time_limit is not None:
                 cmd += ["-R", str(max(1, int(self.time_limit)))]
             cmd.append(str(d / "lp.mps"))
+            cmd[1:1] = os.environ.get("COMMUNE_EXACT_OPTIONS", "").split()
             env = dict(os.environ, OMP_NUM_THREADS="1")
             try:
                 done = subprocess.run(
@@ -407,6 +409,13 @@ class ExactLP:
                 )  # fmt: skip
             except subprocess.TimeoutExpired:
                 return ExactResult("time_limit", exact_seconds=time.perf_counter() - t0)
+            keep = os.environ.get("COMMUNE_EXACT_KEEP")  # a folder: keep each solve's files
+            if keep:
+                dest = Path(keep) / f"{self.solves:04d}"
+                dest.mkdir(parents=True, exist_ok=True)
+                for f in d.iterdir():
+                    shutil.copy(f, dest / f.name)
+                (dest / "esolver.log").write_text(done.stdout + done.stderr)
             sol = d / "lp.sol"
             if not sol.exists():
                 tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
