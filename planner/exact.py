@@ -36,9 +36,18 @@ from fractions import Fraction
 import numpy as np
 import scipy.sparse as sp
 
+from planner.engine import FLOOR_WEIGHT
 from planner.formulation import Formulation
 from solvers import LinearProgram
 from solvers._exact import ExactLP, float_side
+
+# the round's objective, max WEIGHT * t: the same optimum, but HiGHS's reduced costs lifted
+# above its tolerances, so its basis is more often exactly optimal (the engine's rounds, for
+# the same reason: planner.engine.FLOOR_WEIGHT). Measured on three rounds of generated
+# 25 x 50 confederations whose HiGHS basis failed the rational check at weight 1: two then
+# passed it (0.13 s against 7-10 s of QSopt_ex's multi-precision simplex); rounds at a
+# level of 0 gained nothing
+WEIGHT = FLOOR_WEIGHT
 
 
 class ExactFailed(RuntimeError):
@@ -99,7 +108,7 @@ def exact_levels(
     )
     lp = form.lp
     c = np.zeros(n)
-    c[t_col] = 1.0
+    c[t_col] = WEIGHT
     m0 = lp.A.shape[0]
     big = LinearProgram(
         c, sp.vstack([lp.A, F], format="csr"),
@@ -125,7 +134,7 @@ def exact_levels(
                 raise ExactFailed(
                     f"tier {t}: the exact round ended {res.status} {res.message}".rstrip()
                 )
-            level_t = res.objective
+            level_t = res.objective / Fraction(WEIGHT)  # a Fraction (a float would round)
             x = res.x
             up = [Fraction(float(lp.col_upper[col[k]])) for k in free]
             fix = [

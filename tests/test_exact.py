@@ -164,3 +164,18 @@ def test_an_exact_plan_repeats_to_its_hash():
     a, b = (planner.solve(s, exact=True).to_dict() for _ in range(2))
     assert a["timings"]["exact_rounds"] == b["timings"]["exact_rounds"]
     assert plan_hash(a) == plan_hash(b)
+
+
+def test_exact_levels_are_fractions_and_each_round_proves_its_needs():
+    """Every level is a Fraction (a float would round a hold above what the programme
+    allows and make the next round infeasible); levels rise within a tier."""
+    from planner.exact import exact_levels
+    from planner.formulation import build
+
+    form = build(models.generate(25, 50, 11))
+    res = exact_levels(form, [1, 2, 3])
+    assert all(isinstance(lv, Fraction) for lv in res.level if lv is not None)
+    for t in (1, 2, 3):
+        lv = [r.level for r in res.rounds if r.tier == t]
+        assert lv == sorted(lv) and all(r.fixed >= 1 for r in res.rounds)
+    assert res.rounds[-1].level == 1  # tier 3 ends with its needs met in full
