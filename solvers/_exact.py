@@ -44,6 +44,12 @@ ESOLVER = "esolver"
 # loosened by less than 1e-40 (the rationals a round finds have 30-50 digit denominators)
 DIGITS = 40
 _INF = 1e30
+# HiGHS's primal and dual feasibility tolerances when its basis at the default (1e-7)
+# fails QSopt_ex's rational check. Measured on the generated 60 x 120 (seed 0), tier 2's
+# round of 293 tied needs: the default basis sent QSopt_ex into multi-precision for 155-210
+# s; HiGHS at 1e-10 gave a basis that passed the check at once (0.43 s)
+TIGHT = 1e-10
+WARM_CAP = 30.0
 
 
 class ExactUnavailable(RuntimeError):
@@ -67,6 +73,7 @@ class ExactResult:
     # QSopt_ex's simplex iterations, per precision it ran in ("dbl", "mpf", ...; the
     # rational check itself is no iteration): 0 where HiGHS's basis was optimal
     iterations: dict = field(default_factory=dict)
+    tightened: bool = False  # HiGHS solved again at TIGHT tolerances for this answer
 
     @property
     def ok(self) -> bool:
@@ -274,6 +281,35 @@ def _iterations(log: str) -> dict[str, int]:
     return out
 
 
+_REJECTED = object()
+_CHECK = "Performing Rational Basic Solve"
+
+
+def _run(cmd: list[str], env: dict, timeout: float | None, check_only: bool):
+    """Run esolver: its completed process, None on the time limit, or _REJECTED.
+
+    _REJECTED: ``check_only``, and its rational check of the starting basis says "not
+    optimal" (esolver is stopped there).
+    """
+    started = time.monotonic()
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    ) as proc:
+        lines: list[str] = []
+        for line in proc.stdout:  # esolver flushes its log line by line
+            lines.append(line)
+            if check_only and _CHECK in line and "RAT_optimal" not in line:
+                proc.kill()
+                proc.wait()
+                return _REJECTED
+            if timeout is not None and time.monotonic() - started > timeout:
+                proc.kill()
+                proc.wait()
+                return None
+        proc.wait()
+    return subprocess.CompletedProcess(cmd, proc.returncode, "".join(lines), "")
+
+
 class ExactLP:
     """One programme solved exactly, again and again after bound edits (see module doc)."""
 
@@ -300,6 +336,9 @@ class ExactLP:
         self.highs_iterations = 0
         self.exact_seconds = 0.0
         self.exact_iterations: dict[str, int] = {}
+        self.tightened = 0  # solves whose HiGHS basis failed the check and was sharpened
+        self.restarts = 0  # warm HiGHS runs stopped at the cap and solved cold
+        self._first: float | None = None
         h = new_highs(False)  # quiet: no banner in a JSON written to stdout
         h.setOptionValue("threads", 1)
         A = sp.csc_matrix(lp.A)
@@ -361,20 +400,28 @@ class ExactLP:
         )
 
     def solve(self) -> ExactResult:
-        """HiGHS (warm), then QSopt_ex from HiGHS's basis (cold if HiGHS gives none)."""
+        """HiGHS (warm), then QSopt_ex from HiGHS's basis (cold if HiGHS gives none).
+
+        Where the basis fails QSopt_ex's rational check, QSopt_ex would go on in
+        multi-precision from scratch (minutes on a 60 x 120 programme); instead it is
+        stopped there, HiGHS solves again warm at TIGHT tolerances, and QSopt_ex checks
+        that basis; only if it fails too does QSopt_ex go on in multi-precision.
+        """
         t0 = time.perf_counter()
         h = self._h
-        h.run()
-        # later solves start from this basis after bound edits: the primal simplex
-        # (the engine measured the same, solvers/_highs.py WARM)
-        h.setOptionValue("simplex_strategy", 4)
-        info = h.getInfo()
-        it = int(info.simplex_iteration_count)
-        t_h = time.perf_counter() - t0
-        self.highs_iterations += it
-        basis = h.getBasis() if info.basis_validity == 1 else None
-        res = self._exact(basis)
-        res.highs_iterations, res.highs_seconds = it, t_h
+        it, basis = self._highs()
+        res = self._exact(basis, check_only=basis is not None)
+        if res is None:  # HiGHS's basis is optimal in floating point only
+            self.tightened += 1
+            for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+                h.setOptionValue(key, TIGHT)
+            more, basis = self._highs()
+            it += more
+            for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+                h.setOptionValue(key, 1e-7)
+            res = self._exact(basis, check_only=False)
+            res.tightened = True
+        res.highs_iterations, res.highs_seconds = it, time.perf_counter() - t0 - res.exact_seconds
         self.solves += 1
         self.warm_solves += res.warm
         self.exact_seconds += res.exact_seconds
@@ -382,7 +429,44 @@ class ExactLP:
             self.exact_iterations[k] = self.exact_iterations.get(k, 0) + v
         return res
 
-    def _exact(self, basis) -> ExactResult:
+    def _highs(self):
+        """One HiGHS run: its simplex iterations and basis (None when it has none).
+
+        A warm run longer than WARM_CAP (30 s, or 10x the first run) is stopped and the
+        programme solved cold by the dual simplex: on the generated 60 x 120 (seed 0), the
+        warm primal run after the round of 293 tied needs, from the basis HiGHS found at
+        TIGHT tolerances, ran for over 9 minutes.
+        """
+        import highspy
+
+        h = self._h
+        cap = max(WARM_CAP, 10 * self._first) if self._first else None
+        h.setOptionValue("time_limit", cap if cap is not None else float("inf"))
+        t0 = time.perf_counter()
+        h.run()
+        info = h.getInfo()
+        it = int(info.simplex_iteration_count)
+        if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+            self.restarts += 1
+            h.clearSolver()
+            h.setOptionValue("simplex_strategy", 1)
+            h.setOptionValue("time_limit", float("inf"))
+            h.run()
+            info = h.getInfo()
+            it += int(info.simplex_iteration_count)
+        if self._first is None:
+            self._first = time.perf_counter() - t0
+        # later solves start from this basis after bound edits: the primal simplex
+        # (the engine measured the same, solvers/_highs.py WARM)
+        h.setOptionValue("simplex_strategy", 4)
+        self.highs_iterations += it
+        return it, (h.getBasis() if info.basis_validity == 1 else None)
+
+    def _exact(self, basis, check_only: bool = False) -> ExactResult | None:
+        """QSopt_ex on the programme as it stands, from ``basis``.
+
+        With ``check_only``: None as soon as its rational check finds the basis not optimal.
+        """
         t0 = time.perf_counter()
         n, m = self.lp.num_cols, self.lp.num_rows
         with tempfile.TemporaryDirectory(prefix="commune-exact-") as tmp:
@@ -402,13 +486,14 @@ class ExactLP:
             cmd.append(str(d / "lp.mps"))
             cmd[1:1] = os.environ.get("COMMUNE_EXACT_OPTIONS", "").split()
             env = dict(os.environ, OMP_NUM_THREADS="1")
-            try:
-                done = subprocess.run(
-                    cmd, capture_output=True, text=True, env=env,
-                    timeout=None if self.time_limit is None else self.time_limit + 30,
-                )  # fmt: skip
-            except subprocess.TimeoutExpired:
+            timeout = None if self.time_limit is None else self.time_limit + 30
+            out = _run(cmd, env, timeout, check_only and warm)
+            if out is None:
                 return ExactResult("time_limit", exact_seconds=time.perf_counter() - t0)
+            if out is _REJECTED:
+                self.exact_seconds += time.perf_counter() - t0
+                return None
+            done = out
             keep = os.environ.get("COMMUNE_EXACT_KEEP")  # a folder: keep each solve's files
             if keep:
                 dest = Path(keep) / f"{self.solves:04d}"
