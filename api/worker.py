@@ -2,7 +2,8 @@
 
 The child (``_solve_child``) loads the plan's input snapshot and runs
 ``planner.solve`` (with precise levels unless the plan's ``precise`` is
-false); the worker renews the job's heartbeat every
+false; with its need stages in rational arithmetic when its ``exact`` is
+true); the worker renews the job's heartbeat every
 ``job_heartbeat_seconds``, passes on progress, and kills the child when the
 job is cancelled, when it runs past its time limit (plus
 ``job_grace_seconds``), or when the job is no longer its own. A child
@@ -36,10 +37,19 @@ log = logging.getLogger("commune.worker")
 EXPLAIN_SECONDS = 5.0
 
 
+class Refused(ValueError):
+    """The planner refused the plan's options (``exact`` on a policy it cannot plan exactly).
+
+    The plan fails with the planner's own line, not as a solver failure.
+    """
+
+
 def failure(exc: BaseException) -> str:
     """The one line a plan's page and the API show when solving raised (details: the log)."""
     text = str(exc).strip().splitlines()
     reason = text[0] if text else type(exc).__name__
+    if isinstance(exc, Refused):
+        return reason
     return f"the solver failed: {reason} (the details are in the worker's log)"
 
 
@@ -58,12 +68,15 @@ def solve_document(
     time_limit: float,
     progress=None,
     precise: bool | None = None,
+    exact: bool = False,
 ) -> dict:
     """Solve a stored input snapshot; the SPEC plan JSON.
 
     ``precise``: levels planned more exactly (``planner.engine.PRECISE``, as
     ``planner solve --precise``); HiGHS only. None: the solver's default (precise with
-    HiGHS).
+    HiGHS). ``exact``: the leading leximin need stages planned exactly, in rational
+    arithmetic (as ``planner solve --exact``); the planner's ValueError (a policy it
+    cannot plan exactly) is raised as :class:`Refused`, one line.
     """
     import models
     import planner
@@ -72,14 +85,21 @@ def solve_document(
         raise ValueError(f"precise works with the highs solver only, not {solver}")
     scenario = models.from_json(doc)
     started = time.monotonic()
-    plan = planner.solve(
-        scenario,
-        rule=_rule_for(doc, rule),
-        solver=solver,
-        time_limit=time_limit,
-        progress=progress,
-        precise=precise,
-    )
+    extra = {"exact": True} if exact else {}  # the engine's own options otherwise
+    try:
+        plan = planner.solve(
+            scenario,
+            rule=_rule_for(doc, rule),
+            solver=solver,
+            time_limit=time_limit,
+            progress=progress,
+            precise=precise,
+            **extra,
+        )
+    except ValueError as exc:
+        if not exact:
+            raise
+        raise Refused(str(exc).strip() or "exact planning refused this plan") from exc
     from planner.why import enrich_safely
 
     # explanations, minimal conflicts, reconciliation: in what is left of the time limit
@@ -127,14 +147,16 @@ def run_job(
     progress=None,
     batch_progress=None,
     precise: bool | None = None,
+    exact: bool = False,
 ):
     """A plan (SPEC JSON) or, for a ``courses`` task, the courses of action.
 
-    ``precise``: the plan's levels planned more exactly (``solve_document``).
+    ``precise``: the plan's levels planned more exactly; ``exact``: its need stages
+    planned exactly (``solve_document``).
     """
     if task is not None and task.get("purpose") == "courses":
         return courses_document(doc, rule, solver, task, batch_progress)
-    return solve_document(doc, rule, solver, time_limit, progress, precise=precise)
+    return solve_document(doc, rule, solver, time_limit, progress, precise=precise, exact=exact)
 
 
 def _needs_pool(task: dict | None) -> bool:
@@ -169,6 +191,7 @@ def _solve_child(
     parent: int,
     task: dict | None = None,
     precise: bool = False,
+    exact: bool = False,
 ) -> None:
     """Child process: solve and send ("done", plan) or ("error", message) to the worker."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
@@ -189,7 +212,15 @@ def _solve_child(
             conn.send(("progress", f"test delay: sleeping {delay:g} s in process {os.getpid()}"))
             time.sleep(delay)
         result = run_job(
-            doc, rule, solver, time_limit, task, progress, batch_progress, precise=precise
+            doc,
+            rule,
+            solver,
+            time_limit,
+            task,
+            progress,
+            batch_progress,
+            precise=precise,
+            exact=exact,
         )
         conn.send(("done", result))
     except Exception as exc:  # noqa: BLE001 - reported as the plan's error
@@ -235,6 +266,7 @@ class Worker:
                 plan.time_limit,
                 self._task(s, plan),
                 bool(plan.precise),
+                bool(plan.exact),
             )
         log.info("job %s (plan %s), attempt %s", claim.job_id, claim.plan_id, claim.attempt)
         if self.inline:
@@ -289,10 +321,18 @@ class Worker:
             queue.finish(s, claim, status, result, message, state)
 
     def _run_inline(
-        self, claim, doc, rule, solver, time_limit, task=None, precise: bool = False
+        self,
+        claim,
+        doc,
+        rule,
+        solver,
+        time_limit,
+        task=None,
+        precise: bool = False,
+        exact: bool = False,
     ) -> None:
         try:
-            result = run_job(doc, rule, solver, time_limit, task, precise=precise)
+            result = run_job(doc, rule, solver, time_limit, task, precise=precise, exact=exact)
         except Exception as exc:  # noqa: BLE001 - the job fails with one clear line
             log.exception("job %s (plan %s) failed", claim.job_id, claim.plan_id)
             self._finish(claim, "error", None, failure(exc), "failed")
@@ -300,7 +340,15 @@ class Worker:
         self._finish(claim, result["status"], result, result.get("message", ""))
 
     def _run_child(
-        self, claim, doc, rule, solver, time_limit, task=None, precise: bool = False
+        self,
+        claim,
+        doc,
+        rule,
+        solver,
+        time_limit,
+        task=None,
+        precise: bool = False,
+        exact: bool = False,
     ) -> None:
         ctx = mp.get_context("spawn")
         ours, theirs = ctx.Pipe(duplex=False)
@@ -316,6 +364,7 @@ class Worker:
                 os.getpid(),
                 task,
                 precise,
+                exact,
             ),
             # a daemonic process may not start processes: a batch on local processes needs
             # its child non-daemonic (it still exits by itself when this worker dies)

@@ -71,8 +71,7 @@ def test_migration_0004_adds_precise_to_stored_plans_and_downgrades(empty_db):
 
     from api import migrate
     from api.config import Settings
-    from api.db import make_engine, make_sessionmaker
-    from api.orm import PlanRow
+    from api.db import make_engine
 
     engine = make_engine(Settings(database_url=empty_db).sqlalchemy_url)
     try:
@@ -81,16 +80,16 @@ def test_migration_0004_adds_precise_to_stored_plans_and_downgrades(empty_db):
         with engine.begin() as c:
             c.execute(text(PLAN_0003.format(id=1)))
             c.execute(text(JOB.format(id=1)))
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0004_precise")
         assert migrate.current(engine) == "0004_precise"
         column = next(c for c in inspect(engine).get_columns("plans") if c["name"] == "precise")
         assert column["nullable"] is False
         with engine.begin() as c:  # a row written without the column gets the server default
             c.execute(text(PLAN_0003.format(id=2)))
-        with make_sessionmaker(engine)() as s:
-            assert [p.precise for p in s.query(PlanRow).order_by(PlanRow.id)] == [False, False]
-            s.get(PlanRow, 2).precise = True
-            s.commit()
+        with engine.begin() as c:  # (SQL: the ORM's plans have later columns than 0004's)
+            stored = c.execute(text("SELECT precise FROM plans ORDER BY id")).scalars().all()
+            assert [bool(p) for p in stored] == [False, False]
+            c.execute(text("UPDATE plans SET precise = true WHERE id = 2"))
         with engine.connect() as c:
             assert c.execute(text("SELECT id FROM plans WHERE precise")).scalars().all() == [2]
         migrate.downgrade(engine, "0003_courses")
@@ -102,6 +101,47 @@ def test_migration_0004_adds_precise_to_stored_plans_and_downgrades(empty_db):
         migrate.upgrade(engine)
         with engine.connect() as c:
             assert c.execute(text("SELECT count(*) FROM plans WHERE precise")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def test_migration_0005_adds_exact_to_stored_plans_and_downgrades(empty_db):
+    from sqlalchemy import inspect, text
+
+    from api import migrate
+    from api.config import Settings
+    from api.db import make_engine, make_sessionmaker
+    from api.orm import PlanRow
+
+    engine = make_engine(Settings(database_url=empty_db).sqlalchemy_url)
+    try:
+        migrate.upgrade(engine, "0004_precise")
+        assert "exact" not in {c["name"] for c in inspect(engine).get_columns("plans")}
+        with engine.begin() as c:  # a plan row as revision 0004 stores it, and its job
+            c.execute(text(PLAN_0003.format(id=1)))
+            c.execute(text(JOB.format(id=1)))
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == "0005_exact"
+        column = next(c for c in inspect(engine).get_columns("plans") if c["name"] == "exact")
+        assert column["nullable"] is False
+        with engine.begin() as c:  # a row written without the column gets the server default
+            c.execute(text(PLAN_0003.format(id=2)))
+        with make_sessionmaker(engine)() as s:
+            assert [p.exact for p in s.query(PlanRow).order_by(PlanRow.id)] == [False, False]
+            s.get(PlanRow, 2).exact = True
+            s.commit()
+        with engine.connect() as c:
+            assert c.execute(text("SELECT id FROM plans WHERE exact")).scalars().all() == [2]
+        migrate.downgrade(engine, "0004_precise")
+        assert migrate.current(engine) == "0004_precise"
+        columns = {c["name"] for c in inspect(engine).get_columns("plans")}
+        assert "exact" not in columns and "precise" in columns
+        with engine.connect() as c:  # the plans and their jobs are kept
+            assert c.execute(text("SELECT count(*) FROM plans")).scalar() == 2
+            assert c.execute(text("SELECT plan_id FROM jobs")).scalars().all() == [1]
+        migrate.upgrade(engine)
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM plans WHERE exact")).scalar() == 0
     finally:
         engine.dispose()
 

@@ -44,6 +44,8 @@ class PlanRow(Base):
     time_limit: Mapped[float] = mapped_column(Float)
     # levels planned more exactly (planner.engine.PRECISE, as ``planner solve --precise``)
     precise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the need stages planned exactly, in rational arithmetic (as ``planner solve --exact``)
+    exact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     input: Mapped[dict] = mapped_column(JSON)
     input_hash: Mapped[str] = mapped_column(String(64), index=True)
     software_version: Mapped[str] = mapped_column(String(40))

@@ -44,7 +44,9 @@ def request_plan(
     The solve runs in a worker, never in the request; poll ``GET /plans/{id}``.
     The same ``Idempotency-Key`` with the same body returns the same plan.
     ``precise``: levels planned more exactly (default: true with HiGHS, false with the
-    other solvers; true with another solver is a 422).
+    other solvers; true with another solver is a 422). ``exact``: the need stages planned
+    exactly, in rational arithmetic (default false; true with a rule other than leximin
+    is a 422).
     """
     plan, created = service.request(
         session,
@@ -56,6 +58,7 @@ def request_plan(
         body.time_limit,
         idempotency_key,
         precise=body.precise,
+        exact=body.exact,
     )
     response.headers["Location"] = f"/plans/{plan.id}"
     if not created:
@@ -181,6 +184,7 @@ def request_comparison(
         body.solver,
         body.time_limit,
         precise=body.precise,
+        exact=body.exact,
     )
     response.headers["Location"] = f"/comparisons/{comp.id}"
     return compare.rules(session, comp)

@@ -17,16 +17,26 @@ PRECISE_HELP = (
 )
 
 
-class PlanCreate(In):
-    """A plan request: rule (default the scenario's policy), solver, time limit, precise.
+EXACT_HELP = (
+    "the need stages planned exactly, in rational arithmetic (each leximin round solved by "
+    "HiGHS, then checked exactly by QSopt_ex, as `planner solve --exact`): slower. Leximin "
+    "only: true with another rule, or with a policy whose stages do not start with leximin "
+    "need stages, is refused. Default false"
+)
 
-    ``time_limit`` in seconds; ``precise``: levels planned more exactly (HiGHS only).
+
+class PlanCreate(In):
+    """A plan request: rule (default the scenario's policy), solver, time limit, precise, exact.
+
+    ``time_limit`` in seconds; ``precise``: levels planned more exactly (HiGHS only);
+    ``exact``: the need stages planned exactly, in rational arithmetic (leximin only).
     """
 
     rule: str | None = None
     solver: str = "highs"
     time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     precise: bool | None = Field(default=None, description=PRECISE_HELP)
+    exact: bool = Field(default=False, description=EXACT_HELP)
 
 
 class JobPublic(Out):
@@ -59,6 +69,11 @@ class PlanSummary(Out):
     time_limit: float
     precise: bool = Field(
         default=False, description="whether its levels were planned more exactly (HiGHS only)"
+    )
+    exact: bool = Field(
+        default=False,
+        description="whether its need stages were planned exactly, in rational arithmetic "
+        "(the plan's timings then count exact_rounds, exact_seconds...)",
     )
     input_hash: str
     software_version: str
@@ -106,6 +121,7 @@ class ComparisonCreate(In):
     solver: str = "highs"
     time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     precise: bool | None = Field(default=None, description=PRECISE_HELP)
+    exact: bool = Field(default=False, description=EXACT_HELP)
 
 
 class TallyIn(In):

@@ -101,10 +101,12 @@ def request_rules(
     solver: str = "highs",
     time_limit: float | None = None,
     precise: bool | None = None,
+    exact: bool = False,
 ) -> Comparison:
     """Queue one analysis plan per rule on the same input (analysts, coordinators, admins).
 
-    ``precise``: every plan's levels planned more exactly (HiGHS only).
+    ``precise``: every plan's levels planned more exactly (HiGHS only). ``exact``: every
+    plan's need stages planned exactly (leximin only: another rule is a 422).
     """
     require_may_compare(session, principal, conf_id)
     rules = list(dict.fromkeys(rules or models.RULES))
@@ -116,7 +118,17 @@ def request_rules(
                 f"body:0: rules: unknown rule {r!r} (rules: {', '.join(models.RULES)})" for r in bad
             ],
         )
-    plan_service.check_options(settings, None, solver, time_limit, precise)
+    plan_service.check_options(settings, None, solver, time_limit, precise, exact)
+    if exact:
+        other = [r for r in rules if r != plan_service.EXACT_RULE]
+        if other:
+            raise Invalid(
+                "invalid comparison request",
+                problems=[
+                    f"body:0: exact: works with the {plan_service.EXACT_RULE} rule only, "
+                    f"not {', '.join(map(repr, other))}"
+                ],
+            )
     precise = plan_service.precise_for(solver, precise)
     first = None
     comp = Comparison(scenario_id="", confederation=conf_id, input_hash="", actor=principal.actor)
@@ -135,6 +147,7 @@ def request_rules(
             comparison_id=comp.id,
             commit=False,
             precise=precise,
+            exact=exact,
         )
         first = first or plan
     comp.scenario_id, comp.input_hash = first.scenario_id, first.input_hash
@@ -146,7 +159,7 @@ def request_rules(
         str(comp.id),
         comp.scenario_id,
         None,
-        {"rules": rules, "precise": bool(precise)},
+        {"rules": rules, "precise": bool(precise), "exact": bool(exact)},
     )
     session.commit()
     return comp
@@ -190,6 +203,7 @@ def rules(session: Session, comp: Comparison) -> dict[str, Any]:
         "confederation": comp.confederation,
         "input_hash": comp.input_hash,
         "precise": bool(members) and all(p.precise for p in members),
+        "exact": bool(members) and all(p.exact for p in members),
         "state": "done" if done else "running",
         "rules": [
             {

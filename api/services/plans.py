@@ -1,7 +1,7 @@
 """Plans as jobs: request (snapshot the input, queue a job), read, list, cancel.
 
 A request never solves: it validates and snapshots the (sub)scenario,
-stamps it (input hash, rule, solver, precise, software version) and queues
+stamps it (input hash, rule, solver, precise, exact, software version) and queues
 a job in the same transaction. The worker (``api.worker``) fills in the
 result; nothing else ever changes a plan's input or result.
 """
@@ -42,6 +42,9 @@ def software_version() -> str:
 PRECISE_SOLVER = "highs"
 """The one solver that plans levels more exactly (``precise``: planner.engine.PRECISE)."""
 
+EXACT_RULE = "leximin"
+"""The one rule planned exactly (``exact``: its need stages in rational arithmetic)."""
+
 
 def check_options(
     settings: Settings,
@@ -49,11 +52,14 @@ def check_options(
     solver: str,
     time_limit: float | None,
     precise: bool | None = None,
+    exact: bool = False,
 ) -> float:
-    """422 for a bad rule, solver, time limit or ``precise``; returns the time limit.
+    """422 for a bad rule, solver, time limit, ``precise`` or ``exact``; returns the time limit.
 
     Bad: an unknown rule or solver, a time limit out of range, ``precise`` with a
-    solver other than HiGHS.
+    solver other than HiGHS, ``exact`` with a rule other than leximin or without
+    QSopt_ex's ``esolver`` on this server. (The stage list a scenario's own policy
+    gives is checked once the scenario is built: :func:`exact_problem`.)
     """
     problems = []
     if rule is not None:
@@ -73,6 +79,16 @@ def check_options(
         problems.append(
             f"body:0: precise: works with the {PRECISE_SOLVER} solver only, not {solver!r}"
         )
+    if exact:
+        if rule is not None and rule.strip() in models.RULES and rule.strip() != EXACT_RULE:
+            problems.append(
+                f"body:0: exact: works with the {EXACT_RULE} rule only, not {rule.strip()!r}"
+            )
+        if not exact_available():
+            problems.append(
+                "body:0: exact: this server cannot plan exactly (QSopt_ex's esolver is not "
+                "installed)"
+            )
     if problems:
         raise Invalid("invalid plan request", problems=problems)
     return float(limit)
@@ -98,19 +114,22 @@ def request(
     comparison_id: int | None = None,
     commit: bool = True,
     precise: bool | None = None,
+    exact: bool = False,
 ) -> tuple[PlanRow, bool]:
     """Queue a plan of ``conf_id``'s subtree; returns (plan, created).
 
     Proposals are requested by a coordinator of the subtree (or an admin);
     the same Idempotency-Key with the same body returns the first plan,
     with another body 422. ``precise``: levels planned more exactly
-    (planner.engine.PRECISE; HiGHS only).
+    (planner.engine.PRECISE; HiGHS only). ``exact``: the leximin need stages planned
+    exactly, in rational arithmetic (``planner solve --exact``); a rule or a policy
+    whose stages do not start with leximin need stages is a 422.
     """
     conf = _confederation(session, conf_id)
     if purpose == "proposal":
         authz.require_writer(principal)
         authz.require_coordinator(session, principal, conf_id)
-    limit = check_options(settings, rule, solver, time_limit, precise)
+    limit = check_options(settings, rule, solver, time_limit, precise, exact)
     precise = precise_for(solver, precise)
     body = {
         "confederation": conf_id,
@@ -118,6 +137,7 @@ def request(
         "solver": solver,
         "time_limit": limit,
         "precise": precise,
+        "exact": bool(exact),
     }
     digest = request_hash(body)
     if idempotency_key is not None:
@@ -127,6 +147,10 @@ def request(
                 raise Invalid("this Idempotency-Key was used with a different request")
             return earlier, False
     scenario = scenarios.build(session, conf.scenario_id, conf_id)
+    if exact:
+        problem = exact_problem(scenario, rule)
+        if problem is not None:
+            raise Invalid("invalid plan request", problems=[f"body:0: exact: {problem}"])
     plan = PlanRow(
         scenario_id=conf.scenario_id,
         confederation=conf_id,
@@ -136,6 +160,7 @@ def request(
         solver=solver,
         time_limit=limit,
         precise=bool(precise),
+        exact=bool(exact),
         input=models.to_json(scenario),
         input_hash=scenario.content_hash,
         software_version=software_version(),
@@ -174,15 +199,69 @@ def precise_for(solver: str, precise: bool | None) -> bool:
     return solver == PRECISE_SOLVER if precise is None else bool(precise)
 
 
+def exact_available() -> bool:
+    """Whether this server can plan exactly (QSopt_ex's ``esolver`` on the PATH)."""
+    from solvers._exact import available
+
+    return available()
+
+
+def exact_stages(scenario: models.Scenario, rule: str | None) -> list[models.StageRef]:
+    """The stages the worker runs for a plan of ``scenario`` stamped with ``rule``.
+
+    As ``api.worker`` hands them to ``planner.solve``: the scenario's own stage list
+    when its policy has one and the rule is the policy's own (or not given), else the
+    rule's preset stages.
+    """
+    policy = scenario.meta.policy
+    stamped = rule or policy.rule
+    if policy.stages and stamped == policy.rule:
+        return models.stage_list(policy.rule, policy.stages)
+    return models.stage_list(stamped)
+
+
+def exact_problem(scenario: models.Scenario, rule: str | None) -> str | None:
+    """Why ``scenario`` cannot be planned exactly under ``rule`` (None: it can).
+
+    Exact planning (``planner.exact``) works on leximin need stages at the start of the
+    stage list: the rule (asked for, else the scenario's policy's) must be leximin, and
+    the policy's own stages, when it has them, must start with ``needs:tierN`` or
+    ``leximin:tierN``.
+    """
+    policy = scenario.meta.policy
+    stamped = (rule or policy.rule).strip()
+    if stamped != EXACT_RULE:
+        if rule is None:
+            return (
+                f"works with the {EXACT_RULE} rule only; the scenario's policy is "
+                f"{stamped!r} (ask for rule {EXACT_RULE!r})"
+            )
+        return f"works with the {EXACT_RULE} rule only, not {stamped!r}"
+    try:
+        refs = exact_stages(scenario, stamped)
+    except models.PolicyError as exc:  # pragma: no cover - a stored policy is validated
+        return str(exc)
+    first = refs[0]
+    if first.kind == EXACT_RULE and first.tier is not None:
+        return None
+    return (
+        f"works on {EXACT_RULE} need stages (needs:tier1..3) at the start of the policy; "
+        f"the scenario's stages start with {first.name!r}"
+    )
+
+
 def request_hash(body: dict[str, Any]) -> str:
     """The hash that identifies a plan request for its Idempotency-Key.
 
-    Of its confederation, rule, solver, time limit and ``precise`` (as resolved by
-    :func:`precise_for`); ``precise`` counts only when it is not the solver's default, so
-    a request without it hashes as it did before the option existed.
+    Of its confederation, rule, solver, time limit, ``precise`` (as resolved by
+    :func:`precise_for`) and ``exact``; ``precise`` counts only when it is not the
+    solver's default, ``exact`` only when true, so a request without them hashes as it
+    did before the options existed.
     """
     default = body.get("solver") == PRECISE_SOLVER
-    key = {k: v for k, v in body.items() if k != "precise" or v != default}
+    key = {
+        k: v for k, v in body.items() if (k != "precise" or v != default) and (k != "exact" or v)
+    }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
@@ -258,6 +337,7 @@ def summary(plan: PlanRow) -> dict[str, Any]:
         "solver": plan.solver,
         "time_limit": plan.time_limit,
         "precise": bool(plan.precise),
+        "exact": bool(plan.exact),
         "input_hash": plan.input_hash,
         "software_version": plan.software_version,
         "status": plan.status,

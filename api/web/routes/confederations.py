@@ -99,11 +99,13 @@ def run_plan(
     rule: Annotated[str, Form()] = "",
     time_limit: Annotated[str, Form()] = "",
     precise: Annotated[str, Form()] = "",
+    exact: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue a plan (the service checks the coordinator covers this confederation).
 
-    ``precise``: the checkbox "plan levels more exactly" (sent only when ticked).
+    ``precise``: the checkbox "plan levels more exactly" (sent only when ticked);
+    ``exact``: the checkbox "exact levels" (rational arithmetic; leximin only).
     """
     limit = None
     if time_limit.strip():
@@ -123,6 +125,12 @@ def run_plan(
         "highs",
         limit,
         idempotency_key[:200] or None,
-        precise=precise.strip().lower() in ("1", "on", "true", "yes"),
+        precise=_ticked(precise),
+        exact=_ticked(exact),
     )
     return redirect(f"{PREFIX}/confederations/{quote(conf_id)}?requested={plan.id}#jobs", 303)
+
+
+def _ticked(box: str) -> bool:
+    """Whether a checkbox was ticked (browsers send it only then, as its value)."""
+    return box.strip().lower() in ("1", "on", "true", "yes")
