@@ -338,6 +338,9 @@ class ExactLP:
         self.exact_iterations: dict[str, int] = {}
         self.tightened = 0  # solves whose HiGHS basis failed the check and was sharpened
         self.restarts = 0  # warm HiGHS runs stopped at the cap and solved cold
+        # HiGHS's simplex after bound edits: 4 primal (the engine's choice, solvers/_highs.py
+        # WARM), 1 dual
+        self.warm = int(os.environ.get("COMMUNE_EXACT_WARM", "4"))
         self._first: float | None = None
         h = new_highs(False)  # quiet: no banner in a JSON written to stdout
         h.setOptionValue("threads", 1)
@@ -456,9 +459,8 @@ class ExactLP:
             it += int(info.simplex_iteration_count)
         if self._first is None:
             self._first = time.perf_counter() - t0
-        # later solves start from this basis after bound edits: the primal simplex
-        # (the engine measured the same, solvers/_highs.py WARM)
-        h.setOptionValue("simplex_strategy", 4)
+        # later solves start from this basis after bound edits
+        h.setOptionValue("simplex_strategy", self.warm)
         self.highs_iterations += it
         return it, (h.getBasis() if info.basis_validity == 1 else None)
 
