@@ -129,6 +129,14 @@ def exact_levels(
         ex.set_row_bounds(rows, np.zeros(len(rows)), np.full(len(rows), np.inf))
         while free:
             r0 = time.perf_counter()
+            if time_limit is not None:  # the whole of the exact rounds, not each
+                left = time_limit - (r0 - t0)
+                if left <= 0:
+                    raise ExactFailed(
+                        f"time limit reached in the exact rounds of tier {t} "
+                        f"({len(out.rounds)} rounds done)"
+                    )
+                ex.time_limit = left
             res = ex.solve()
             if not res.ok:
                 raise ExactFailed(

@@ -179,3 +179,16 @@ def test_exact_levels_are_fractions_and_each_round_proves_its_needs():
         lv = [r.level for r in res.rounds if r.tier == t]
         assert lv == sorted(lv) and all(r.fixed >= 1 for r in res.rounds)
     assert res.rounds[-1].level == 1  # tier 3 ends with its needs met in full
+
+
+def test_a_time_limit_stops_the_exact_rounds_with_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    folder = tmp_path / "s"
+    models.save(models.generate(25, 50, 11), folder)
+    res = CliRunner().invoke(app, ["solve", str(folder), "--exact", "--time-limit", "1e-9"])
+    assert res.exit_code == 5, res.output
+    assert "time limit reached in the exact rounds" in res.output
+    assert "Traceback" not in res.output
