@@ -86,7 +86,7 @@ def solve_formulation(
     if exact:  # the leading need stages in rational arithmetic (planner.exact)
         from planner.exact import exact_specs
 
-        spec_list, levels = exact_specs(form, refs, spec_list, tolerance, time_limit)
+        spec_list, levels = exact_specs(form, refs, spec_list, tolerance, time_limit, progress)
         if time_limit is not None:
             time_limit = max(time_limit - (time.perf_counter() - t0), 1.0)
     engine = Engine(

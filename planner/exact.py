@@ -175,7 +175,9 @@ def exact_levels(
     return out
 
 
-def exact_specs(form: Formulation, refs, spec_list, tolerance: float, time_limit=None):
+def exact_specs(
+    form: Formulation, refs, spec_list, tolerance: float, time_limit=None, progress=None
+):
     """The policy's leading leximin need stages planned exactly, as ``Fix`` stages.
 
     Returns (specs, levels): each leading ``needs:tierN`` stage becomes a stage that
@@ -196,7 +198,17 @@ def exact_specs(form: Formulation, refs, spec_list, tolerance: float, time_limit
             "the policy; this policy starts with " + refs[0].name
         )
     tiers = [int(r.tier) for r in refs[:lead]]
-    levels = exact_levels(form, tiers, time_limit=time_limit)
+    name = {int(r.tier): r.name for r in refs[:lead]}
+    count: dict[int, int] = {}
+
+    def on_round(r: ExactRound) -> None:  # the CLI's and the API's progress: stage, round, level
+        count[r.tier] = count.get(r.tier, 0) + 1
+        if progress is not None:
+            progress(name[r.tier], count[r.tier], float(r.level))
+
+    if progress is not None:
+        progress(name[tiers[0]], 0, float("nan"))
+    levels = exact_levels(form, tiers, time_limit=time_limit, on_round=on_round)
     needs = form.needs
     col = needs["col"].to_numpy()
     tier = needs["tier"].to_numpy()

@@ -192,3 +192,13 @@ def test_a_time_limit_stops_the_exact_rounds_with_one_line(tmp_path):
     assert res.exit_code == 5, res.output
     assert "time limit reached in the exact rounds" in res.output
     assert "Traceback" not in res.output
+
+
+def test_exact_rounds_report_progress():
+    """Each exact round reports its stage, round and level, as the engine's rounds do."""
+    seen = []
+    s = models.generate(6, 10, 1)
+    planner.solve(s, exact=True, progress=lambda *a: seen.append(a))
+    exact = [a for a in seen if a[0].startswith("needs:") and a[1] > 0]
+    assert exact and all(0 <= a[2] <= 1 for a in exact)
+    assert [a[1] for a in exact if a[0] == exact[0][0]][:2] in ([1], [1, 2])
