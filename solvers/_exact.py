@@ -160,7 +160,8 @@ class _Writer:
         live = np.flatnonzero(live_mask)
         eq = lo_fin & up_fin & (row_lower == row_upper)
         ranged = lo_fin & up_fin & ~eq
-        kind = np.where(eq, "E", np.where(ranged, "R", np.where(lo_fin, "G", "L")))
+        # a ranged row is a G row with its RANGES entry: [rhs, rhs + range]
+        kind = np.where(eq, "E", np.where(lo_fin, "G", "L"))
         out = ["NAME commune", "OBJSENSE", "  MAX" if sense == "max" else "  MIN", "ROWS", " N obj"]
         out += [f" {kind[i]} r{i}" for i in live]
         if not len(live):  # QSopt_ex reads no programme without a row: 0 >= -1

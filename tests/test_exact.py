@@ -202,3 +202,13 @@ def test_exact_rounds_report_progress():
     exact = [a for a in seen if a[0].startswith("needs:") and a[1] > 0]
     assert exact and all(0 <= a[2] <= 1 for a in exact)
     assert [a[1] for a in exact if a[0] == exact[0][0]][:2] in ([1], [1, 2])
+
+
+def test_a_ranged_row_is_read_as_its_two_bounds():
+    """max x s.t. 1 <= x + y <= 3, 0 <= x, y <= 10: x = 3 (the upper side binds);
+    min x: x = 0 with y = 1 (the lower side)."""
+    ex = exact_lp.ExactLP(_lp([1, 0], [[1, 1]], [1], [3], [0, 0], [10, 10]))
+    assert ex.solve().objective == 3
+    ex.set_objective(np.array([1.0, 0.0]), "min")
+    res = ex.solve()
+    assert res.objective == 0 and res.x[1] >= 1
