@@ -127,7 +127,12 @@ def solve_formulation(
     ref = scenario_ref(scenario)
     if res.failed is not None and not res.partial:
         return _failed_plan(form, engine, res, refs, rule, solver, stages, timings, ref)
-    tables = extract_tables(form, explain.explained(form, res))
+    cap = None
+    if levels is not None:  # every need of an exact tier at most its level (the float below)
+        from solvers._exact import float_side
+
+        cap = np.array([np.inf if v is None else float_side(v, -1) for v in levels.level])
+    tables = extract_tables(form, explain.explained(form, res), cap)
     d = tables["deliveries"]
     short = bool(((d["need"] - d["delivered"]) > SHORTFALL_TOL * np.maximum(1.0, d["need"])).any())
     plan = Plan(

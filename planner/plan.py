@@ -244,8 +244,12 @@ def snap_dust(form: Formulation, x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _deliveries(form: Formulation, x: np.ndarray) -> pd.DataFrame:
-    """One row per need: its satisfaction ratio (snapped at 0 and 1) and what it delivers."""
+def _deliveries(form: Formulation, x: np.ndarray, cap: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per need: its satisfaction ratio (snapped at 0 and 1) and what it delivers.
+
+    ``cap`` (one per need, or None): the most each ratio may be, applied last (an exact
+    plan's levels: a float solver's last digits above them are not the plan's).
+    """
     needs = form.needs
     need = needs["need"].to_numpy(float)
     ratio = np.zeros(len(needs))
@@ -255,6 +259,8 @@ def _deliveries(form: Formulation, x: np.ndarray) -> pd.DataFrame:
     # slack is met (the checker's tolerance, 1e-6, covers the difference)
     ratio[ratio > 1.0 - SNAP] = 1.0
     ratio[ratio < SNAP] = 0.0  # a delivery below the solver's resolution: less is always feasible
+    if cap is not None:
+        ratio = np.minimum(ratio, cap)
     ratio[need <= 0] = 1.0
     deliveries = pd.DataFrame(
         {
@@ -269,16 +275,16 @@ def _deliveries(form: Formulation, x: np.ndarray) -> pd.DataFrame:
     return deliveries
 
 
-def extract_tables(form: Formulation, result) -> dict[str, pd.DataFrame]:
+def extract_tables(form: Formulation, result, ratio_cap=None) -> dict[str, pd.DataFrame]:
     """Turn a solved policy (``planner.explain.Explained``) into the plan's tables.
 
-    Dust is reported as 0.
+    Dust is reported as 0. ``ratio_cap``: see ``_deliveries``.
     """
     x = snap_dust(form, np.maximum(result.x, 0.0))
     cols = form.cols
     kind = cols["kind"].to_numpy()
 
-    deliveries = _deliveries(form, x)
+    deliveries = _deliveries(form, x, ratio_cap)
 
     xs = np.flatnonzero((kind == "x") & (x > ZERO))
     production = pd.DataFrame(
