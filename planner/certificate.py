@@ -19,6 +19,7 @@ independent of how the plan was found (engine, solve path, tolerances).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import scipy.sparse as sp
@@ -297,6 +298,15 @@ class _ExactBackend:
         self.ex.set_objective(c, sense)
 
     def set_col_bounds(self, cols, lower, upper) -> None:
+        # a hold is the plan's float itself (its exact binary value, written rounded
+        # down), not the shortest decimal that prints it, which may lie above it and
+        # above what the programme allows (an exact 30 x 60 plan's holds were then
+        # infeasible at every level, and loosened by 1e-12 its rises were that amplified)
+        base = self.ex.lp.col_lower[cols]
+        lower = [
+            Fraction(float(v)) if v != b and np.isfinite(v) else v
+            for v, b in zip(lower, base, strict=True)
+        ]
         self.ex.set_col_bounds(cols, lower, upper)
 
     def solve(self, time_limit=None):
