@@ -168,8 +168,8 @@ def leximin_levels(
     RESOLUTION are often infeasible, so no bound follows from it.
 
     ``exact``: every LP is solved exactly (QSopt_ex from HiGHS's basis,
-    :class:`solvers._exact.ExactLP`), the holds being the plan's ratios as the decimals
-    it prints: a rise is then the programme's, not the solver's tolerance (a float
+    :class:`solvers.ExactLP`), each hold the plan's float itself (rounded down to 40
+    places): a rise is then the programme's, not the solver's tolerance (a float
     certificate's optimum may break a hold by HiGHS's 1e-7, which a level amplifies).
     """
     import pandas as pd
@@ -289,7 +289,7 @@ class _ExactBackend:
     }
 
     def load(self, lp) -> None:
-        from solvers._exact import ExactLP
+        from solvers import ExactLP
 
         self.ex = ExactLP(lp)
         self.m, self.n = lp.A.shape

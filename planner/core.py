@@ -129,7 +129,7 @@ def solve_formulation(
         return _failed_plan(form, engine, res, refs, rule, solver, stages, timings, ref)
     cap = None
     if levels is not None:  # every need of an exact tier at most its level (the float below)
-        from solvers._exact import float_side
+        from solvers import float_side
 
         cap = np.array([np.inf if v is None else float_side(v, -1) for v in levels.level])
     tables = extract_tables(form, explain.explained(form, res), cap)

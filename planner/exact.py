@@ -38,8 +38,7 @@ import scipy.sparse as sp
 
 from planner.engine import FLOOR_WEIGHT
 from planner.formulation import Formulation
-from solvers import LinearProgram
-from solvers._exact import ExactLP, float_side
+from solvers import ExactLP, LinearProgram, float_side
 
 # the round's objective, max WEIGHT * t: the same optimum, but HiGHS's reduced costs lifted
 # above its tolerances, so its basis is more often exactly optimal (the engine's rounds, for

@@ -8,13 +8,15 @@
 
 Backends: ``highs`` (default; in-place edits, warm starts, native IIS), ``scipy``
 (linprog), ``pulp`` (CBC, GLPK, ... and LP/MPS export).  ``elastic_iis`` finds an
-irreducible infeasible subset with any of them.  ``solve_pooled`` solves an LP by
+irreducible infeasible subset with any of them.  ``ExactLP`` solves exactly, in rational
+arithmetic (HiGHS's basis checked by QSopt_ex's ``esolver``).  ``solve_pooled`` solves an LP by
 column generation over a pool of its columns, with exact pricing (HiGHS);
 ``BackendPool`` does the same on a loaded backend, by bounds.  This
 package imports nothing of ours.
 """
 
 from solvers._base import Backend, LinearProgram, Result, Status
+from solvers._exact import ExactLP, ExactResult, ExactUnavailable, float_side
 from solvers._highs import STALLED, HighsBackend
 from solvers._iis import elastic_iis
 from solvers._pool import BackendPool, Pooled, highs_model, solve_pooled
@@ -27,6 +29,9 @@ __all__ = [
     "DEFAULT",
     "Backend",
     "BackendPool",
+    "ExactLP",
+    "ExactResult",
+    "ExactUnavailable",
     "HighsBackend",
     "LinearProgram",
     "Pooled",
@@ -41,6 +46,7 @@ __all__ = [
     "backend_class",
     "elastic_iis",
     "equilibrate",
+    "float_side",
     "get",
     "highs_model",
     "identity",

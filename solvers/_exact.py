@@ -19,6 +19,11 @@ rounded outwards (a lower bound down, an upper bound up), and handed to HiGHS as
 nearest float on the same side. Floats are written as the shortest decimal that reads
 back as the same float (the scenario's own decimals, for numbers read from its files).
 This module imports nothing of ours.
+
+For measurements (bench/NOTES.md), three environment variables: COMMUNE_EXACT_KEEP (a
+folder: every solve's MPS, basis and esolver log kept there), COMMUNE_EXACT_OPTIONS (extra
+esolver options, e.g. ``-p 2`` for Devex pricing) and COMMUNE_EXACT_WARM (HiGHS's
+simplex after bound edits: 4 primal, the default, or 1 dual).
 """
 
 from __future__ import annotations
