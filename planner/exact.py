@@ -49,6 +49,11 @@ from solvers import ExactLP, LinearProgram, float_side
 WEIGHT = FLOOR_WEIGHT
 
 
+# a level below this is 0: the holds are written 40 places rounded down, and that hair
+# lets needs that cannot have anything reach levels like 3e-41 (a 25 x 50 tier 3)
+TINY = Fraction(1, 10**30)
+
+
 class ExactFailed(RuntimeError):
     """A round had no exact optimum (solver error, time limit)."""
 
@@ -142,6 +147,8 @@ def exact_levels(
                     f"tier {t}: the exact round ended {res.status} {res.message}".rstrip()
                 )
             level_t = res.objective / Fraction(WEIGHT)  # a Fraction (a float would round)
+            if level_t < TINY:  # the holds' rounding (under 1e-40 each), not a level: 0
+                level_t = Fraction(0)
             x = res.x
             up = [Fraction(float(lp.col_upper[col[k]])) for k in free]
             fix = [
