@@ -348,8 +348,9 @@ class ExactLP:
         # WARM), 1 dual
         self.warm = int(os.environ.get("COMMUNE_EXACT_WARM", "4"))
         self._first: float | None = None
-        h = new_highs(False)  # quiet: no banner in a JSON written to stdout
-        h.setOptionValue("threads", 1)
+        # quiet (no banner in a JSON written to stdout); HiGHS's threads left alone: its
+        # thread pool is set once per process, and a second count makes every run fail
+        h = new_highs(False)
         A = sp.csc_matrix(lp.A)
         model = highspy.HighsLp()
         model.num_col_, model.num_row_ = lp.num_cols, lp.num_rows
