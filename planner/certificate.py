@@ -302,12 +302,18 @@ class _ExactBackend:
         # down), not the shortest decimal that prints it, which may lie above it and
         # above what the programme allows (an exact 30 x 60 plan's holds were then
         # infeasible at every level, and loosened by 1e-12 its rises were that amplified)
+        # only the columns whose bounds changed since the last call (the certificate
+        # passes every column at each level; the holds are a few hundred of them)
+        cols = np.asarray(cols)
+        lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+        moved = (lower != self.ex.col_lower[cols]) | (upper != self.ex.col_upper[cols])
+        cols, lower, upper = cols[moved], lower[moved], upper[moved]
         base = self.ex.lp.col_lower[cols]
-        lower = [
+        held = [
             Fraction(float(v)) if v != b and np.isfinite(v) else v
             for v, b in zip(lower, base, strict=True)
         ]
-        self.ex.set_col_bounds(cols, lower, upper)
+        self.ex.set_col_bounds(cols, held, upper)
 
     def solve(self, time_limit=None):
         self.ex.time_limit = time_limit
