@@ -14,9 +14,9 @@ columns, against 34 s cold).
 :class:`ExactLP` keeps one HiGHS model (warm between solves after bound edits) and
 answers each :meth:`ExactLP.solve` with an :class:`ExactResult`: status, the objective
 and every primal value, row dual and reduced cost as ``fractions.Fraction``. Bounds
-can be given exactly (``Fraction``); they are written as decimals of DIGITS places,
-rounded outwards (a lower bound down, an upper bound up), and handed to HiGHS as the
-nearest float on the same side. Floats are written as the shortest decimal that reads
+can be given exactly (``Fraction``); they are written to QSopt_ex as the rationals they
+are (``p/q``) and handed to HiGHS as the nearest float on the loose side (a lower bound
+rounded down, an upper bound up). Floats are written as the shortest decimal that reads
 back as the same float (the scenario's own decimals, for numbers read from its files).
 This module imports nothing of ours.
 
@@ -45,9 +45,6 @@ import scipy.sparse as sp
 from solvers._base import LinearProgram
 
 ESOLVER = "esolver"
-# places after the decimal point of an exact bound written to the MPS file: a hold is
-# loosened by less than 1e-40 (the rationals a round finds have 30-50 digit denominators)
-DIGITS = 40
 _INF = 1e30
 # HiGHS's primal and dual feasibility tolerances when its basis at the default (1e-7)
 # fails QSopt_ex's rational check. Measured on the generated 60 x 120 (seed 0), tier 2's
@@ -93,26 +90,28 @@ def available() -> bool:
     return shutil.which(ESOLVER) is not None
 
 
-def decimal(v, direction: int = 0) -> str:
+def decimal(v) -> str:
     """``v`` as an MPS number QSopt_ex reads exactly.
 
-    A float: its shortest round-trip decimal. A Fraction: DIGITS places, rounded down
-    (``direction`` -1), up (+1) or to the nearest (0); exact when it terminates sooner.
+    A float: its shortest round-trip decimal (the scenario's own decimals, for numbers
+    read from its files). A Fraction: itself, as a terminating decimal where it has one
+    and as ``p/q`` otherwise (QSopt_ex reads both as the rational they spell).
     """
     if isinstance(v, Fraction):
-        scale = 10**DIGITS
-        num = v * scale
-        if num.denominator == 1:
-            n = num.numerator
-        elif direction < 0:
-            n = math.floor(num)
-        elif direction > 0:
-            n = math.ceil(num)
-        else:
-            n = round(num)
+        d = v.denominator
+        twos = (d & -d).bit_length() - 1
+        rest = d >> twos
+        fives = 0
+        while rest % 5 == 0:
+            rest //= 5
+            fives += 1
+        if rest != 1:
+            return f"{v.numerator}/{d}"
+        places = max(twos, fives)
+        n = v.numerator * 10**places // d  # exact: d divides 10**places
         sign = "-" if n < 0 else ""
-        whole, frac = divmod(abs(n), scale)
-        frac_s = str(frac).rjust(DIGITS, "0").rstrip("0")
+        whole, frac = divmod(abs(n), 10**places)
+        frac_s = str(frac).rjust(places, "0").rstrip("0") if places else ""
         return f"{sign}{whole}" + (f".{frac_s}" if frac_s else "")
     return np.format_float_positional(float(v), unique=True, trim="-")
 
@@ -127,8 +126,8 @@ def float_side(v: Fraction, direction: int) -> float:
     return f
 
 
-def _bound(v: float, exact: Fraction | None, direction: int) -> str:
-    return decimal(exact, direction) if exact is not None else decimal(v)
+def _bound(v: float, exact: Fraction | None) -> str:
+    return decimal(exact) if exact is not None else decimal(v)
 
 
 class _Writer:
@@ -205,9 +204,9 @@ class _Writer:
             if lo <= -_INF:
                 out.append(f" MI bnd c{j}")
             elif lo != 0 or el is not None:
-                out.append(f" LO bnd c{j} {_bound(lo, el, -1)}")
+                out.append(f" LO bnd c{j} {_bound(lo, el)}")
             if up < _INF:
-                out.append(f" UP bnd c{j} {_bound(up, eu, +1)}")
+                out.append(f" UP bnd c{j} {_bound(up, eu)}")
         out.append("ENDATA")
         path.write_text("\n".join(out) + "\n")
         return live, ranged
@@ -451,7 +450,8 @@ class ExactLP:
 
         h = self._h
         cap = max(WARM_CAP, 10 * self._first) if self._first else None
-        h.setOptionValue("time_limit", cap if cap is not None else float("inf"))
+        # HiGHS compares time_limit with its run clock, which adds up every run of the model
+        h.setOptionValue("time_limit", h.getRunTime() + cap if cap is not None else float("inf"))
         t0 = time.perf_counter()
         h.run()
         info = h.getInfo()

@@ -62,15 +62,25 @@ def test_numbers_are_read_as_the_decimals_they_print():
     assert 0.3 - 0.1 != 0.2  # why it matters
 
 
-def test_an_exact_bound_is_kept_to_forty_places_on_its_safe_side():
-    """max -x s.t. x >= 1/3 (an exact lower bound): the optimum is -1/3 less than 1e-40 up."""
-    ex = exact_lp.ExactLP(_lp([-1], [[1]], [-np.inf], [np.inf], [0], [np.inf]))
-    ex.set_col_bounds([0], [Fraction(1, 3)], [np.inf])
+def test_an_exact_bound_is_written_as_the_rational_it_is():
+    """max -x - y s.t. x >= 1/3, y >= 2/7 (exact lower bounds): the optimum is -13/21.
+
+    Derivation: both objective coefficients are negative, so each variable sits at its
+    lower bound; -(1/3 + 2/7) = -(7 + 6)/21. A decimal would round 1/3; the MPS file
+    spells ``1/3`` and QSopt_ex reads it as that rational.
+    """
+    ex = exact_lp.ExactLP(_lp([-1, -1], [[1, 1]], [-np.inf], [np.inf], [0, 0], [np.inf] * 2))
+    ex.set_col_bounds([0, 1], [Fraction(1, 3), Fraction(2, 7)], [np.inf, np.inf])
     res = ex.solve()
     assert res.ok
-    assert Fraction(1, 3) - Fraction(1, 10**40) <= res.x[0] <= Fraction(1, 3)
-    assert exact_lp.decimal(Fraction(1, 3), -1) == "0." + "3" * exact_lp.DIGITS
-    assert exact_lp.decimal(Fraction(2, 3), +1) == "0." + "6" * (exact_lp.DIGITS - 1) + "7"
+    assert res.objective == Fraction(-13, 21)
+    assert res.x == [Fraction(1, 3), Fraction(2, 7)]
+    assert exact_lp.decimal(Fraction(1, 3)) == "1/3"
+    assert exact_lp.decimal(Fraction(-2, 3)) == "-2/3"
+    assert exact_lp.decimal(Fraction(3, 8)) == "0.375"  # terminating: a decimal
+    assert exact_lp.decimal(Fraction(-5, 4)) == "-1.25"
+    assert exact_lp.decimal(Fraction(7)) == "7"
+    assert Fraction(exact_lp.decimal(Fraction(1, 2**60))) == Fraction(1, 2**60)  # all 60 places
     assert (
         exact_lp.float_side(Fraction(1, 3), -1) <= 1 / 3 <= exact_lp.float_side(Fraction(1, 3), 1)
     )
@@ -182,8 +192,24 @@ def test_exact_levels_are_fractions_and_each_round_proves_its_needs():
         lv = [r.level for r in res.rounds if r.tier == t]
         assert lv == sorted(lv) and all(r.fixed >= 1 for r in res.rounds)
     assert res.rounds[-1].level == 1  # tier 3 ends with its needs met in full
-    # needs that can have nothing are at 0, not at the holds' rounding (3e-41 before)
+    # needs that can have nothing are at exactly 0 (the holds are exact: no rounding hair)
     assert min(r.level for r in res.rounds if r.tier == 3) == 0
+
+
+def test_fixing_each_rounds_optimal_face_changes_no_level():
+    """The faces (complementary slackness with exact duals) cut no later optimum: every
+    need's level is the same rational with and without them, on two routes that take
+    different rounds (the faces' duals prove fewer needs a round)."""
+    from planner.exact import exact_levels
+    from planner.formulation import build
+
+    form = build(models.generate(25, 50, 12))
+    with_faces = exact_levels(form, [1, 2, 3])
+    without = exact_levels(form, [1, 2, 3], face=False)
+    assert with_faces.face_fixed > 0 and without.face_fixed == 0
+    assert len(with_faces.rounds) != len(without.rounds)  # two different routes
+    assert with_faces.level == without.level
+    assert sum(lv is not None for lv in with_faces.level) == 452
 
 
 def test_a_time_limit_stops_the_exact_rounds_with_one_line(tmp_path):
