@@ -87,6 +87,8 @@ class ExactLevels:
     # where HiGHS's basis was optimal in floating point only)
     exact_iterations: dict = field(default_factory=dict)
     face_fixed: int = 0  # columns and rows fixed on the rounds' optimal faces
+    tie_solves: int = 0  # exact LPs that settled needs tied at a round's level
+    tied: int = 0  # needs they fixed
 
     def tier_levels(self, tier: int) -> list[float]:
         """The tier's distinct levels, lowest first, as floats."""
@@ -99,6 +101,7 @@ def exact_levels(
     time_limit: float | None = None,
     on_round=None,
     face: bool = True,
+    ties: bool = True,
 ) -> ExactLevels:
     """Fix every need of ``tiers`` (in order) at its exact leximin level; see the module doc."""
     t0 = time.perf_counter()
@@ -165,9 +168,7 @@ def exact_levels(
             cols = [int(col[k]) for k in fix]
             lows = [min(level_t, Fraction(float(lp.col_upper[j]))) for j in cols]
             ex.set_col_bounds(cols, lows, lp.col_upper[cols])
-            ex.set_row_bounds(
-                [floor_row[k] for k in fix], np.full(len(fix), -np.inf), np.full(len(fix), np.inf)
-            )
+            _switch_off(ex, fix, floor_row, col)
             for k, lv in zip(fix, lows, strict=True):
                 level[k] = lv
             fixed = set(fix)
@@ -176,14 +177,30 @@ def exact_levels(
                 # a free need whose column the faces fixed at this level has it in every
                 # later optimum: it is at its level now (its column stays fixed)
                 more = [k for k in free if k not in fixed and _fixed_at(ex, col[k]) == level_t]
-                ex.set_row_bounds(
-                    [floor_row[k] for k in more],
-                    np.full(len(more), -np.inf), np.full(len(more), np.inf),
-                )  # fmt: skip
+                _switch_off(ex, more, floor_row, col)
                 for k in more:
                     level[k] = level_t
                 fix += more
                 fixed.update(more)
+            if ties and level_t == 0:
+                # free needs the optimum leaves at 0 though their duals are 0: at a level of
+                # 0 they are many (a degenerate optimum's duals name one bottleneck); above
+                # it the sum LP cost more than the rounds it saved (200 x 100: 110 s for
+                # tier 2's first; 60 x 120: 172 s against 80 s in all)
+                cand = [k for k in free if k not in fixed and x[col[k]] == 0]
+                if cand:
+                    tied = _settle_ties(ex, lp, col, cand, level_t, t_col, c, m0, face, out)
+                    lv = [min(level_t, Fraction(float(lp.col_upper[col[k]]))) for k in tied]
+                    loose = [i for i, k in enumerate(tied) if _fixed_at(ex, col[k]) is None]
+                    ex.set_col_bounds(
+                        [int(col[tied[i]]) for i in loose], [lv[i] for i in loose],
+                        lp.col_upper[[int(col[tied[i]]) for i in loose]],
+                    )  # fmt: skip
+                    _switch_off(ex, tied, floor_row, col)
+                    for k, v in zip(tied, lv, strict=True):
+                        level[k] = v
+                    fix += tied
+                    fixed.update(tied)
             free = [k for k in free if k not in fixed]
             rd = ExactRound(
                 t, level_t, len(fix), res.highs_iterations, time.perf_counter() - r0, res.warm
@@ -197,6 +214,59 @@ def exact_levels(
     out.highs_iterations = ex.highs_iterations
     out.exact_iterations = dict(ex.exact_iterations)
     return out
+
+
+def _switch_off(ex: ExactLP, ks, floor_row, col) -> None:
+    """Free the floor rows of needs ``ks`` (now held by their columns' lower bounds)."""
+    if not len(ks):
+        return
+    rows = [floor_row[k] for k in ks]
+    ex.set_row_bounds(rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
+    ex.release(rows, [int(col[k]) for k in ks])
+
+
+def _settle_ties(ex, lp, col, cand, level_t, t_col, c_round, m0, face, out) -> list[int]:
+    """The needs of ``cand`` at ``level_t`` in every optimum of the round, proven exactly.
+
+    ``cand``: free needs the round's optimum has exactly at ``level_t``, their duals 0.
+    The proof is the LP
+
+        maximise the sum of r_k over k in C   s.t. the round's programme with t = level_t,
+
+    whose optimum is |C| * level_t only if each r_k in C is at level_t in every plan the
+    programme allows with the free needs at least there. Where the optimum is higher,
+    the needs it raises are free and the rest are tried again (each pass drops one at
+    least). A round at a level of 0 leaves hundreds of such needs on a 200 x 100 (one
+    fixed a round by its duals). Every later optimum is an optimum of this LP too, so
+    its face is fixed like a round's.
+    """
+    n = len(c_round)
+    lo_t, up_t = ex.col_lower[t_col], ex.col_upper[t_col]
+    ex.set_col_bounds([t_col], [level_t], [level_t])
+    tied: list[int] = []
+    C = list(cand)
+    try:
+        while C:
+            obj = np.zeros(n)
+            obj[[int(col[k]) for k in C]] = WEIGHT  # reduced costs above HiGHS's tolerances
+            ex.set_objective(obj, "max")
+            res = ex.solve(multi_precision=False)
+            out.tie_solves += 1
+            if res.status == "rejected":  # not worth QSopt_ex's minutes: the rounds go on
+                break
+            if not res.ok:
+                raise ExactFailed(f"settling tied needs: the exact LP ended {res.status}")
+            if res.objective == len(C) * level_t * WEIGHT:
+                tied = C
+                if face:
+                    out.face_fixed += _fix_face(ex, res, lp, m0, t_col, set())
+                break
+            C = [k for k in C if res.x[col[k]] == level_t]
+    finally:
+        ex.set_col_bounds([t_col], [lo_t], [up_t])
+        ex.set_objective(c_round, "max")
+    out.tied += len(tied)
+    return tied
 
 
 def _fixed_at(ex: ExactLP, j) -> Fraction | None:

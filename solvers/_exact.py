@@ -235,6 +235,16 @@ def write_basis(path: Path, col_status, row_status, live: np.ndarray, ranged: np
     return True
 
 
+def _released(basis, pairs: dict[int, int]):
+    """HiGHS's statuses with each nonbasic freed row basic and its basic column at lower."""
+    cs = [int(v) for v in basis.col_status]
+    rs = [int(v) for v in basis.row_status]
+    for i, j in pairs.items():
+        if rs[i] != 1 and cs[j] == 1:
+            rs[i], cs[j] = 1, 0
+    return cs, rs
+
+
 def _number(s: str) -> Fraction:
     return Fraction(s.strip())
 
@@ -341,6 +351,7 @@ class ExactLP:
         self.highs_iterations = 0
         self.exact_seconds = 0.0
         self.exact_iterations: dict[str, int] = {}
+        self._pairs: dict[int, int] = {}  # freed row -> its column (release)
         self.tightened = 0  # solves whose HiGHS basis failed the check and was sharpened
         self.restarts = 0  # warm HiGHS runs stopped at the cap and solved cold
         # HiGHS's simplex after bound edits: 4 primal (the engine's choice, solvers/_highs.py
@@ -401,6 +412,18 @@ class ExactLP:
         self.col_lower[cols], self.col_upper[cols] = lo_f, up_f
         self._h.changeColsBounds(len(cols), cols.astype(np.int32), lo_f, up_f)
 
+    def release(self, rows, cols) -> None:
+        """Rows just made free, each with a column that now holds what it held.
+
+        HiGHS keeps such a row (a need's floor row, the need now held by its column's
+        lower bound) nonbasic until a pivot moves it, and a basis with a nonbasic free
+        row cannot be written for QSopt_ex (the row is left out of its file): QSopt_ex
+        then solved from scratch (30 s a round on a 200 x 100). Where that happens the
+        row is written basic and its column, basic at its new lower bound, nonbasic.
+        """
+        for i, j in zip(rows, cols, strict=True):
+            self._pairs[int(i)] = int(j)
+
     def set_row_bounds(self, rows, lower, upper) -> None:
         rows = np.asarray(rows, dtype=np.int64)
         self.row_lower[rows], self.row_upper[rows] = lower, upper
@@ -408,18 +431,23 @@ class ExactLP:
             len(rows), rows.astype(np.int32), np.asarray(lower, float), np.asarray(upper, float)
         )
 
-    def solve(self) -> ExactResult:
+    def solve(self, multi_precision: bool = True) -> ExactResult:
         """HiGHS (warm), then QSopt_ex from HiGHS's basis (cold if HiGHS gives none).
 
         Where the basis fails QSopt_ex's rational check, QSopt_ex would go on in
         multi-precision from scratch (minutes on a 60 x 120 programme); instead it is
         stopped there, HiGHS solves again warm at TIGHT tolerances, and QSopt_ex checks
-        that basis; only if it fails too does QSopt_ex go on in multi-precision.
+        that basis; only if it fails too does QSopt_ex go on in multi-precision, or,
+        without ``multi_precision``, the answer is status "rejected" (an LP whose answer
+        is worth a check but not minutes).
         """
         t0 = time.perf_counter()
         h = self._h
         it, basis = self._highs()
-        res = self._exact(basis, check_only=basis is not None)
+        if basis is None and not multi_precision:
+            res = ExactResult("rejected", message="HiGHS gave no basis")
+        else:
+            res = self._exact(basis, check_only=basis is not None)
         if res is None:  # HiGHS's basis is optimal in floating point only
             self.tightened += 1
             for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
@@ -428,7 +456,11 @@ class ExactLP:
             it += more
             for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
                 h.setOptionValue(key, 1e-7)
-            res = self._exact(basis, check_only=False)
+            res = self._exact(basis, check_only=not multi_precision)
+            if res is None:
+                res = ExactResult(
+                    "rejected", message="HiGHS's basis is optimal in floating point only"
+                )
             res.tightened = True
         res.highs_iterations, res.highs_seconds = it, time.perf_counter() - t0 - res.exact_seconds
         self.solves += 1
@@ -488,6 +520,9 @@ class ExactLP:
             warm = basis is not None and write_basis(
                 d / "lp.bas", basis.col_status, basis.row_status, live, ranged
             )
+            if basis is not None and not warm and self._pairs:
+                cs, rs = _released(basis, self._pairs)
+                warm = write_basis(d / "lp.bas", cs, rs, live, ranged)
             if warm:
                 cmd += ["-B", str(d / "lp.bas")]
             if self.time_limit is not None:

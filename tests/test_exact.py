@@ -196,20 +196,21 @@ def test_exact_levels_are_fractions_and_each_round_proves_its_needs():
     assert min(r.level for r in res.rounds if r.tier == 3) == 0
 
 
-def test_fixing_each_rounds_optimal_face_changes_no_level():
-    """The faces (complementary slackness with exact duals) cut no later optimum: every
-    need's level is the same rational with and without them, on two routes that take
-    different rounds (the faces' duals prove fewer needs a round)."""
+def test_faces_and_settled_ties_change_no_level():
+    """Two routes to the same rationals. The default fixes each round's optimal face
+    (complementary slackness with exact duals) and settles the needs a round at 0 leaves
+    tied (one LP proves many at once); the plain route holds the needs its duals prove
+    and nothing else. Neither may cut a later optimum, so every need's level agrees."""
     from planner.exact import exact_levels
     from planner.formulation import build
 
     form = build(models.generate(25, 50, 12))
-    with_faces = exact_levels(form, [1, 2, 3])
-    without = exact_levels(form, [1, 2, 3], face=False)
-    assert with_faces.face_fixed > 0 and without.face_fixed == 0
-    assert len(with_faces.rounds) != len(without.rounds)  # two different routes
-    assert with_faces.level == without.level
-    assert sum(lv is not None for lv in with_faces.level) == 452
+    full = exact_levels(form, [1, 2, 3])
+    plain = exact_levels(form, [1, 2, 3], face=False, ties=False)
+    assert full.face_fixed > 0 and full.tie_solves > 0 and full.tied > 0
+    assert plain.face_fixed == 0 and plain.tie_solves == 0
+    assert full.level == plain.level
+    assert sum(lv is not None for lv in full.level) == 452
 
 
 def test_a_time_limit_stops_the_exact_rounds_with_one_line(tmp_path):
