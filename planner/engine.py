@@ -575,7 +575,13 @@ class Engine:
             A = sp.csr_array(sp.csr_array(obj.A) @ sp.diags(cs))
             return MaxMin(A, obj.scale, obj.sense, obj.common)
         if isinstance(obj, Fix):
-            return Fix(obj.cols, obj.lower / cs[obj.cols], obj.upper / cs[obj.cols])
+            if obj.rows is None or not len(obj.rows):
+                return Fix(obj.cols, obj.lower / cs[obj.cols], obj.upper / cs[obj.cols])
+            rs = self.scaling.r[obj.rows]
+            return Fix(
+                obj.cols, obj.lower / cs[obj.cols], obj.upper / cs[obj.cols],
+                obj.rows, obj.row_lower * rs, obj.row_upper * rs,
+            )  # fmt: skip
         return obj
 
     def _pad(self, v: np.ndarray) -> np.ndarray:
@@ -597,6 +603,8 @@ class Engine:
             out.value = out.levels[0] if out.levels else None
         elif isinstance(obj, Fix):
             self._set_cols(obj.cols, obj.lower, obj.upper)
+            if obj.rows is not None and len(obj.rows):
+                self.backend.set_row_bounds(obj.rows, obj.row_lower, obj.row_upper)
             self.backend.set_objective(np.zeros(self.N), "min")
             out.first = self._solve(spec.name)
         if spec.report is not None:

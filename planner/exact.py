@@ -89,6 +89,9 @@ class ExactLevels:
     face_fixed: int = 0  # columns and rows fixed on the rounds' optimal faces
     tie_solves: int = 0  # exact LPs that settled needs tied at a round's level
     tied: int = 0  # needs they fixed
+    # the programme's columns and rows the rounds fixed (faces and holds), as floats on
+    # their loose side: (cols, lower, upper, rows, row_lower, row_upper)
+    face: tuple | None = None
 
     def tier_levels(self, tier: int) -> list[float]:
         """The tier's distinct levels, lowest first, as floats."""
@@ -209,6 +212,13 @@ def exact_levels(
             if on_round is not None:
                 on_round(rd)
     out.x = x
+    cols = np.flatnonzero((ex.col_lower != lp.col_lower) | (ex.col_upper != lp.col_upper))
+    cols = cols[cols != t_col]
+    rows = np.flatnonzero((ex.row_lower[:m0] != lp.row_lower) | (ex.row_upper[:m0] != lp.row_upper))
+    out.face = (
+        cols, ex.col_lower[cols].copy(), ex.col_upper[cols].copy(),
+        rows, ex.row_lower[rows].copy(), ex.row_upper[rows].copy(),
+    )  # fmt: skip
     out.seconds = time.perf_counter() - t0
     out.exact_seconds = ex.exact_seconds
     out.highs_iterations = ex.highs_iterations
@@ -368,6 +378,22 @@ def exact_specs(
         def report(x, cols=cols):
             return float(x[cols].min()) if len(cols) else None
 
+        fix = Fix(cols, lower, up[cols].copy()) if len(cols) else None
+        whole = levels.face is not None and tolerance == 0
+        if whole and p > 0:
+            fix = None  # the first exact stage fixed every tier's needs already
+        if whole and p == 0:
+            # the first exact stage fixes every exact tier's holds and the rounds' faces:
+            # every leximin plan lies on them, and the programme is then not degenerate
+            # around the bottlenecks (tier 2's holds alone stalled HiGHS on a 60 x 120 and
+            # were loosened by 1e-8). A policy's tolerance lets the later stages leave
+            # the levels: holds only, tier by tier
+            fc, flo, fup, fr, frlo, frup = levels.face
+            lo_all, up_all = form.lp.col_lower.copy(), form.lp.col_upper.copy()
+            lo_all[cols], up_all[cols] = lower, up[cols]
+            lo_all[fc], up_all[fc] = flo, fup
+            every = np.union1d(cols, fc).astype(np.int64)
+            fix = Fix(every, lo_all[every], up_all[every], fr, frlo, frup)
         rounds = [r for r in levels.rounds if r.tier == t]
         meta = {
             "exact": True,
@@ -378,7 +404,7 @@ def exact_specs(
         }
         out[p] = StageSpec(
             refs[p].name,
-            Fix(cols, lower, up[cols].copy()) if len(cols) else None,
+            fix,
             report,
             meta=meta,
         )

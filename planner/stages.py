@@ -60,11 +60,14 @@ class MaxMin:
 
 @dataclass(frozen=True)
 class Fix:
-    """Columns fixed within bounds (a hard requirement); one feasibility solve."""
+    """Columns (and rows) fixed within bounds (a hard requirement); one feasibility solve."""
 
     cols: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    rows: np.ndarray | None = None  # programme rows, with their bounds (original units)
+    row_lower: np.ndarray | None = None
+    row_upper: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
