@@ -298,8 +298,8 @@ class _ExactBackend:
         self.ex.set_objective(c, sense)
 
     def set_col_bounds(self, cols, lower, upper) -> None:
-        # a hold is the plan's float itself (its exact binary value, written rounded
-        # down), not the shortest decimal that prints it, which may lie above it and
+        # a hold is the plan's float itself (its exact binary value, written in
+        # full), not the shortest decimal that prints it, which may lie above it and
         # above what the programme allows (an exact 30 x 60 plan's holds were then
         # infeasible at every level, and loosened by 1e-12 its rises were that amplified)
         # only the columns whose bounds changed since the last call (the certificate
