@@ -75,6 +75,12 @@ def parse(argv=None):
         help="sizes whose batch of courses of action and mandate costs is timed "
         "('auto': M and L when this run has them; 'none')",
     )
+    p.add_argument(
+        "--exact",
+        default="S,M",
+        help="sizes also planned exactly (planner solve --exact) and certified at their exact "
+        "levels ('none')",
+    )
     p.add_argument("--batch-count", type=int, default=5, help="courses of action per batch")
     p.add_argument(
         "--no-references", action="store_true", help="skip the solver floor and the PuLP build"
@@ -140,6 +146,7 @@ def run_child(args) -> int:
         warm_settings=args.child in _list(args.warm_settings),
         warm_modes=_list(args.warm_modes),
         settings_limit=args.settings_limit,
+        exact=args.child in _list(args.exact),
     )
     return 0
 
@@ -175,6 +182,8 @@ def run_one(name: str, args, workdir: Path, log) -> dict:
         str(args.pulp_solve_nnz),
         "--stage-floor-nnz",
         str(args.stage_floor_nnz),
+        "--exact",
+        args.exact,
     ]
     if args.no_references:
         cmd.append("--no-references")
@@ -182,6 +191,7 @@ def run_one(name: str, args, workdir: Path, log) -> dict:
     sweeps = 7 * (name in _list(args.settings)) + warm
     # the planner and the floor each get the budget; PuLP and the sweeps come on top
     hard = 3 * args.budget + 300 + sweeps * (args.settings_limit + 30)
+    hard += 2 * args.budget * (name in _list(args.exact))  # the exact plan and its certificate
     env = dict(
         os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")
     )

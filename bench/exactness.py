@@ -220,11 +220,17 @@ def _child_cpu() -> float:
 
 def _run(spec: str, mode: str, queue, exact_certificate: bool = False) -> None:
     import planner
-    from planner.certificate import failures, leximin_levels, unexplained
+    from planner.certificate import (
+        exact_levels_certificate,
+        failures,
+        leximin_levels,
+        unexplained,
+    )
 
     scenario = _scenario(spec)
     t0, c0 = time.perf_counter(), _child_cpu()
-    plan = planner.solve(scenario, **MODES[mode]).to_dict()
+    solved = planner.solve(scenario, **MODES[mode])
+    plan = solved.to_dict()
     row = {
         "scenario": spec,
         "mode": mode,
@@ -244,8 +250,12 @@ def _run(spec: str, mode: str, queue, exact_certificate: bool = False) -> None:
     if plan["status"] in ("optimal", "shortfall"):
         row["check"] = len(planner.check_plan(scenario, plan))
         c1 = _child_cpu()
-        levels = leximin_levels(scenario, plan["deliveries"], exact=exact_certificate)
-        row["certificate"] = "exact" if exact_certificate else "float"
+        if exact_certificate and solved.exact_levels:  # held at the plan's own rationals
+            levels = exact_levels_certificate(scenario, plan["deliveries"], solved.exact_levels)
+            row["certificate"] = "exact, held at the exact levels"
+        else:
+            levels = leximin_levels(scenario, plan["deliveries"], exact=exact_certificate)
+            row["certificate"] = "exact" if exact_certificate else "float"
         row["certificate_cpu"] = _child_cpu() - c1
         bad = failures(levels)
         row["levels"] = len(levels)

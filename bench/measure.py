@@ -23,6 +23,7 @@ import gc
 import json
 import os
 import re
+import resource
 import time
 import tracemalloc
 from pathlib import Path
@@ -175,6 +176,7 @@ def measure(
     warm_modes: list[str] | None = None,
     settings_limit: float = 120.0,
     stage_floor_nnz: int = 600_000,
+    exact: bool = False,
     log=_log,
 ) -> dict:
     """Measure one scenario within ``budget`` seconds for the planner's own work.
@@ -298,6 +300,9 @@ def measure(
     else:
         run.pop("_plan_dict", None)
         rec.save(check="not run (no plan)")
+    if exact and rule == "leximin":
+        rec.save(phase="exact")
+        rec.save(exact=exact_plan(scenario, budget, log, name))
     rec.pop("_plan_dict", None)
     log(f"[{name}] plan {run.get('plan_status')}, check {rec['check']}")
 
@@ -361,6 +366,65 @@ def certify(scenario, doc: dict, log=_log, name: str = "") -> dict:
         ],
     }
     log(f"[{name}] certificate: {len(levels)} levels, {len(bad)} fail, worst rise/need {worst:.3g}")
+    return out
+
+
+def _cpu_with_children() -> float:
+    """This process's CPU seconds and its finished children's (QSopt_ex's esolver)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def exact_plan(scenario, budget: float, log=_log, name: str = "") -> dict:
+    """The plan made exactly (``planner.solve(exact=True)``), checked, and its exact certificate.
+
+    The certificate holds every need at the plan's exact levels and solves each level's
+    LP exactly (planner.certificate.exact_levels_certificate): a level passes when its
+    needs cannot rise at all (a rise of exactly 0). CPU seconds include esolver's.
+    """
+    import planner
+    from planner.certificate import exact_levels_certificate
+
+    w0, c0 = time.perf_counter(), _cpu_with_children()
+    plan = planner.solve(scenario, exact=True, time_limit=budget)
+    wall, cpu = time.perf_counter() - w0, _cpu_with_children() - c0
+    doc = plan.to_dict()
+    t = doc["timings"]
+    out = {
+        "status": doc["status"],
+        "seconds": wall,
+        "cpu_s": cpu,
+        "lp_solves": t.get("lp_solves"),
+        "iterations": t.get("iterations"),
+        "exact_rounds": t.get("exact_rounds"),
+        "exact_seconds": t.get("exact_seconds"),
+        "exact_rational_seconds": t.get("exact_rational_seconds"),
+        "exact_rational_iterations": t.get("exact_rational_iterations"),
+        "stages": {st["name"]: round(st["seconds"], 2) for st in doc["stages"]},
+    }
+    log(f"[{name}] exact plan: {doc['status']} in {wall:.1f}s ({cpu:.1f}s CPU)")
+    if doc["status"] not in ("optimal", "shortfall") or not plan.exact_levels:
+        return out
+    from planner.check import check_plan
+
+    problems = check_plan(scenario, doc)
+    out["check"] = "pass" if not problems else f"fail ({len(problems)})"
+    w0, c0 = time.perf_counter(), _cpu_with_children()
+    levels = exact_levels_certificate(scenario, doc["deliveries"], plan.exact_levels)
+    out["certificate"] = {
+        "levels": len(levels),
+        "not_zero": sum(lv.rise != 0 for lv in levels),
+        "worst_rise": max((lv.rise for lv in levels), default=0.0),
+        "seconds": time.perf_counter() - w0,
+        "cpu_s": _cpu_with_children() - c0,
+    }
+    log(
+        f"[{name}] exact certificate: {len(levels)} levels, {out['certificate']['not_zero']} "
+        f"with a rise, {out['certificate']['seconds']:.1f}s"
+    )
     return out
 
 

@@ -145,6 +145,11 @@ def solve_formulation(
         timings=timings,
         **tables,
     )
+    if levels is not None:
+        names = form.needs[["municipality", "item", "tier"]].astype(str).itertuples(index=False)
+        plan.exact_levels = {
+            tuple(k): v for k, v in zip(names, levels.level, strict=True) if v is not None
+        }
     if res.partial:
         plan.status = "time_limit"
         plan.partial = {

@@ -71,6 +71,9 @@ class Plan:
     message: str = ""
     timings: dict = field(default_factory=dict)
     partial: dict | None = None  # time limit: {"stopped_in": stage, "completed": [stages]}
+    # an exact plan's need levels as rationals, (municipality, item, tier) -> Fraction, for
+    # its exact certificate (planner.certificate.exact_levels_certificate); not in the JSON
+    exact_levels: dict | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The SPEC section 5 JSON object (key names are a contract), with its ``hash``."""

@@ -22,6 +22,7 @@ def record(tmp_path_factory):
         settings=True,
         warm_settings=True,
         settings_limit=30,
+        exact=True,
         log=lambda msg: None,
     )
 
@@ -46,8 +47,14 @@ def test_record_has_every_measurement(record):
         "pruning",
         "settings_cold",
         "settings_warm",
+        "exact",
     ):
         assert key in record, key
+    # the plan made exactly, checked, and certified at its exact levels
+    ex = record["exact"]
+    assert ex["status"] in ("optimal", "shortfall") and ex["check"] == "pass"
+    assert ex["exact_rounds"] >= 1 and ex["cpu_s"] > 0
+    assert ex["certificate"]["not_zero"] == 0
     assert record["status"] == "done"
     assert record["plan_status"] in ("optimal", "shortfall")
     assert record["check"] == "pass"
@@ -110,6 +117,7 @@ def test_results_markdown_has_every_column(record, tmp_path):
         "## PuLP reference",
         "## Memory",
         "## Solver settings",
+        "## Exact plans and their exact certificates",
     ):
         assert section in text, section
     assert "4x5" in text
@@ -134,6 +142,8 @@ def test_command_line_writes_results(tmp_path):
             "60",
             "--settings",
             "none",
+            "--exact",
+            "3x4",
             "--out",
             str(out),
             "--workdir",
@@ -148,6 +158,7 @@ def test_command_line_writes_results(tmp_path):
     records = json.loads((tmp_path / "results.json").read_text())
     assert [r["name"] for r in records] == ["3x4"]
     assert records[0]["status"] == "done"
+    assert records[0]["exact"]["check"] == "pass"
     assert "| 3x4 (3×4)" in out.read_text()
 
 

@@ -120,9 +120,9 @@ def test_the_m_plan_passes_the_checker_and_every_level_is_checked(m_plan):
     "faces (precise levels, the default since 2026-12-06) plan M in 9.9 s, but that plan is not leximin either "
     "(2026-12-06, capped certificate: 12 of 67 levels failing, 1 undecided; 45 needs at "
     "0.98123 reach 1 with every need at or below held 1e-11 looser); bench/NOTES.md. "
-    "The exact path (planner solve --exact, 2026-12-07) passes the exact certificate at "
-    "25 x 50 (tests/test_exact.py) but at M its rounds whose HiGHS basis fails the "
-    "rational check take 3-10 minutes each in QSopt_ex's multi-precision simplex",
+    "The exact path (planner solve --exact) is leximin at M: its plan passes the certificate "
+    "held at its exact levels, every rise exactly 0 (tests/test_exact.py, "
+    "test_the_m_plan_planned_exactly_is_leximin_by_its_exact_certificate)",
 )
 def test_the_m_plan_is_leximin(m_plan):
     """The issue's goal: no need fixed at a level of M's plan can rise (1e-6 per need)."""
