@@ -183,6 +183,7 @@ def _exact_stages(stages: list[dict], spec_list, timings: dict, levels) -> None:
     timings["exact_rational_seconds"] = levels.exact_seconds
     timings["exact_iterations"] = levels.highs_iterations
     timings["exact_rational_iterations"] = levels.exact_iterations
+    timings["exact_rational_parts"] = levels.exact_parts
     timings["lp_solves"] += len(levels.rounds)
     timings["iterations"] += levels.highs_iterations
 

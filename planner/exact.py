@@ -52,7 +52,7 @@ import scipy.sparse as sp
 
 from planner.engine import FLOOR_WEIGHT
 from planner.formulation import Formulation
-from solvers import ExactLP, LinearProgram, float_side
+from solvers import ExactLP, LinearProgram, float_side, written
 
 # the round's objective, max WEIGHT * t: the same optimum, but HiGHS's reduced costs lifted
 # above its tolerances, so its basis is more often exactly optimal (the engine's rounds, for
@@ -90,6 +90,8 @@ class ExactLevels:
     # QSopt_ex's simplex iterations by precision (double, then multi-precision "mpf"
     # where HiGHS's basis was optimal in floating point only)
     exact_iterations: dict = field(default_factory=dict)
+    # where QSopt_ex's seconds went (solvers.ExactResult.parts, summed over the rounds)
+    exact_parts: dict = field(default_factory=dict)
     face_fixed: int = 0  # columns and rows fixed on the rounds' optimal faces
     tie_solves: int = 0  # exact LPs that settled needs tied at a round's level
     tied: int = 0  # needs they fixed
@@ -165,7 +167,7 @@ def exact_levels(
                 )
             level_t = res.objective / Fraction(WEIGHT)  # a Fraction (a float would round)
             x = res.x
-            up = [Fraction(float(lp.col_upper[col[k]])) for k in free]
+            up = [written(lp.col_upper[col[k]]) for k in free]
             fix = [
                 k for k, u in zip(free, up, strict=True)
                 if res.row_duals[floor_row[k]] != 0 or level_t >= u
@@ -173,7 +175,7 @@ def exact_levels(
             if not fix:  # the duals of a max-min sum to 1: some floor row is binding
                 raise ExactFailed(f"tier {t}: an exact round at {float(level_t)} fixed no need")
             cols = [int(col[k]) for k in fix]
-            lows = [min(level_t, Fraction(float(lp.col_upper[j]))) for j in cols]
+            lows = [min(level_t, written(lp.col_upper[j])) for j in cols]
             ex.set_col_bounds(cols, lows, lp.col_upper[cols])
             _switch_off(ex, fix, floor_row, col)
             for k, lv in zip(fix, lows, strict=True):
@@ -197,7 +199,7 @@ def exact_levels(
                 cand = [k for k in free if k not in fixed and x[col[k]] == 0]
                 if cand:
                     tied = _settle_ties(ex, lp, col, cand, level_t, t_col, c, m0, face, out)
-                    lv = [min(level_t, Fraction(float(lp.col_upper[col[k]]))) for k in tied]
+                    lv = [min(level_t, written(lp.col_upper[col[k]])) for k in tied]
                     loose = [i for i, k in enumerate(tied) if _fixed_at(ex, col[k]) is None]
                     ex.set_col_bounds(
                         [int(col[tied[i]]) for i in loose], [lv[i] for i in loose],
@@ -227,6 +229,7 @@ def exact_levels(
     out.exact_seconds = ex.exact_seconds
     out.highs_iterations = ex.highs_iterations
     out.exact_iterations = dict(ex.exact_iterations)
+    out.exact_parts = {k: round(v, 3) for k, v in ex.exact_parts.items()}
     return out
 
 
@@ -289,7 +292,7 @@ def _fixed_at(ex: ExactLP, j) -> Fraction | None:
     lo = ex.exact_lower.get(j)
     if lo is not None or j in ex.exact_upper:
         return lo if lo is not None and lo == ex.exact_upper.get(j) else None
-    return Fraction(float(ex.col_lower[j])) if ex.col_lower[j] == ex.col_upper[j] else None
+    return written(ex.col_lower[j]) if ex.col_lower[j] == ex.col_upper[j] else None
 
 
 def _fix_face(ex: ExactLP, res, lp, m0: int, t_col: int, held: set) -> int:
@@ -314,7 +317,7 @@ def _fix_face(ex: ExactLP, res, lp, m0: int, t_col: int, held: set) -> int:
     for j in cols:
         v = xs[j]
         fv = float(v)
-        vals.append(fv if Fraction(fv) == v else v)
+        vals.append(fv if written(fv) == v else v)  # the file says decimal(fv)
     if cols:
         ex.set_col_bounds(cols, vals, vals)
     rlo, rup = ex.row_lower[:m0], ex.row_upper[:m0]
@@ -327,8 +330,8 @@ def _fix_face(ex: ExactLP, res, lp, m0: int, t_col: int, held: set) -> int:
             at.append(rlo[i])
         else:  # ranged: the side its exact activity is on
             a = lp.A.getrow(i)
-            act = sum(Fraction(float(v)) * xs[j] for j, v in zip(a.indices, a.data, strict=True))
-            at.append(rlo[i] if act == Fraction(float(rlo[i])) else rup[i])
+            act = sum(written(v) * xs[j] for j, v in zip(a.indices, a.data, strict=True))
+            at.append(rlo[i] if act == written(rlo[i]) else rup[i])
     if rows:
         ex.set_row_bounds(rows, np.array(at), np.array(at))
     return len(cols) + len(rows)

@@ -112,7 +112,15 @@ class Plan:
         return self.status in ("optimal", "shortfall")
 
 
-TIMED = ("build", "load", "solve", "polish", "exact_seconds", "exact_rational_seconds")
+TIMED = (
+    "build",
+    "load",
+    "solve",
+    "polish",
+    "exact_seconds",
+    "exact_rational_seconds",
+    "exact_rational_parts",
+)
 """The entries of a plan's ``timings`` that are wall-clock seconds; the others count work
 (variables, rows, LP solves, iterations), which the same input always repeats."""
 

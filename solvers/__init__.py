@@ -16,7 +16,7 @@ package imports nothing of ours.
 """
 
 from solvers._base import Backend, LinearProgram, Result, Status
-from solvers._exact import ExactLP, ExactResult, ExactUnavailable, float_side
+from solvers._exact import ExactLP, ExactResult, ExactUnavailable, float_side, written
 from solvers._highs import STALLED, HighsBackend
 from solvers._iis import elastic_iis
 from solvers._pool import BackendPool, Pooled, highs_model, solve_pooled
@@ -47,6 +47,7 @@ __all__ = [
     "elastic_iis",
     "equilibrate",
     "float_side",
+    "written",
     "get",
     "highs_model",
     "identity",

@@ -76,6 +76,10 @@ class ExactResult:
     # rational check itself is no iteration): 0 where HiGHS's basis was optimal
     iterations: dict = field(default_factory=dict)
     tightened: bool = False  # HiGHS solved again at TIGHT tolerances for this answer
+    # where exact_seconds went: "write" (our MPS and basis files), "esolver" (its run, of
+    # which "check" is its rational basis checks, from its log) and "solution" (our
+    # reading of its solution file)
+    parts: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -186,7 +190,7 @@ class _Writer:
         if ranged.any():
             out.append("RANGES")
             out += [
-                f" rng r{i} {decimal(Fraction(float(row_upper[i])) - Fraction(float(row_lower[i])))}"
+                f" rng r{i} {decimal(written(row_upper[i]) - written(row_lower[i]))}"
                 for i in np.flatnonzero(ranged)
             ]
         out.append("BOUNDS")
@@ -210,6 +214,15 @@ class _Writer:
         out.append("ENDATA")
         path.write_text("\n".join(out) + "\n")
         return live, ranged
+
+
+def written(v: float) -> Fraction:
+    """The rational a float stands for in QSopt_ex's file: its shortest decimal (:func:`decimal`).
+
+    Not the float's binary value (``Fraction(0.1)`` is not 1/10): a coefficient or bound
+    read from the scenario's files means the decimal it was written as.
+    """
+    return Fraction(decimal(v))
 
 
 def write_basis(path: Path, col_status, row_status, live: np.ndarray, ranged: np.ndarray) -> bool:
@@ -296,6 +309,23 @@ def _iterations(log: str) -> dict[str, int]:
     return out
 
 
+_CHECKED = re.compile(r"check done in ([0-9.]+) seconds")
+
+
+def _log_parts(log: str) -> dict[str, float]:
+    """The seconds of the rational basis checks esolver reports in its log.
+
+    (Its "Time for SOLVER_READ_MPQ" is no measure of its reading: 0.00 where the reading
+    took 0.13 s by the time its log lines came.)
+    """
+    return {"check": sum(float(v) for v in _CHECKED.findall(log))}
+
+
+def _add(total: dict, more: dict) -> None:
+    for k, v in more.items():
+        total[k] = total.get(k, 0) + v
+
+
 _REJECTED = object()
 _CHECK = "Performing Rational Basic Solve"
 
@@ -351,6 +381,7 @@ class ExactLP:
         self.highs_iterations = 0
         self.exact_seconds = 0.0
         self.exact_iterations: dict[str, int] = {}
+        self.exact_parts: dict[str, float] = {}  # ExactResult.parts, summed
         self._pairs: dict[int, int] = {}  # freed row -> its column (release)
         self.tightened = 0  # solves whose HiGHS basis failed the check and was sharpened
         self.restarts = 0  # warm HiGHS runs stopped at the cap and solved cold
@@ -466,8 +497,7 @@ class ExactLP:
         self.solves += 1
         self.warm_solves += res.warm
         self.exact_seconds += res.exact_seconds
-        for k, v in res.iterations.items():
-            self.exact_iterations[k] = self.exact_iterations.get(k, 0) + v
+        _add(self.exact_iterations, res.iterations)
         return res
 
     def _highs(self):
@@ -510,6 +540,7 @@ class ExactLP:
         """
         t0 = time.perf_counter()
         n, m = self.lp.num_cols, self.lp.num_rows
+        parts: dict[str, float] = {}
         with tempfile.TemporaryDirectory(prefix="commune-exact-") as tmp:
             d = Path(tmp)
             live, ranged = self._writer.write(
@@ -531,11 +562,15 @@ class ExactLP:
             cmd[1:1] = os.environ.get("COMMUNE_EXACT_OPTIONS", "").split()
             env = dict(os.environ, OMP_NUM_THREADS="1")
             timeout = None if self.time_limit is None else self.time_limit + 30
+            t1 = time.perf_counter()
+            parts["write"] = t1 - t0
             out = _run(cmd, env, timeout, check_only and warm)
+            parts["esolver"] = time.perf_counter() - t1
             if out is None:
                 return ExactResult("time_limit", exact_seconds=time.perf_counter() - t0)
             if out is _REJECTED:
                 self.exact_seconds += time.perf_counter() - t0
+                _add(self.exact_parts, parts)
                 return None
             done = out
             keep = os.environ.get("COMMUNE_EXACT_KEEP")  # a folder: keep each solve's files
@@ -552,8 +587,12 @@ class ExactLP:
                     "error", exact_seconds=time.perf_counter() - t0, warm=warm,
                     message="; ".join(tail),
                 )  # fmt: skip
+            t2 = time.perf_counter()
             status, value, x, pi, rc = read_solution(sol, n, m)
+            parts["solution"] = time.perf_counter() - t2
+        parts.update(_log_parts(done.stdout + done.stderr))
+        _add(self.exact_parts, parts)
         return ExactResult(
             status, value, x, pi, rc, exact_seconds=time.perf_counter() - t0, warm=warm,
-            iterations=_iterations(done.stdout + done.stderr),
+            iterations=_iterations(done.stdout + done.stderr), parts=parts,
         )  # fmt: skip

@@ -287,6 +287,15 @@ def test_a_ranged_row_is_read_as_its_two_bounds():
     assert res.objective == 0 and res.x[1] >= 1
 
 
+def test_a_ranged_row_with_decimal_bounds_is_read_as_those_decimals():
+    """max x s.t. 0.1 <= x + y <= 0.3, x, y >= 0: x = 3/10 exactly. The range was once
+    written as the difference of the floats' binary values (0.3 - 0.1 in binary is
+    0.19999999999999998335...), so the upper side read 0.29999999999999998335..."""
+    ex = exact_lp.ExactLP(_lp([1, 0], [[1, 1]], [0.1], [0.3], [0, 0], [np.inf, np.inf]))
+    assert ex.solve().objective == Fraction(3, 10)
+    assert exact_lp.written(0.1) == Fraction(1, 10) != Fraction(0.1)
+
+
 def test_the_m_plan_planned_exactly_is_leximin_by_its_exact_certificate():
     """The issue's certificate at M size: the benchmark's M (generated 60 x 120, seed 0)
     planned exactly passes the checker, and every level of tiers 2 and 3 (tier 1 is met
