@@ -240,13 +240,15 @@ def leximin_levels(
 
 
 def exact_levels_certificate(
-    scenario: Scenario, deliveries, held: dict, tiers=(1, 2, 3), faces: bool = True
+    scenario: Scenario, deliveries, held: dict | None = None, tiers=(1, 2, 3), faces: bool = True
 ) -> list[Level]:
     """The certificate of an exact plan, every LP solved exactly at the plan's exact levels.
 
-    ``held``: the plan's exact levels (``Plan.exact_levels``: (municipality, item,
-    tier) -> Fraction), each within RESOLUTION of the ratio the plan delivers
-    (ValueError otherwise: they are not this plan's). For each tier and each distinct
+    ``deliveries``: the plan's table (records or a DataFrame), or the exact
+    :class:`planner.plan.Plan` itself (its deliveries and levels). ``held``: the plan's
+    exact levels (``Plan.exact_levels``: (municipality, item, tier) -> Fraction), each
+    within RESOLUTION of the ratio the plan delivers (ValueError otherwise: they are not
+    this plan's). For each tier and each distinct
     level ``l`` below 1, the LP of :func:`leximin_levels`, held at those rationals
     (earlier tiers at their levels, this tier's needs at ``min(level, l)``), is solved
     exactly (:class:`solvers.ExactLP`); the level passes when its optimum is exactly the
@@ -265,8 +267,14 @@ def exact_levels_certificate(
     import pandas as pd
 
     from planner.exact import _fix_face
+    from planner.plan import Plan
     from solvers import ExactLP
 
+    if isinstance(deliveries, Plan):
+        held = deliveries.exact_levels if held is None else held
+        deliveries = deliveries.deliveries
+    if not held:
+        raise ValueError("not an exact plan: it has no exact levels (plan it with exact=True)")
     d = pd.DataFrame(deliveries)
     form = build(scenario)
     needs = form.needs

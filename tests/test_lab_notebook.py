@@ -40,3 +40,4 @@ def test_analyst_notebook_runs(tmp_path):
     )
     assert "'reused': 12" in text  # the second sweep solved nothing
     assert "equal_per_capita" in text
+    assert "Fraction(243, 1336)" in text  # the exact plan's lowest level, a fraction
