@@ -240,7 +240,12 @@ def leximin_levels(
 
 
 def exact_levels_certificate(
-    scenario: Scenario, deliveries, held: dict | None = None, tiers=(1, 2, 3), faces: bool = True
+    scenario: Scenario,
+    deliveries,
+    held: dict | None = None,
+    tiers=(1, 2, 3),
+    faces: bool = True,
+    on_level=None,
 ) -> list[Level]:
     """The certificate of an exact plan, every LP solved exactly at the plan's exact levels.
 
@@ -248,7 +253,7 @@ def exact_levels_certificate(
     :class:`planner.plan.Plan` itself (its deliveries and levels). ``held``: the plan's
     exact levels (``Plan.exact_levels``: (municipality, item, tier) -> Fraction), each
     within RESOLUTION of the ratio the plan delivers (ValueError otherwise: they are not
-    this plan's). For each tier and each distinct
+    this plan's). ``on_level(level, done, total)``, if given, is called after each level. For each tier and each distinct
     level ``l`` below 1, the LP of :func:`leximin_levels`, held at those rationals
     (earlier tiers at their levels, this tier's needs at ``min(level, l)``), is solved
     exactly (:class:`solvers.ExactLP`); the level passes when its optimum is exactly the
@@ -306,10 +311,13 @@ def exact_levels_certificate(
     up = lp.col_upper
     out: list[Level] = []
     passed = True
+    total = len({(int(tier[i]), v) for i, v in enumerate(level) if v is not None and v < 1})
     for t in tiers:
         mine = [i for i in range(len(keys)) if level[i] is not None and int(tier[i]) == t]
         before = [i for i in range(len(keys)) if level[i] is not None and int(tier[i]) < t]
         for lv in sorted({level[i] for i in mine if level[i] < 1}):
+            if on_level is not None and out:
+                on_level(out[-1], len(out), total)
             at = [i for i in mine if level[i] == lv]
             cols = [int(col[i]) for i in before + mine]
             lows = [level[i] for i in before] + [min(level[i], lv) for i in mine]
@@ -331,6 +339,8 @@ def exact_levels_certificate(
                 passed = False
             elif faces and passed:
                 _fix_face(ex, res, lp, m0, -1, set())
+    if on_level is not None and out:
+        on_level(out[-1], len(out), total)
     return out
 
 

@@ -279,6 +279,14 @@ def solve(
             "check of each round): leximin exactly, slower (docs/PLANNING.md)",
         ),
     ] = False,
+    certify: Annotated[
+        bool,
+        typer.Option(
+            "--certify",
+            help="with --exact: then prove the plan leximin, each level's LP solved exactly at "
+            "the plan's levels (about as long again as the plan), and say so on stderr",
+        ),
+    ] = False,
     explain_seconds: Annotated[
         float | None,
         typer.Option(
@@ -303,6 +311,9 @@ def solve(
 
     if precise and solver != "highs":
         err.print(f"error: --precise works with the highs solver only, not {solver}", markup=False)
+        raise typer.Exit(EXIT_INVALID)
+    if certify and not exact:
+        err.print("error: --certify proves an exact plan: add --exact", markup=False)
         raise typer.Exit(EXIT_INVALID)
     precise = solver == "highs" if precise is None else precise
     s = load_or_exit(path)
@@ -335,7 +346,50 @@ def solve(
             err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     else:
         print_summary(s, plan, doc, timings=not no_timings, explain_seconds=budget, precise=precise)
-    raise typer.Exit(STATUS_EXIT.get(plan.status, EXIT_ERROR))
+    code = STATUS_EXIT.get(plan.status, EXIT_ERROR)
+    if certify and plan.exact_levels:
+        code = code or _certify(s, plan, quiet or json_out)
+    raise typer.Exit(code)
+
+
+def _certify(s, plan, quiet: bool) -> int:
+    """Prove ``plan`` leximin at its exact levels; one line on stderr; exit code (0: proved)."""
+    from planner.certificate import exact_levels_certificate
+
+    status = None if quiet or not err.is_terminal else err.status("certifying…")
+    if status is not None:
+        status.start()
+    t0 = time.perf_counter()
+
+    def on_level(lv, done: int, total: int) -> None:
+        if status is not None:
+            el = time.perf_counter() - t0
+            status.update(f"certifying · level {done} of {total} · {el:.1f} s")
+
+    try:
+        levels = exact_levels_certificate(s, plan, on_level=on_level)
+    except Exception as exc:  # the exact solver failed: one line here, the traceback in the log
+        raise fail("the certificate failed", exc) from None
+    finally:
+        if status is not None:
+            status.stop()
+    el = time.perf_counter() - t0
+    risen = [lv for lv in levels if lv.rise != 0]
+    if not risen:
+        err.print(
+            f"leximin certificate: {len(levels)} levels checked exactly, no need at any of "
+            f"them can rise without lowering one at or below it ({el:.1f} s)",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        return 0
+    first = risen[0]
+    err.print(
+        f"error: the leximin certificate failed at {len(risen)} of {len(levels)} levels; "
+        f"first: tier {first.tier} at {first.level:.10g}, whose {first.needs} needs can rise "
+        f"by {first.rise:.3g} together ({el:.1f} s)",
+        markup=False, highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    return EXIT_ERROR
 
 
 def _with_reasons(s: Scenario, plan, seconds: float | None = None, show: bool = False) -> dict:

@@ -210,6 +210,49 @@ def test_the_cli_plans_exactly(tmp_path):
     assert "leximin need stages" in res.output and "Traceback" not in res.output
 
 
+def test_the_cli_proves_an_exact_plan_leximin_when_asked(tmp_path):
+    """``--certify``: after the exact plan, its certificate at its exact levels, one line
+    on stderr (the JSON on stdout unchanged); without ``--exact`` it is refused."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    folder = tmp_path / "s"
+    models.save(models.generate(6, 10, 1), folder)
+    res = CliRunner().invoke(app, ["solve", str(folder), "--exact", "--certify", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["timings"]["exact_rounds"] >= 1
+    assert "leximin certificate:" in res.stderr and "levels checked exactly" in res.stderr
+    assert "can rise without lowering one at or below it" in res.stderr
+    res = CliRunner().invoke(app, ["solve", str(folder), "--certify"])
+    assert res.exit_code == 2
+    assert "--certify proves an exact plan: add --exact" in res.output
+
+
+def test_a_failing_certificate_is_an_error_on_the_cli(monkeypatch, tmp_path):
+    """A certificate that finds a rise says where and exits 1 (the plan is still printed)."""
+    from typer.testing import CliRunner
+
+    import planner.certificate as pc
+    from planner.cli import app
+
+    real = pc.exact_levels_certificate
+
+    def lowered(s, plan, **kw):
+        levels = real(s, plan, **kw)
+        lv = levels[0]
+        levels[0] = pc.Level(lv.tier, lv.level, lv.needs, lv.plan_sum, lv.plan_sum + 0.25)
+        return levels
+
+    monkeypatch.setattr(pc, "exact_levels_certificate", lowered)
+    folder = tmp_path / "s"
+    models.save(models.generate(6, 10, 1), folder)
+    res = CliRunner().invoke(app, ["solve", str(folder), "--exact", "--certify", "-q"])
+    assert res.exit_code == 1, res.output
+    assert "the leximin certificate failed at 1 of" in res.stderr
+    assert "can rise by 0.25 together" in res.stderr and "Traceback" not in res.output
+
+
 def test_an_exact_plan_repeats_to_its_hash():
     """The exact rounds' seconds are timings (null in the hash); their counts repeat."""
     from planner.plan import plan_hash
