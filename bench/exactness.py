@@ -182,7 +182,10 @@ MODES = {
     "paced_quick": {"pool_warm": "paced", "pool_stall": "capped", "pool_retry": "quick"},
     "patient_quick": {"pool_warm": "patient", "pool_stall": "capped", "pool_retry": "quick"},
     "fast_quick": {"pool_warm": "timed_paced", "pool_stall": "capped", "pool_retry": "quick"},
-    "interior": {"rounds": "interior"},  # max-min rounds by interior point without crossover
+    "interior": {
+        "rounds": "interior",
+        "precise": False,
+    },  # max-min rounds by interior point without crossover
     "warm5k": {"pool_warm_max": 5000},  # the warm attempt before a pool: at most 5,000 it.
     "warm_uncapped": {"pool_warm_max": None},  # before 2026-12-05: 0.5 per row alone
     "warm8k": {"pool_warm_max": 8000},

@@ -238,6 +238,13 @@ class Engine:
         # (complementary slackness, as a linear stage's): later rounds then see as explicit
         # bounds what they would otherwise meet as implicit equalities (a thin programme)
         self.face_rounds = bool(face_rounds)
+        if rounds not in ("simplex", "interior"):
+            raise ValueError(f"rounds must be simplex or interior, not {rounds!r}")
+        if rounds == "interior" and self.face_rounds:
+            # an interior point has no basis, and its reduced costs are not exact: the
+            # faces it fixed on a generated 25 x 50 (seed 11) left tier 2 at a level of 1
+            # with needs at 0 (2026-12-07)
+            raise ValueError("rounds='interior' cannot fix faces: use precise=False with it")
         if not (np.isfinite(face_dual) and face_dual > 0):
             raise ValueError(f"face_dual must be a positive number, not {face_dual!r}")
         self.face_dual = float(face_dual)
@@ -820,8 +827,10 @@ class Engine:
             self._sharpen(0)
             if not blocked.any():
                 # still: the level rises by less than the solver resolves; fix the lowest
-                low = q[on].min() if sense == "max" else q[on].max()
-                blocked, how = on & (np.abs(q - low) <= gap), "fallback"
+                # (of the free, should none sit within GAP of the level: an interior point)
+                near = on if on.any() else free
+                low = q[near].min() if sense == "max" else q[near].max()
+                blocked, how = near & (np.abs(q - low) <= gap), "fallback"
             again = 0
             fix = np.flatnonzero(blocked)
             if self.face_rounds:

@@ -416,3 +416,22 @@ def test_the_zero_pass_known_answer():
         ("needs:tier3", 0.0, 1, "zero"),
         ("needs:tier3", 0.5, 1, "alone"),
     ]
+
+
+def test_interior_rounds_fix_no_faces_and_reach_the_lowest_exact_level():
+    """Max-min rounds by interior point without crossover (``rounds="interior"``, an
+    experiment: bench/NOTES.md) cannot fix faces, which need exact reduced costs: with
+    them a generated 25 x 50 (seed 11) got tier 2 at a level of 1 with needs at 0. They
+    are refused together. Without faces, a round whose interior point leaves no need
+    within GAP of its level fixes the lowest free need (it used to raise on an empty
+    floor). The plan passes the checker and its tier 2 starts at 0.693507, the lowest
+    tier-2 level of the exact plan (``exact=True``) of the same confederation."""
+    s = models.generate(25, 50, 11)
+    with pytest.raises(ValueError, match="cannot fix faces"):
+        planner.solve(s, rounds="interior")
+    with pytest.raises(ValueError, match="rounds must be simplex or interior"):
+        planner.solve(s, rounds="barrier", precise=False)
+    plan = planner.solve(s, rounds="interior", precise=False).to_dict()
+    assert check_plan(s, plan) == []
+    tier2 = next(st for st in plan["stages"] if st["name"] == "needs:tier2")
+    assert tier2["value"] == pytest.approx(0.693507, abs=1e-6)
