@@ -81,6 +81,12 @@ def parse(argv=None):
         help="sizes also planned exactly (planner solve --exact) and certified at their exact "
         "levels ('none')",
     )
+    p.add_argument(
+        "--certify-columns",
+        type=int,
+        default=measure.CERTIFY_COLUMNS,
+        help="plans up to this many columns get the leximin certificate of the defaults' plan",
+    )
     p.add_argument("--batch-count", type=int, default=5, help="courses of action per batch")
     p.add_argument(
         "--no-references", action="store_true", help="skip the solver floor and the PuLP build"
@@ -147,6 +153,7 @@ def run_child(args) -> int:
         warm_modes=_list(args.warm_modes),
         settings_limit=args.settings_limit,
         exact=args.child in _list(args.exact),
+        certify_columns=args.certify_columns,
     )
     return 0
 
@@ -184,6 +191,8 @@ def run_one(name: str, args, workdir: Path, log) -> dict:
         str(args.stage_floor_nnz),
         "--exact",
         args.exact,
+        "--certify-columns",
+        str(args.certify_columns),
     ]
     if args.no_references:
         cmd.append("--no-references")
