@@ -18,6 +18,7 @@ independent of how the plan was found (engine, solve path, tolerances).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -53,6 +54,12 @@ LOOSEN = (1e-12, 1e-10, 1e-9, 1e-8, 1e-7)
 # error, and over 8 minutes on the next level, where the first LP took 1.1 s)
 LEVEL_FACTOR = 10.0
 LEVEL_SECONDS = 10.0
+
+# the exact certificate's cap per level (exact_levels_certificate): EXACT_LEVEL_FACTOR x the
+# first level's seconds, at least EXACT_LEVEL_SECONDS. M's levels took 0.4-8 s after a first
+# of 1.3 s; the tour's first four 24, 4, 4 and 14 s (bench/NOTES.md, fifteenth session)
+EXACT_LEVEL_FACTOR = 10.0
+EXACT_LEVEL_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,7 @@ def exact_levels_certificate(
     tiers=(1, 2, 3),
     faces: bool = True,
     on_level=None,
+    level_seconds: float | None = None,
 ) -> list[Level]:
     """The certificate of an exact plan, every LP solved exactly at the plan's exact levels.
 
@@ -259,15 +267,23 @@ def exact_levels_certificate(
     exactly (:class:`solvers.ExactLP`); the level passes when its optimum is exactly the
     sum of its needs' levels (``rise`` exactly 0).
 
-    ``faces``: while every level so far has passed, each LP's optimal face is fixed
-    from its own exact duals (:func:`planner.exact._fix_face`: columns of nonzero
-    reduced cost at their values, rows of nonzero dual at their sides). Every later
-    LP's bounds are tighter and its plans sum exactly to the passed level's optimum, so
-    they are optimal there and lie on that face (complementary slackness): the fixes cut
-    no plan of a later LP and use nothing the plan's rounds found, only what this
-    certificate has proved. Without them the generated 60 x 120 (seed 0) stalled at its
-    level of 293 tied needs (HiGHS 104 s, QSopt_ex's multi-precision simplex 33 s; the
-    next levels each stalled again); with them, all 63 levels in 74 s (bench/NOTES.md).
+    ``faces``: each passed level's optimal face is fixed from its own exact duals
+    (:func:`planner.exact._fix_face`: columns of nonzero reduced cost at their values,
+    rows of nonzero dual at their sides). Every later LP's bounds are at least as tight
+    (its needs at that level held there), so each of its plans sums exactly to the
+    passed level's optimum, is optimal there and lies on that face (complementary
+    slackness): the fixes cut no plan of a later LP, whatever other levels gave, and use
+    nothing the plan's rounds found, only what this certificate has proved. A level
+    that does not pass fixes nothing. Without faces the generated 60 x 120 (seed 0)
+    stalled at its level of 293 tied needs (HiGHS 104 s, QSopt_ex's multi-precision
+    simplex 33 s; the next levels each stalled again); with them, all 63 levels in 74 s
+    (bench/NOTES.md).
+
+    ``level_seconds``: each level's exact solve is capped (by default EXACT_LEVEL_FACTOR
+    x the first level's seconds, at least EXACT_LEVEL_SECONDS); a level without an
+    answer within it is undecided (``best_sum`` NaN: it fails). The README's tour had a
+    level whose exactly optimal basis QSopt_ex still took to its 128-bit simplex for
+    over 17 minutes (bench/NOTES.md, fifteenth session).
     """
     import pandas as pd
 
@@ -310,7 +326,7 @@ def exact_levels_certificate(
     m0 = lp.A.shape[0]
     up = lp.col_upper
     out: list[Level] = []
-    passed = True
+    cap = level_seconds
     total = len({(int(tier[i]), v) for i, v in enumerate(level) if v is not None and v < 1})
     for t in tiers:
         mine = [i for i in range(len(keys)) if level[i] is not None and int(tier[i]) == t]
@@ -325,19 +341,20 @@ def exact_levels_certificate(
             c = np.zeros(form.n)
             c[[int(col[i]) for i in at]] = WEIGHT
             ex.set_objective(c, "max")
+            ex.time_limit = cap
+            s0 = time.perf_counter()
             res = ex.solve()
+            if cap is None:
+                cap = max(EXACT_LEVEL_SECONDS, EXACT_LEVEL_FACTOR * (time.perf_counter() - s0))
             plan_sum = sum((level[i] for i in at), Fraction(0))
-            if not res.ok:
+            if not res.ok:  # undecided (time limit, solver error): it fails
                 out.append(Level(t, float(lv), len(at), float(plan_sum), np.nan))
-                passed = False
                 continue
             best = res.objective / Fraction(WEIGHT)
             # the rise itself rounded, not the two sums: a rise of 1e-20 shows
             rise = float(best - plan_sum)
             out.append(Level(t, float(lv), len(at), float(plan_sum), float(plan_sum) + rise))
-            if best != plan_sum:
-                passed = False
-            elif faces and passed:
+            if faces and best == plan_sum:
                 _fix_face(ex, res, lp, m0, -1, set())
     if on_level is not None and out:
         on_level(out[-1], len(out), total)
