@@ -374,19 +374,31 @@ def _certify(s, plan, quiet: bool) -> int:
         if status is not None:
             status.stop()
     el = time.perf_counter() - t0
-    risen = [lv for lv in levels if lv.rise != 0]
-    if not risen:
+    undecided = [lv for lv in levels if lv.undecided]
+    risen = [lv for lv in levels if not lv.undecided and lv.rise != 0]
+    if not risen and not undecided:
         err.print(
             f"leximin certificate: {len(levels)} levels checked exactly, no need at any of "
             f"them can rise without lowering one at or below it ({el:.1f} s)",
             markup=False, highlight=False, soft_wrap=True,
         )  # fmt: skip
         return 0
-    first = risen[0]
+    said = []
+    if risen:
+        first = risen[0]
+        said.append(
+            f"failed at {len(risen)} of {len(levels)} levels (first: tier {first.tier} at "
+            f"{first.level:.10g}, whose {first.needs} needs can rise by {first.rise:.3g} "
+            "together)"
+        )
+    if undecided:
+        first = undecided[0]
+        said.append(
+            f"could not decide {len(undecided)} of {len(levels)} levels within each level's "
+            f"time cap (first: tier {first.tier} at {first.level:.10g})"
+        )
     err.print(
-        f"error: the leximin certificate failed at {len(risen)} of {len(levels)} levels; "
-        f"first: tier {first.tier} at {first.level:.10g}, whose {first.needs} needs can rise "
-        f"by {first.rise:.3g} together ({el:.1f} s)",
+        f"error: the leximin certificate {' and '.join(said)} ({el:.1f} s)",
         markup=False, highlight=False, soft_wrap=True,
     )  # fmt: skip
     return EXIT_ERROR

@@ -281,6 +281,18 @@ def test_a_failing_certificate_is_an_error_on_the_cli(monkeypatch, tmp_path):
     assert "the leximin certificate failed at 1 of" in res.stderr
     assert "can rise by 0.25 together" in res.stderr and "Traceback" not in res.output
 
+    def undecided(s, plan, **kw):  # a level with no answer within its cap
+        levels = real(s, plan, **kw)
+        lv = levels[-1]
+        levels[-1] = pc.Level(lv.tier, lv.level, lv.needs, lv.plan_sum, float("nan"))
+        return levels
+
+    monkeypatch.setattr(pc, "exact_levels_certificate", undecided)
+    res = CliRunner().invoke(app, ["solve", str(folder), "--exact", "--certify", "-q"])
+    assert res.exit_code == 1, res.output
+    assert "could not decide 1 of" in res.stderr and "within each level's time cap" in res.stderr
+    assert "nan" not in res.stderr and "failed at" not in res.stderr
+
 
 def test_an_exact_plan_repeats_to_its_hash():
     """The exact rounds' seconds are timings (null in the hash); their counts repeat."""
