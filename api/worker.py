@@ -3,10 +3,11 @@
 The child (``_solve_child``) loads the plan's input snapshot and runs
 ``planner.solve`` (with precise levels unless the plan's ``precise`` is
 false; with its need stages in rational arithmetic when its ``exact`` is
-true); the worker renews the job's heartbeat every
+true, and that exact plan then proved leximin when its ``certify`` is); the
+worker renews the job's heartbeat every
 ``job_heartbeat_seconds``, passes on progress, and kills the child when the
-job is cancelled, when it runs past its time limit (plus
-``job_grace_seconds``), or when the job is no longer its own. A child
+job is cancelled, when it runs past its time limit (twice it for a plan to
+certify, plus ``job_grace_seconds``), or when the job is no longer its own. A child
 exits by itself when its worker dies, so a killed worker leaves nothing
 running; its job is queued again by the next worker (see
 ``api.services.queue``). ``inline=True`` solves in this process instead
@@ -35,6 +36,8 @@ from api.services import queue
 
 log = logging.getLogger("commune.worker")
 EXPLAIN_SECONDS = 5.0
+CERTIFYING = "certifying"
+"""The progress of a certificate: "certifying", then "certifying · level k of n"."""
 
 
 class Refused(ValueError):
@@ -44,10 +47,14 @@ class Refused(ValueError):
     """
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def failure(exc: BaseException) -> str:
     """The one line a plan's page and the API show when solving raised (details: the log)."""
-    text = str(exc).strip().splitlines()
-    reason = text[0] if text else type(exc).__name__
+    reason = _first_line(exc)
     if isinstance(exc, Refused):
         return reason
     return f"the solver failed: {reason} (the details are in the worker's log)"
@@ -69,14 +76,19 @@ def solve_document(
     progress=None,
     precise: bool | None = None,
     exact: bool = False,
-) -> dict:
-    """Solve a stored input snapshot; the SPEC plan JSON.
+    certify: bool = False,
+) -> tuple[dict, dict | None]:
+    """Solve a stored input snapshot; the SPEC plan JSON and its certificate (or None).
 
     ``precise``: levels planned more exactly (``planner.engine.PRECISE``, as
     ``planner solve --precise``); HiGHS only. None: the solver's default (precise with
     HiGHS). ``exact``: the leading leximin need stages planned exactly, in rational
     arithmetic (as ``planner solve --exact``); the planner's ValueError (a policy it
-    cannot plan exactly) is raised as :class:`Refused`, one line.
+    cannot plan exactly) is raised as :class:`Refused`, one line. ``certify``: the exact
+    plan, once made and explained, proved leximin at its exact levels (as ``planner solve
+    --exact --certify``) within as much again as ``time_limit``; its summary
+    (:func:`certify_plan`) comes beside the plan JSON, which it leaves as it is. Without
+    ``certify`` the certificate is None.
     """
     import models
     import planner
@@ -105,7 +117,86 @@ def solve_document(
     # explanations, minimal conflicts, reconciliation: in what is left of the time limit
     # (at least a few seconds; the job's grace covers them)
     left = max(EXPLAIN_SECONDS, time_limit - (time.monotonic() - started))
-    return enrich_safely(scenario, plan, seconds=left)
+    out = enrich_safely(scenario, plan, seconds=left)
+    if not certify:
+        return out, None
+    return out, certify_plan(scenario, plan, time_limit, progress)
+
+
+class _OutOfTime(Exception):
+    """The certificate's time ran out between two levels (``done`` of ``total`` checked)."""
+
+    def __init__(self, done: int, total: int):
+        super().__init__(f"{done} of {total} levels")
+        self.done, self.total = done, total
+
+
+def certify_plan(scenario, plan, seconds: float, progress=None) -> dict:
+    """The leximin certificate of an exact ``planner.plan.Plan``, summarised for its row.
+
+    ``planner.certificate.exact_levels_certificate`` at the plan's exact levels (as
+    ``planner solve --exact --certify``), in at most about ``seconds``: each level's exact
+    solve is capped at half of them (a level without an answer then is undecided), and
+    no level starts after the first half. ``progress(stage, k, value)``: told
+    "certifying", then "certifying · level k of n" after each level.
+
+    The summary: :func:`certificate_summary`; or ``{"error": one line}`` when there is no
+    certificate: a plan not made (not optimal or shortfall), the time out between
+    levels, or the certificate raised (an exact solver failure; the traceback goes to the
+    log). The plan itself stands either way.
+    """
+    from planner.certificate import exact_levels_certificate
+
+    if plan.status not in ("optimal", "shortfall"):
+        return {"error": f"nothing to certify: the plan ended {plan.status}"}
+    if not plan.exact_levels:
+        return {"error": "nothing to certify: the plan has no exact levels"}
+    half = seconds / 2
+    started = time.monotonic()
+
+    def on_level(level, done: int, total: int) -> None:
+        if progress is not None:
+            progress(f"{CERTIFYING} · level {done} of {total}", 0, 0.0)
+        if done < total and time.monotonic() - started > half:
+            raise _OutOfTime(done, total)
+
+    if progress is not None:
+        progress(CERTIFYING, 0, 0.0)
+    try:
+        levels = exact_levels_certificate(scenario, plan, on_level=on_level, level_seconds=half)
+    except _OutOfTime as stop:
+        return {
+            "error": f"the certificate ran out of time ({seconds:g} s, as much as the plan's "
+            f"time limit) after {stop.done} of {stop.total} levels; ask for a longer time limit"
+        }
+    except Exception as exc:  # noqa: BLE001 - the plan stands; one line for it, details logged
+        log.exception("the certificate of a plan of %s failed", scenario.name)
+        return {
+            "error": f"the certificate failed: {_first_line(exc)} (details in the worker's log)"
+        }
+    return certificate_summary(levels, time.monotonic() - started)
+
+
+def certificate_summary(levels, seconds: float) -> dict:
+    """What the plan's row keeps of ``exact_levels_certificate``'s levels (JSON, no NaN).
+
+    ``levels`` checked, ``passed`` (none failed or undecided), ``seconds``, ``failed``
+    (each tier, level, needs at it and how far they can rise together: ``rise`` not 0)
+    and ``undecided`` (tier, level, needs: no answer within the level's time cap).
+    """
+    undecided = [lv for lv in levels if lv.undecided]
+    failed = [lv for lv in levels if not lv.undecided and lv.rise != 0]
+
+    def where(lv) -> dict:
+        return {"tier": int(lv.tier), "level": float(lv.level), "needs": int(lv.needs)}
+
+    return {
+        "levels": len(levels),
+        "passed": not failed and not undecided,
+        "seconds": round(seconds, 3),
+        "failed": [{**where(lv), "rise": float(lv.rise)} for lv in failed],
+        "undecided": [where(lv) for lv in undecided],
+    }
 
 
 def courses_document(doc: dict, rule: str | None, solver: str, task: dict, progress=None) -> dict:
@@ -148,15 +239,19 @@ def run_job(
     batch_progress=None,
     precise: bool | None = None,
     exact: bool = False,
-):
-    """A plan (SPEC JSON) or, for a ``courses`` task, the courses of action.
+    certify: bool = False,
+) -> tuple[dict, dict | None]:
+    """A plan (SPEC JSON) or, for a ``courses`` task, the courses of action; and a certificate.
 
-    ``precise``: the plan's levels planned more exactly; ``exact``: its need stages
-    planned exactly (``solve_document``).
+    The certificate: the plan's (None unless ``certify``). ``precise``: the plan's levels
+    planned more exactly; ``exact``: its need stages planned exactly; ``certify``: the
+    exact plan proved leximin (``solve_document``).
     """
     if task is not None and task.get("purpose") == "courses":
-        return courses_document(doc, rule, solver, task, batch_progress)
-    return solve_document(doc, rule, solver, time_limit, progress, precise=precise, exact=exact)
+        return courses_document(doc, rule, solver, task, batch_progress), None
+    return solve_document(
+        doc, rule, solver, time_limit, progress, precise=precise, exact=exact, certify=certify
+    )
 
 
 def _needs_pool(task: dict | None) -> bool:
@@ -175,7 +270,12 @@ def _watch_parent(parent: int) -> None:
 
 
 def progress_text(stage: str, k: int, value: float, elapsed: float) -> str:
-    """A job's progress as the command line shows it: stage, round, level, seconds."""
+    """A job's progress as the command line shows it: stage, round, level, seconds.
+
+    A certificate's ("certifying · level k of n") as it is, with the seconds.
+    """
+    if stage.startswith(CERTIFYING):
+        return f"{stage} · {elapsed:.1f} s"
     if k > 0:
         return f"stage {stage} · round {k} · level {value:.4g} · {elapsed:.1f} s"
     return f"stage {stage} · {elapsed:.1f} s"
@@ -192,8 +292,9 @@ def _solve_child(
     task: dict | None = None,
     precise: bool = False,
     exact: bool = False,
+    certify: bool = False,
 ) -> None:
-    """Child process: solve and send ("done", plan) or ("error", message) to the worker."""
+    """Child process: send the worker ("done", (plan, certificate)) or ("error", message)."""
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     last = [0.0]
     start = time.monotonic()
@@ -221,6 +322,7 @@ def _solve_child(
             batch_progress,
             precise=precise,
             exact=exact,
+            certify=certify,
         )
         conn.send(("done", result))
     except Exception as exc:  # noqa: BLE001 - reported as the plan's error
@@ -267,6 +369,7 @@ class Worker:
                 self._task(s, plan),
                 bool(plan.precise),
                 bool(plan.exact),
+                bool(plan.certify),
             )
         log.info("job %s (plan %s), attempt %s", claim.job_id, claim.plan_id, claim.attempt)
         if self.inline:
@@ -316,9 +419,10 @@ class Worker:
         result: dict | None = None,
         message: str = "",
         state: str = "done",
+        certificate: dict | None = None,
     ) -> None:
         with self.sessions() as s:
-            queue.finish(s, claim, status, result, message, state)
+            queue.finish(s, claim, status, result, message, state, certificate)
 
     def _run_inline(
         self,
@@ -330,14 +434,17 @@ class Worker:
         task=None,
         precise: bool = False,
         exact: bool = False,
+        certify: bool = False,
     ) -> None:
         try:
-            result = run_job(doc, rule, solver, time_limit, task, precise=precise, exact=exact)
+            result, certificate = run_job(
+                doc, rule, solver, time_limit, task, precise=precise, exact=exact, certify=certify
+            )
         except Exception as exc:  # noqa: BLE001 - the job fails with one clear line
             log.exception("job %s (plan %s) failed", claim.job_id, claim.plan_id)
             self._finish(claim, "error", None, failure(exc), "failed")
             return
-        self._finish(claim, result["status"], result, result.get("message", ""))
+        self._finish(claim, *_done(result, certificate))
 
     def _run_child(
         self,
@@ -349,6 +456,7 @@ class Worker:
         task=None,
         precise: bool = False,
         exact: bool = False,
+        certify: bool = False,
     ) -> None:
         ctx = mp.get_context("spawn")
         ours, theirs = ctx.Pipe(duplex=False)
@@ -365,6 +473,7 @@ class Worker:
                 task,
                 precise,
                 exact,
+                certify,
             ),
             # a daemonic process may not start processes: a batch on local processes needs
             # its child non-daemonic (it still exits by itself when this worker dies)
@@ -373,7 +482,9 @@ class Worker:
         child.start()
         theirs.close()
         started = time.monotonic()
-        hard_limit = time_limit + self.settings.job_grace_seconds
+        # a plan to certify: the plan within its time limit, its certificate within as much
+        # again (solve_document)
+        hard_limit = time_limit * (2 if certify else 1) + self.settings.job_grace_seconds
         outcome = self._watch(claim, child, ours, started, hard_limit)
         if child.is_alive():
             child.kill()
@@ -383,14 +494,14 @@ class Worker:
             self._finish(claim, *outcome)
 
     def _watch(self, claim, child, conn, started: float, hard_limit: float) -> tuple | None:
-        """Wait for the child, heartbeating; the (status, result, message, state) to record."""
+        """Wait for the child, heartbeating; the (status, result, message, state...) to record."""
         progress = None
         while True:
             try:
                 if conn.poll(self.settings.job_heartbeat_seconds):
                     kind, payload = conn.recv()
                     if kind == "done":
-                        return payload["status"], payload, payload.get("message", ""), "done"
+                        return _done(*payload)
                     if kind == "error":
                         message, details = payload
                         log.error(
@@ -423,6 +534,11 @@ class Worker:
                 queue.release(s, claim, count=True)
             return None
         return "error", None, f"the solving process died (exit code {child.exitcode})", "failed"
+
+
+def _done(result: dict, certificate: dict | None) -> tuple:
+    """A job's outcome once solved: (status, result, message, state, certificate)."""
+    return result["status"], result, result.get("message", ""), "done", certificate
 
 
 def run_pending(settings: Settings, engine: Engine | None = None) -> int:

@@ -190,6 +190,20 @@ class World:
             _, secret = tokens.issue(s, Principal.system("test"), role, municipality, delegate_id)
         return {"Authorization": f"Bearer {secret}"}
 
+    def signed_in(self, who: str = "coord:valley") -> TestClient:
+        """The client, signed in to the pages with ``who``'s token (its cookie)."""
+        c = self.client
+        c.cookies.clear()
+        secret = self.h[who]["Authorization"].removeprefix("Bearer ")
+        r = c.post(
+            "/web/signin",
+            data={"token": secret},
+            headers={"Origin": "http://testserver"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        return c
+
     def plan(self, conf: str = "valley", who: str = "coord:valley", **body) -> dict:
         """Request a plan and solve it; the GET /plans/{id} body."""
         r = self.client.post(f"/confederations/{conf}/plans", json=body, headers=self.h[who])

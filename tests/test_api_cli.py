@@ -66,6 +66,15 @@ def empty_db(request, tmp_path):
         yield url
 
 
+def _plans_and_jobs_kept(engine) -> None:
+    """After a downgrade: the two plans rows and the first one's job are still there."""
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM plans")).scalar() == 2
+        assert c.execute(text("SELECT plan_id FROM jobs")).scalars().all() == [1]
+
+
 def test_migration_0004_adds_precise_to_stored_plans_and_downgrades(empty_db):
     from sqlalchemy import inspect, text
 
@@ -95,9 +104,7 @@ def test_migration_0004_adds_precise_to_stored_plans_and_downgrades(empty_db):
         migrate.downgrade(engine, "0003_courses")
         assert migrate.current(engine) == "0003_courses"
         assert "precise" not in {c["name"] for c in inspect(engine).get_columns("plans")}
-        with engine.connect() as c:  # the plans and their jobs are kept
-            assert c.execute(text("SELECT count(*) FROM plans")).scalar() == 2
-            assert c.execute(text("SELECT plan_id FROM jobs")).scalars().all() == [1]
+        _plans_and_jobs_kept(engine)
         migrate.upgrade(engine)
         with engine.connect() as c:
             assert c.execute(text("SELECT count(*) FROM plans WHERE precise")).scalar() == 0
@@ -110,8 +117,7 @@ def test_migration_0005_adds_exact_to_stored_plans_and_downgrades(empty_db):
 
     from api import migrate
     from api.config import Settings
-    from api.db import make_engine, make_sessionmaker
-    from api.orm import PlanRow
+    from api.db import make_engine
 
     engine = make_engine(Settings(database_url=empty_db).sqlalchemy_url)
     try:
@@ -120,28 +126,76 @@ def test_migration_0005_adds_exact_to_stored_plans_and_downgrades(empty_db):
         with engine.begin() as c:  # a plan row as revision 0004 stores it, and its job
             c.execute(text(PLAN_0003.format(id=1)))
             c.execute(text(JOB.format(id=1)))
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, "0005_exact")
         assert migrate.current(engine) == "0005_exact"
         column = next(c for c in inspect(engine).get_columns("plans") if c["name"] == "exact")
         assert column["nullable"] is False
         with engine.begin() as c:  # a row written without the column gets the server default
             c.execute(text(PLAN_0003.format(id=2)))
-        with make_sessionmaker(engine)() as s:
-            assert [p.exact for p in s.query(PlanRow).order_by(PlanRow.id)] == [False, False]
-            s.get(PlanRow, 2).exact = True
-            s.commit()
+        with engine.begin() as c:  # (SQL: the ORM's plans have later columns than 0005's)
+            stored = c.execute(text("SELECT exact FROM plans ORDER BY id")).scalars().all()
+            assert [bool(p) for p in stored] == [False, False]
+            c.execute(text("UPDATE plans SET exact = true WHERE id = 2"))
         with engine.connect() as c:
             assert c.execute(text("SELECT id FROM plans WHERE exact")).scalars().all() == [2]
         migrate.downgrade(engine, "0004_precise")
         assert migrate.current(engine) == "0004_precise"
         columns = {c["name"] for c in inspect(engine).get_columns("plans")}
         assert "exact" not in columns and "precise" in columns
-        with engine.connect() as c:  # the plans and their jobs are kept
-            assert c.execute(text("SELECT count(*) FROM plans")).scalar() == 2
-            assert c.execute(text("SELECT plan_id FROM jobs")).scalars().all() == [1]
+        _plans_and_jobs_kept(engine)
         migrate.upgrade(engine)
         with engine.connect() as c:
             assert c.execute(text("SELECT count(*) FROM plans WHERE exact")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def test_migration_0006_adds_certify_and_certificate_to_stored_plans_and_downgrades(empty_db):
+    from sqlalchemy import inspect, text
+
+    from api import migrate
+    from api.config import Settings
+    from api.db import make_engine, make_sessionmaker
+    from api.orm import PlanRow
+
+    engine = make_engine(Settings(database_url=empty_db).sqlalchemy_url)
+    try:
+        migrate.upgrade(engine, "0005_exact")
+        columns = {c["name"] for c in inspect(engine).get_columns("plans")}
+        assert "exact" in columns and not {"certify", "certificate"} & columns
+        with engine.begin() as c:  # a plan row as revision 0005 stores it, and its job
+            c.execute(text(PLAN_0003.format(id=1)))
+            c.execute(text(JOB.format(id=1)))
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == "0006_certify"
+        columns = {c["name"]: c for c in inspect(engine).get_columns("plans")}
+        assert columns["certify"]["nullable"] is True
+        assert columns["certificate"]["nullable"] is True
+        with engine.begin() as c:  # a row written without the columns: not certified, none
+            c.execute(text(PLAN_0003.format(id=2)))
+        cert = {"levels": 4, "passed": True, "seconds": 0.1, "failed": [], "undecided": []}
+        with make_sessionmaker(engine)() as s:
+            plans = list(s.query(PlanRow).order_by(PlanRow.id))
+            assert [(p.certify, p.certificate) for p in plans] == [(False, None)] * 2
+            s.get(PlanRow, 2).certify = True
+            s.get(PlanRow, 2).certificate = cert
+            s.commit()
+        with make_sessionmaker(engine)() as s:  # the JSON comes back as it went in
+            assert s.get(PlanRow, 2).certificate == cert
+        with engine.connect() as c:
+            assert c.execute(text("SELECT id FROM plans WHERE certify")).scalars().all() == [2]
+        migrate.downgrade(engine, "0005_exact")
+        assert migrate.current(engine) == "0005_exact"
+        columns = {c["name"] for c in inspect(engine).get_columns("plans")}
+        assert not {"certify", "certificate"} & columns and "exact" in columns
+        _plans_and_jobs_kept(engine)
+        migrate.upgrade(engine)
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM plans WHERE certify")).scalar() == 0
+            assert (
+                c.execute(text("SELECT count(*) FROM plans WHERE certificate IS NULL")).scalar()
+                == 2
+            )
     finally:
         engine.dispose()
 

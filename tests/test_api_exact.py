@@ -260,24 +260,10 @@ def test_an_exact_rule_comparison(world, monkeypatch):
 # -- the pages ---------------------------------------------------------------------------------
 
 
-def _signed_in(world, who: str = "coord:valley"):
-    c = world.client
-    c.cookies.clear()
-    secret = world.h[who]["Authorization"].removeprefix("Bearer ")
-    r = c.post(
-        "/web/signin",
-        data={"token": secret},
-        headers={"Origin": "http://testserver"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    return c
-
-
 def test_a_coordinator_asks_for_exact_levels_with_a_checkbox(world, monkeypatch):
     """The box is not ticked by default; ticked, the plan is exact, and the plan page and
     the jobs table say so."""
-    c = _signed_in(world)
+    c = world.signed_in()
     origin = {"Origin": "http://testserver"}
     page = c.get("/web/confederations/valley").text
     box = re.search(r'<input type="checkbox" id="exact" name="exact" value="1"[^>]*>', page)

@@ -46,6 +46,12 @@ class PlanRow(Base):
     precise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # the need stages planned exactly, in rational arithmetic (as ``planner solve --exact``)
     exact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # an exact plan proved leximin after it is made (as ``planner solve --exact --certify``),
+    # and the proof's summary (api.worker.certificate_summary; null until then, or not asked)
+    certify: Mapped[bool | None] = mapped_column(
+        Boolean, nullable=True, default=False, server_default=false()
+    )
+    certificate: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     input: Mapped[dict] = mapped_column(JSON)
     input_hash: Mapped[str] = mapped_column(String(64), index=True)
     software_version: Mapped[str] = mapped_column(String(40))

@@ -46,7 +46,8 @@ def request_plan(
     ``precise``: levels planned more exactly (default: true with HiGHS, false with the
     other solvers; true with another solver is a 422). ``exact``: the need stages planned
     exactly, in rational arithmetic (default false; true with a rule other than leximin
-    is a 422).
+    is a 422). ``certify``: the exact plan then proved leximin, its ``certificate`` in
+    ``GET /plans/{id}`` (default false; true without ``exact`` is a 422).
     """
     plan, created = service.request(
         session,
@@ -59,6 +60,7 @@ def request_plan(
         idempotency_key,
         precise=body.precise,
         exact=body.exact,
+        certify=body.certify,
     )
     response.headers["Location"] = f"/plans/{plan.id}"
     if not created:
@@ -94,13 +96,18 @@ def list_plans(
 
 @router.get("/plans/{plan_id}", response_model=PlanPublic)
 def get_plan(plan_id: int, session: SessionDep, _p: PrincipalDep) -> dict:
-    """Status, stamps, the job and, once solved, the SPEC section 5 plan JSON."""
+    """Status, stamps, the job and, once solved, the SPEC section 5 plan JSON.
+
+    ``certificate``: the leximin certificate of a plan asked for with ``certify`` (null
+    otherwise, and until the worker has made it).
+    """
     plan = service.get(session, plan_id)
     job = service.job_of(session, plan_id)
     out = {
         **service.summary(plan),
         "job": service.job_public(job) if job else None,
         "plan": plan.result,
+        "certificate": plan.certificate,
     }
     if plan.purpose == "proposal":
         out["ratification"] = ratification.result(session, plan)

@@ -25,11 +25,30 @@ EXACT_HELP = (
 )
 
 
+CERTIFY_HELP = (
+    "the exact plan then proved leximin (as `planner solve --exact --certify`): at each of "
+    "its levels, an LP solved exactly shows that no need there can rise without lowering "
+    "one at or below it; the plan's `certificate` says how it went. Exact plans only: true "
+    "without `exact` is refused. Its job may take twice the time limit: the plan within "
+    "it, the certificate within as much again. Default false"
+)
+
+CERTIFICATE_HELP = (
+    "the leximin certificate of a plan asked for with `certify` (null otherwise, and until "
+    "it is made): `levels` (how many were checked), `passed` (true: no need at any of them "
+    "can rise without lowering one at or below it), `seconds`, `failed` (each `{tier, "
+    "level, needs, rise}`: the level's needs can rise together by `rise`) and `undecided` "
+    "(each `{tier, level, needs}`: no answer within the level's time cap); or only "
+    "`error`, one line, when no certificate could be made (the plan itself stands)"
+)
+
+
 class PlanCreate(In):
-    """A plan request: rule (default the scenario's policy), solver, time limit, precise, exact.
+    """A plan request: rule (default the scenario's policy), solver, time limit and options.
 
     ``time_limit`` in seconds; ``precise``: levels planned more exactly (HiGHS only);
-    ``exact``: the need stages planned exactly, in rational arithmetic (leximin only).
+    ``exact``: the need stages planned exactly, in rational arithmetic (leximin only);
+    ``certify``: the exact plan proved leximin at its exact levels (with ``exact`` only).
     """
 
     rule: str | None = None
@@ -37,6 +56,7 @@ class PlanCreate(In):
     time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     precise: bool | None = Field(default=None, description=PRECISE_HELP)
     exact: bool = Field(default=False, description=EXACT_HELP)
+    certify: bool = Field(default=False, description=CERTIFY_HELP)
 
 
 class JobPublic(Out):
@@ -75,6 +95,11 @@ class PlanSummary(Out):
         description="whether its need stages were planned exactly, in rational arithmetic "
         "(the plan's timings then count exact_rounds, exact_seconds...)",
     )
+    certify: bool = Field(
+        default=False,
+        description="whether the exact plan is to be proved leximin (its certificate: "
+        "GET /plans/{id})",
+    )
     input_hash: str
     software_version: str
     status: str
@@ -103,6 +128,7 @@ class PlanPublic(PlanSummary):
 
     job: JobPublic | None
     plan: dict[str, Any] | None
+    certificate: dict[str, Any] | None = Field(default=None, description=CERTIFICATE_HELP)
     ratification: dict[str, Any] | None = None
     reconciliations: list[dict[str, Any]] | None = None
 

@@ -1,7 +1,7 @@
 """Plans as jobs: request (snapshot the input, queue a job), read, list, cancel.
 
 A request never solves: it validates and snapshots the (sub)scenario,
-stamps it (input hash, rule, solver, precise, exact, software version) and queues
+stamps it (input hash, rule, solver, precise, exact, certify, software version) and queues
 a job in the same transaction. The worker (``api.worker``) fills in the
 result; nothing else ever changes a plan's input or result.
 """
@@ -53,13 +53,15 @@ def check_options(
     time_limit: float | None,
     precise: bool | None = None,
     exact: bool = False,
+    certify: bool = False,
 ) -> float:
-    """422 for a bad rule, solver, time limit, ``precise`` or ``exact``; returns the time limit.
+    """422 for a bad rule, solver, time limit or option; returns the time limit.
 
     Bad: an unknown rule or solver, a time limit out of range, ``precise`` with a
     solver other than HiGHS, ``exact`` with a rule other than leximin or without
-    QSopt_ex's ``esolver`` on this server. (The stage list a scenario's own policy
-    gives is checked once the scenario is built: :func:`exact_problem`.)
+    QSopt_ex's ``esolver`` on this server, ``certify`` without ``exact``. (The stage list
+    a scenario's own policy gives is checked once the scenario is built:
+    :func:`exact_problem`.)
     """
     problems = []
     if rule is not None:
@@ -89,6 +91,8 @@ def check_options(
                 "body:0: exact: this server cannot plan exactly (QSopt_ex's esolver is not "
                 "installed)"
             )
+    if certify and not exact:
+        problems.append("body:0: certify: works with exact plans only (ask for exact too)")
     if problems:
         raise Invalid("invalid plan request", problems=problems)
     return float(limit)
@@ -115,6 +119,7 @@ def request(
     commit: bool = True,
     precise: bool | None = None,
     exact: bool = False,
+    certify: bool = False,
 ) -> tuple[PlanRow, bool]:
     """Queue a plan of ``conf_id``'s subtree; returns (plan, created).
 
@@ -123,13 +128,15 @@ def request(
     with another body 422. ``precise``: levels planned more exactly
     (planner.engine.PRECISE; HiGHS only). ``exact``: the leximin need stages planned
     exactly, in rational arithmetic (``planner solve --exact``); a rule or a policy
-    whose stages do not start with leximin need stages is a 422.
+    whose stages do not start with leximin need stages is a 422. ``certify``: the exact
+    plan then proved leximin at its exact levels (``planner solve --exact --certify``;
+    without ``exact`` a 422), its summary stored in the plan's ``certificate``.
     """
     conf = _confederation(session, conf_id)
     if purpose == "proposal":
         authz.require_writer(principal)
         authz.require_coordinator(session, principal, conf_id)
-    limit = check_options(settings, rule, solver, time_limit, precise, exact)
+    limit = check_options(settings, rule, solver, time_limit, precise, exact, certify)
     precise = precise_for(solver, precise)
     body = {
         "confederation": conf_id,
@@ -138,6 +145,7 @@ def request(
         "time_limit": limit,
         "precise": precise,
         "exact": bool(exact),
+        "certify": bool(certify),
     }
     digest = request_hash(body)
     if idempotency_key is not None:
@@ -161,6 +169,7 @@ def request(
         time_limit=limit,
         precise=bool(precise),
         exact=bool(exact),
+        certify=bool(certify),
         input=models.to_json(scenario),
         input_hash=scenario.content_hash,
         software_version=software_version(),
@@ -250,17 +259,21 @@ def exact_problem(scenario: models.Scenario, rule: str | None) -> str | None:
     )
 
 
+OPT_IN = ("exact", "certify")
+"""Options that count in a request's hash only when true (they came later, off by default)."""
+
+
 def request_hash(body: dict[str, Any]) -> str:
     """The hash that identifies a plan request for its Idempotency-Key.
 
     Of its confederation, rule, solver, time limit, ``precise`` (as resolved by
-    :func:`precise_for`) and ``exact``; ``precise`` counts only when it is not the
-    solver's default, ``exact`` only when true, so a request without them hashes as it
-    did before the options existed.
+    :func:`precise_for`), ``exact`` and ``certify``; ``precise`` counts only when it is not
+    the solver's default, ``exact`` and ``certify`` only when true, so a request without
+    them hashes as it did before the options existed.
     """
     default = body.get("solver") == PRECISE_SOLVER
     key = {
-        k: v for k, v in body.items() if (k != "precise" or v != default) and (k != "exact" or v)
+        k: v for k, v in body.items() if (k != "precise" or v != default) and (k not in OPT_IN or v)
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
@@ -338,6 +351,7 @@ def summary(plan: PlanRow) -> dict[str, Any]:
         "time_limit": plan.time_limit,
         "precise": bool(plan.precise),
         "exact": bool(plan.exact),
+        "certify": bool(plan.certify),
         "input_hash": plan.input_hash,
         "software_version": plan.software_version,
         "status": plan.status,

@@ -108,8 +108,12 @@ def finish(
     result: dict | None = None,
     message: str = "",
     state: str = "done",
+    certificate: dict | None = None,
 ) -> bool:
-    """Record the outcome if the job is still ours; the plan's result is written once only."""
+    """Record the outcome if the job is still ours; the plan's result is written once only.
+
+    ``certificate``: the plan's leximin certificate (``plans.certify``), written with it.
+    """
     now = utcnow()
     owned = (
         session.execute(
@@ -129,7 +133,13 @@ def finish(
         session.execute(
             update(PlanRow)
             .where(PlanRow.id == c.plan_id, PlanRow.result.is_(None))
-            .values(status=status, result=result, message=message, finished_at=now)
+            .values(
+                status=status,
+                result=result,
+                message=message,
+                finished_at=now,
+                certificate=certificate,
+            )
         )
     session.commit()
     return owned

@@ -11,6 +11,8 @@ from collections import defaultdict
 from statistics import fmean
 from typing import Any
 
+from api.web import format as fmt
+
 TIER_NAMES = {1: "vital", 2: "standard", 3: "desired"}
 TIER_COLOURS = {1: "#0b5394", 2: "#b45f06", 3: "#38761d"}
 RULE_COLOURS = ["#0b5394", "#b45f06", "#38761d", "#741b47", "#5b5b5b", "#a61c00"]
@@ -443,3 +445,95 @@ METRICS = [
     ("unmet_tier1", "Vital need unmet", "num"),
 ]
 """The comparison table's rows after the per-tier minima: key, label, filter."""
+
+
+WAITING = ("queued", "running")
+MADE = ("optimal", "shortfall")
+
+
+def certificate(plan) -> dict[str, Any] | None:
+    """The plan page's words for a plan's leximin certificate (None: not asked for).
+
+    ``state``: ``passed``, ``failed`` (some level failed or was undecided), ``error`` (no
+    certificate could be made), ``waiting`` (the plan is not made yet) or ``none`` (the
+    plan was not made); ``headline``, ``lines`` (one per level that did not pass, or the
+    error) and ``note``, in plain words.
+    """
+    if not plan.certify:
+        return None
+    cert = plan.certificate
+    if plan.status in WAITING:
+        return _said("waiting", "The proof comes once the plan is made.")
+    if plan.status not in MADE:
+        return _said("none", "Not proved: the plan was not made, so there is nothing to prove.")
+    if cert is None:
+        return _said("none", "Not proved: no certificate was kept with this plan.")
+    if "error" in cert:
+        return _said(
+            "error",
+            "Not proved: the certificate could not be made.",
+            [cert["error"]],
+            "The plan itself is not affected; request it again to try once more.",
+        )
+    n, seconds = cert["levels"], cert["seconds"]
+    took = f"Checked in {fmt.number(seconds) if seconds >= 0.01 else 'under 0.01'} s."
+    if cert["passed"]:
+        if n == 0:
+            return _said("passed", "Proved fair (leximin): every need is met in full.", [], took)
+        return _said(
+            "passed",
+            f"Proved fair (leximin): at each of the {n} level{_s(n)} checked in exact "
+            "arithmetic, no need can rise without lowering a need at or below it.",
+            [],
+            "No share of a need could be raised without taking from a need met as little "
+            f"or less. {took}",
+        )
+    failed, undecided = cert["failed"], cert["undecided"]
+    said = []
+    if failed:
+        said.append(
+            f"at {len(failed)} of the {n} levels, needs can rise without lowering a need "
+            "at or below them"
+        )
+    if undecided:
+        said.append(f"{len(undecided)} of the {n} levels could not be decided in time")
+    lines = [_failed_line(lv) for lv in failed] + [_undecided_line(lv) for lv in undecided]
+    note = took
+    if undecided:
+        note = f"A longer time limit gives each level more time. {took}"
+    return _said("failed", f"Not proved fair (leximin): {' and '.join(said)}.", lines, note)
+
+
+def _said(state: str, headline: str, lines: list[str] | None = None, note: str = "") -> dict:
+    return {"state": state, "headline": headline, "lines": lines or [], "note": note}
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _where(lv: dict) -> str:
+    tier = lv["tier"]
+    name = TIER_NAMES.get(tier)
+    return f"Tier {tier}{f' ({name})' if name else ''} at {fmt.percent(lv['level'])}"
+
+
+def _failed_line(lv: dict) -> str:
+    n, points = lv["needs"], 100 * lv["rise"]
+    if points < 0:
+        return (
+            f"{_where(lv)}: its {n} need{_s(n)} cannot all be held there (short by "
+            f"{-points:.3g} percentage points together)."
+        )
+    return (
+        f"{_where(lv)}: its {n} need{_s(n)} could rise by {points:.3g} percentage points "
+        "together without lowering any need at or below them."
+    )
+
+
+def _undecided_line(lv: dict) -> str:
+    n = lv["needs"]
+    return (
+        f"{_where(lv)}: undecided; the exact solver found no answer for its {n} need{_s(n)} "
+        "within the level's time."
+    )

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 import models
 from api.deps import SessionDep, SettingsDep
 from api.errors import Invalid, NotFound
+from api.security import Principal
 from api.services import authz, ratification, rows, scenarios, tree
 from api.services import plans as plan_service
 from api.services.kinds import KINDS
@@ -32,6 +33,22 @@ def confederation(
     plan: int | None = None,
 ) -> Response:
     """Satisfaction per municipality, flows, limits, jobs, and (coordinators) run a plan."""
+    return _confederation_page(request, session, principal, conf_id, plan)
+
+
+def _confederation_page(
+    request: Request,
+    session,
+    principal: Principal,
+    conf_id: str,
+    plan: int | None = None,
+    status_code: int = 200,
+    refused: dict | None = None,
+) -> Response:
+    """The confederation's page; ``refused``: a refused plan request to show in its form.
+
+    ``refused``: what was asked (rule, time limit, the boxes) and why it was refused.
+    """
     conf = rows.find(session, KINDS["confederations"], None, conf_id)
     children = tree.children(session, conf.id)
     towns, _ = rows.listing(
@@ -64,6 +81,7 @@ def confederation(
         "idempotency_key": secrets.token_urlsafe(16),
         "requested": request.query_params.get("requested"),
         "unit_names": views.plans_unit_names(recent),
+        "refused": refused,
     }
     charts = False
     if shown is not None and shown.status in SOLVED and shown.result:
@@ -87,12 +105,15 @@ def confederation(
             ratification=ratification.result(session, shown),
         )
         charts = True
-    return render(request, "confederation.html", principal, charts=charts, **ctx)
+    return render(
+        request, "confederation.html", principal, status_code=status_code, charts=charts, **ctx
+    )
 
 
 @router.post("/confederations/{conf_id}/plans")
 def run_plan(
     conf_id: str,
+    request: Request,
     session: SessionDep,
     principal: WebPrincipal,
     settings: SettingsDep,
@@ -100,13 +121,35 @@ def run_plan(
     time_limit: Annotated[str, Form()] = "",
     precise: Annotated[str, Form()] = "",
     exact: Annotated[str, Form()] = "",
+    certify: Annotated[str, Form()] = "",
     idempotency_key: Annotated[str, Form()] = "",
 ) -> Response:
     """Queue a plan (the service checks the coordinator covers this confederation).
 
     ``precise``: the checkbox "plan levels more exactly" (sent only when ticked);
-    ``exact``: the checkbox "exact levels" (rational arithmetic; leximin only).
+    ``exact``: the checkbox "exact levels" (rational arithmetic; leximin only);
+    ``certify``: the checkbox "prove it leximin" (exact plans only). A request refused
+    (422) shows the page again, the problems in the form and the choices as they were.
     """
+    asked = {
+        "rule": rule,
+        "time_limit": time_limit,
+        "precise": _ticked(precise),
+        "exact": _ticked(exact),
+        "certify": _ticked(certify),
+    }
+    try:
+        plan = _request_plan(session, principal, settings, conf_id, asked, idempotency_key)
+    except Invalid as exc:
+        session.rollback()
+        refused = {**asked, "detail": exc.detail, "problems": exc.problems or []}
+        return _confederation_page(request, session, principal, conf_id, None, 422, refused)
+    return redirect(f"{PREFIX}/confederations/{quote(conf_id)}?requested={plan.id}#jobs", 303)
+
+
+def _request_plan(session, principal, settings, conf_id: str, asked: dict, key: str):
+    """The plan the form asks for (``plan_service.request``); Invalid when refused."""
+    rule, time_limit = asked["rule"], asked["time_limit"]
     limit = None
     if time_limit.strip():
         try:
@@ -124,11 +167,12 @@ def run_plan(
         rule or None,
         "highs",
         limit,
-        idempotency_key[:200] or None,
-        precise=_ticked(precise),
-        exact=_ticked(exact),
+        key[:200] or None,
+        precise=asked["precise"],
+        exact=asked["exact"],
+        certify=asked["certify"],
     )
-    return redirect(f"{PREFIX}/confederations/{quote(conf_id)}?requested={plan.id}#jobs", 303)
+    return plan
 
 
 def _ticked(box: str) -> bool:

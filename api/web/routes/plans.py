@@ -95,6 +95,7 @@ def _plan_page(
         "tier_names": views.TIER_NAMES,
         "rule_help": views.rule_help(plan.rule),
         "input_current": plan_service.input_is_current(session, plan),
+        "certificate": views.certificate(plan),
     }
     if result:
         sat = views.satisfaction(result, town)
