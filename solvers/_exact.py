@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -327,32 +328,63 @@ def _add(total: dict, more: dict) -> None:
 
 
 _REJECTED = object()
+_STRANDED = object()
 _CHECK = "Performing Rational Basic Solve"
+_MPF = "Trying mpf"
 
 
-def _run(cmd: list[str], env: dict, timeout: float | None, check_only: bool):
-    """Run esolver: its completed process, None on the time limit, or _REJECTED.
+def _run(cmd: list[str], env: dict, timeout: float | None, check_only: bool, stop_stranded=True):
+    """Run esolver: its completed process, None on the time limit, _REJECTED or _STRANDED.
 
     _REJECTED: ``check_only``, and its rational check of the starting basis says "not
-    optimal" (esolver is stopped there).
+    optimal" (esolver is stopped there). _STRANDED: its rational check found a basis
+    exactly optimal and it still went on to its multi-precision simplex (stopped there).
+    QSopt_ex 2.5.10 does that when its double-precision pass calls the programme
+    infeasible (``QSexact_solver`` outputs a solution after that check only when the
+    double pass said "optimal"): the README's tour had a certificate level whose exactly
+    optimal basis its 128-bit simplex then took for over 17 minutes (bench/NOTES.md).
+    That basis's solution is then read from QSopt_ex's library (:func:`_basic_solution`).
     """
     started = time.monotonic()
     with subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     ) as proc:
         lines: list[str] = []
+        proven = False  # a rational check said "optimal"
         for line in proc.stdout:  # esolver flushes its log line by line
             lines.append(line)
-            if check_only and _CHECK in line and "RAT_optimal" not in line:
+            if _CHECK in line:
+                proven = "RAT_optimal" in line
+                if check_only and not proven:
+                    proc.kill()
+                    proc.wait()
+                    return _REJECTED
+            elif proven and stop_stranded and _MPF in line:
                 proc.kill()
                 proc.wait()
-                return _REJECTED
+                return _STRANDED
             if timeout is not None and time.monotonic() - started > timeout:
                 proc.kill()
                 proc.wait()
                 return None
         proc.wait()
     return subprocess.CompletedProcess(cmd, proc.returncode, "".join(lines), "")
+
+
+def _basic_solution(d: Path, env: dict, timeout: float | None):
+    """The exact solution of the basis in ``d`` (lp.mps, lp.bas), written to lp.sol.
+
+    By :mod:`solvers._qslib` (QSopt_ex's library, in a child process): its completed
+    process, None on the time limit, or _REJECTED when the basis is not exactly optimal
+    (esolver's check had tested the basis its double pass ended at, not this one).
+    """
+    cmd = [sys.executable, str(Path(__file__).with_name("_qslib.py"))]
+    cmd += [str(d / "lp.mps"), str(d / "lp.bas"), str(d / "lp.sol")]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    return _REJECTED if done.returncode == 3 else done
 
 
 class ExactLP:
@@ -385,6 +417,7 @@ class ExactLP:
         self._pairs: dict[int, int] = {}  # freed row -> its column (release)
         self.tightened = 0  # solves whose HiGHS basis failed the check and was sharpened
         self.restarts = 0  # warm HiGHS runs stopped at the cap and solved cold
+        self.stranded = 0  # esolver runs retried by the dual simplex (see _run)
         # HiGHS's simplex after bound edits: 4 primal (the engine's choice, solvers/_highs.py
         # WARM), 1 dual
         self.warm = int(os.environ.get("COMMUNE_EXACT_WARM", "4"))
@@ -565,6 +598,13 @@ class ExactLP:
             t1 = time.perf_counter()
             parts["write"] = t1 - t0
             out = _run(cmd, env, timeout, check_only and warm)
+            if out is _STRANDED:  # the basis's exact solution from QSopt_ex's library
+                self.stranded += 1
+                left = None if timeout is None else timeout - (time.perf_counter() - t1)
+                out = _basic_solution(d, env, left)
+                if out is _REJECTED:  # it checked another basis: let esolver go on
+                    left = None if timeout is None else timeout - (time.perf_counter() - t1)
+                    out = _run(cmd, env, left, False, stop_stranded=False)
             parts["esolver"] = time.perf_counter() - t1
             if out is None:
                 return ExactResult("time_limit", exact_seconds=time.perf_counter() - t0)

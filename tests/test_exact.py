@@ -92,6 +92,64 @@ def test_an_infeasible_programme_is_said_so():
     assert ex.solve().status == "infeasible"
 
 
+def test_an_exactly_optimal_basis_left_to_multi_precision_is_read_from_the_library(
+    monkeypatch, tmp_path
+):
+    """QSopt_ex 2.5.10 can find a basis exactly optimal and still go on to its 128-bit
+    simplex (its double pass had called the programme infeasible; the README's tour had
+    such a certificate level, bench/NOTES.md). The run is stopped there and the basis's
+    exact solution read from QSopt_ex's library (solvers._qslib). A stand-in esolver
+    plays that log, then would sleep for a minute and write nothing. The programme is
+    the 2 x 2 of the first test: value 1/2, x = duals = (1/4, 1/4)."""
+    fake = tmp_path / "esolver"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "echo 'Performing Rational Basic Solve on commune, RAT_optimal, check done in "
+        "0.1 seconds, PS F 0, DS F 0'\n"
+        "echo 'Trying mpf with 128 bits'\n"
+        "exec sleep 60\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(exact_lp, "ESOLVER", str(fake))
+    ex = exact_lp.ExactLP(
+        _lp([1, 1], [[3, 1], [1, 3]], [-np.inf] * 2, [1, 1], [0, 0], [np.inf] * 2)
+    )
+    res = ex.solve()  # without the stop: a minute's sleep, then no solution ("error")
+    assert res.ok and res.objective == Fraction(1, 2)
+    assert res.x == [Fraction(1, 4), Fraction(1, 4)]
+    assert res.row_duals == [Fraction(1, 4), Fraction(1, 4)]
+    assert ex.stranded == 1
+
+
+def test_the_library_gives_esolvers_exact_solution_of_a_basis(monkeypatch, tmp_path):
+    """solvers._qslib against esolver on one programme and its optimal basis: a
+    minimisation with ranged and equality rows, bounded columns and fractions, where x,
+    the row duals and the reduced costs must agree exactly (signs included)."""
+    from solvers import _qslib
+
+    rng = np.random.default_rng(3)
+    A = rng.integers(-3, 6, size=(6, 9)).astype(float)
+    x0 = rng.uniform(0, 2, 9).round(1)
+    lo, up = A @ x0 - 1.5, A @ x0 + 2.0
+    lo[0] = up[0] = A[0] @ x0  # an equality row
+    ex = exact_lp.ExactLP(
+        _lp(rng.uniform(-1, 2, 9).round(2), A, lo.round(2), up.round(2), [0] * 9,
+            [3.3] * 9, sense="min")
+    )  # fmt: skip
+    kept = tmp_path / "kept"
+    monkeypatch.setenv("COMMUNE_EXACT_KEEP", str(kept))
+    res = ex.solve()
+    assert res.ok
+    d = next(kept.iterdir())
+    written = _qslib.basic_solution(str(d / "lp.mps"), str(d / "lp.bas"), str(tmp_path / "l.sol"))
+    assert written == 0
+    n, m = 9, 6
+    esolver_esol = exact_lp.read_solution(d / "lp.sol", n, m)
+    library = exact_lp.read_solution(tmp_path / "l.sol", n, m)
+    assert library == esolver_esol
+    assert library[1] == res.objective and any(v != 0 for v in library[3])
+
+
 def test_without_esolver_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setattr(exact_lp, "ESOLVER", "no-such-esolver")
     with pytest.raises(exact_lp.ExactUnavailable, match="qsopt-ex"):
