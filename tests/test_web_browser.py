@@ -401,3 +401,37 @@ def test_coordinator_asks_for_precise_levels(browser, server):
     assert r.status_code == 200 and r.json()["precise"] is False
     coord.shot("14-precise-plan.png")
     coord.close()
+
+
+def test_coordinator_asks_for_an_exact_plan_proved_leximin(browser, server):
+    """Exact levels with the certificate: the plan page says, in words, that it is proved fair."""
+    from playwright.sync_api import expect
+
+    coord = Visit(browser, server)
+    page = coord.page
+    coord.sign_in("coord:valley")
+    expect(page).to_have_url(re.compile(r"/web/confederations/valley$"))
+    page.get_by_label("Prove it leximin (exact certificate)").check()
+    page.locator("#exact").check()
+    page.locator("#certify").scroll_into_view_if_needed()
+    coord.shot("15-certify-box.png")
+    page.get_by_role("button", name="Run a plan").click()
+    expect(page).to_have_url(re.compile(r"\?requested=\d+"))
+    plan_id = int(re.search(r"requested=(\d+)", page.url).group(1))
+    row = page.locator(f"#plan-row-{plan_id}")
+    expect(row).to_contain_text("exact, with certificate")
+    expect(row.locator(".badge")).to_have_text(re.compile("shortfall|optimal"), timeout=PLAN_WAIT)
+    page.get_by_role("link", name=f"Plan {plan_id}", exact=True).first.click()
+    expect(page).to_have_url(re.compile(rf"/web/plans/{plan_id}"))
+    verdict = page.locator("#certificate-verdict")
+    expect(verdict).to_have_attribute("data-state", "passed", timeout=PLAN_WAIT)
+    expect(verdict).to_contain_text("no need can rise")
+    r = httpx.get(
+        f"{server.base}/plans/{plan_id}",
+        headers={"Authorization": f"Bearer {server.secrets['coord:valley']}"},
+        timeout=30,
+    )
+    cert = r.json()["certificate"]
+    assert cert["passed"] is True and cert["levels"] > 0 and not cert["failed"]
+    coord.shot("16-certified-plan.png")
+    coord.close()
