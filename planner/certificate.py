@@ -281,9 +281,10 @@ def exact_levels_certificate(
 
     ``level_seconds``: each level's exact solve is capped (by default EXACT_LEVEL_FACTOR
     x the first level's seconds, at least EXACT_LEVEL_SECONDS); a level without an
-    answer within it is undecided (``best_sum`` NaN: it fails). The README's tour had a
-    level whose exactly optimal basis QSopt_ex still took to its 128-bit simplex for
-    over 17 minutes (bench/NOTES.md, fifteenth session).
+    answer within it is undecided (``best_sum`` NaN: it fails). The README's tour has
+    levels whose HiGHS basis fails the rational check even at tight tolerances; QSopt_ex
+    then solves them from scratch in 128 bits (5-6 minutes each there; bench/NOTES.md,
+    sixteenth session).
     """
     import pandas as pd
 

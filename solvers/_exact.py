@@ -417,7 +417,8 @@ class ExactLP:
         self._pairs: dict[int, int] = {}  # freed row -> its column (release)
         self.tightened = 0  # solves whose HiGHS basis failed the check and was sharpened
         self.restarts = 0  # warm HiGHS runs stopped at the cap and solved cold
-        self.stranded = 0  # esolver runs retried by the dual simplex (see _run)
+        self.stranded = 0  # esolver runs stopped at an exactly optimal basis (see _run)
+        self.cold = 0  # solves left to QSopt_ex from scratch after two failed checks
         # HiGHS's simplex after bound edits: 4 primal (the engine's choice, solvers/_highs.py
         # WARM), 1 dual
         self.warm = int(os.environ.get("COMMUNE_EXACT_WARM", "4"))
@@ -501,9 +502,13 @@ class ExactLP:
         Where the basis fails QSopt_ex's rational check, QSopt_ex would go on in
         multi-precision from scratch (minutes on a 60 x 120 programme); instead it is
         stopped there, HiGHS solves again warm at TIGHT tolerances, and QSopt_ex checks
-        that basis; only if it fails too does QSopt_ex go on in multi-precision, or,
-        without ``multi_precision``, the answer is status "rejected" (an LP whose answer
-        is worth a check but not minutes).
+        that basis; if it fails too, QSopt_ex solves the programme on its own from
+        scratch (its double-precision simplex, whose basis it checks, and multi-precision
+        only if that fails), or, without ``multi_precision``, the answer is status
+        "rejected" (an LP whose answer is worth a check but not minutes). On levels of
+        the README's 200 x 100's certificate whose HiGHS basis failed both checks,
+        QSopt_ex from that basis took 21,000 multi-precision iterations (230-400 s);
+        cold, its double pass gave an exactly optimal basis in 73 s (bench/NOTES.md).
         """
         t0 = time.perf_counter()
         h = self._h
@@ -520,7 +525,10 @@ class ExactLP:
             it += more
             for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
                 h.setOptionValue(key, 1e-7)
-            res = self._exact(basis, check_only=not multi_precision)
+            res = self._exact(basis, check_only=True)
+            if res is None and multi_precision:  # QSopt_ex on its own, from scratch
+                self.cold += 1
+                res = self._exact(None)
             if res is None:
                 res = ExactResult(
                     "rejected", message="HiGHS's basis is optimal in floating point only"

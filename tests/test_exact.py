@@ -121,6 +121,31 @@ def test_an_exactly_optimal_basis_left_to_multi_precision_is_read_from_the_libra
     assert ex.stranded == 1
 
 
+def test_a_basis_failing_both_checks_is_left_to_qsopt_ex_from_scratch(monkeypatch):
+    """HiGHS's basis fails QSopt_ex's rational check, and again at tight tolerances:
+    QSopt_ex then solves the programme cold (no basis), not in multi-precision from that
+    basis (21,000 iterations on levels of the README's tour certificate, against one
+    double-precision pass cold; bench/NOTES.md). Both checks are made to fail here; the
+    cold run is the real esolver. The 2 x 2: value 1/2."""
+    real, cmds = exact_lp._run, []
+
+    def failing_checks(cmd, env, timeout, check_only, **kw):
+        cmds.append((list(cmd), check_only))
+        return exact_lp._REJECTED if check_only else real(cmd, env, timeout, check_only, **kw)
+
+    monkeypatch.setattr(exact_lp, "_run", failing_checks)
+    ex = exact_lp.ExactLP(
+        _lp([1, 1], [[3, 1], [1, 3]], [-np.inf] * 2, [1, 1], [0, 0], [np.inf] * 2)
+    )
+    res = ex.solve()
+    assert res.ok and res.objective == Fraction(1, 2) and res.tightened
+    assert ex.cold == 1 and not res.warm
+    assert [c for _, c in cmds] == [True, True, False]
+    assert "-B" in cmds[0][0] and "-B" in cmds[1][0] and "-B" not in cmds[2][0]
+    quick = exact_lp.ExactLP(ex.lp)  # without multi-precision: no cold run, "rejected"
+    assert quick.solve(multi_precision=False).status == "rejected" and quick.cold == 0
+
+
 def test_the_library_gives_esolvers_exact_solution_of_a_basis(monkeypatch, tmp_path):
     """solvers._qslib against esolver on one programme and its optimal basis: a
     minimisation with ranged and equality rows, bounded columns and fractions, where x,
