@@ -184,8 +184,9 @@ def certificate_summary(levels, seconds: float) -> dict:
     (each tier, level, needs at it and how far they can rise together: ``rise`` not 0)
     and ``undecided`` (tier, level, needs: no answer within the level's time cap).
     """
-    undecided = [lv for lv in levels if lv.undecided]
-    failed = [lv for lv in levels if not lv.undecided and lv.rise != 0]
+    from planner.certificate import exact_verdict
+
+    failed, undecided = exact_verdict(levels)
 
     def where(lv) -> dict:
         return {"tier": int(lv.tier), "level": float(lv.level), "needs": int(lv.needs)}

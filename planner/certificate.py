@@ -283,8 +283,8 @@ def exact_levels_certificate(
     x the first level's seconds, at least EXACT_LEVEL_SECONDS); a level without an
     answer within it is undecided (``best_sum`` NaN: it fails). The README's tour has
     levels whose HiGHS basis fails the rational check even at tight tolerances; QSopt_ex
-    then solves them from scratch in 128 bits (5-6 minutes each there; bench/NOTES.md,
-    sixteenth session).
+    then solves them cold (:meth:`solvers.ExactLP.solve`; up to about 4 minutes each
+    there, 71 of its 122 levels in 74 minutes; bench/NOTES.md, sixteenth session).
     """
     import pandas as pd
 
@@ -508,6 +508,16 @@ def failures(levels: list[Level], tol: float = 1e-6) -> list[Level]:
     An undecided level (no optimum within the time cap, ``rise`` NaN) is among them.
     """
     return [lv for lv in levels if not lv.rise <= tol * max(1, lv.needs)]
+
+
+def exact_verdict(levels: list[Level]) -> tuple[list[Level], list[Level]]:
+    """An exact certificate's levels that did not pass: (risen, undecided).
+
+    Risen: an answer whose rise is not exactly 0; undecided: no answer within the level's
+    cap. The plan is proved leximin when both are empty.
+    """
+    undecided = [lv for lv in levels if lv.undecided]
+    return [lv for lv in levels if not lv.undecided and lv.rise != 0], undecided
 
 
 def unexplained(levels: list[Level], tol: float = 1e-6) -> list[Level]:

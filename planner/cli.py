@@ -354,7 +354,7 @@ def solve(
 
 def _certify(s, plan, quiet: bool) -> int:
     """Prove ``plan`` leximin at its exact levels; one line on stderr; exit code (0: proved)."""
-    from planner.certificate import exact_levels_certificate
+    from planner.certificate import exact_levels_certificate, exact_verdict
 
     status = None if quiet or not err.is_terminal else err.status("certifying…")
     if status is not None:
@@ -374,8 +374,7 @@ def _certify(s, plan, quiet: bool) -> int:
         if status is not None:
             status.stop()
     el = time.perf_counter() - t0
-    undecided = [lv for lv in levels if lv.undecided]
-    risen = [lv for lv in levels if not lv.undecided and lv.rise != 0]
+    risen, undecided = exact_verdict(levels)
     if not risen and not undecided:
         err.print(
             f"leximin certificate: {len(levels)} levels checked exactly, no need at any of "

@@ -605,7 +605,9 @@ class ExactLP:
             timeout = None if self.time_limit is None else self.time_limit + 30
             t1 = time.perf_counter()
             parts["write"] = t1 - t0
-            out = _run(cmd, env, timeout, check_only and warm)
+            # a stranded basis is read from the library only when it is ours (lp.bas):
+            # cold, esolver goes on by itself
+            out = _run(cmd, env, timeout, check_only and warm, stop_stranded=warm)
             if out is _STRANDED:  # the basis's exact solution from QSopt_ex's library
                 self.stranded += 1
                 left = None if timeout is None else timeout - (time.perf_counter() - t1)

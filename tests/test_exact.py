@@ -130,7 +130,7 @@ def test_a_basis_failing_both_checks_is_left_to_qsopt_ex_from_scratch(monkeypatc
     real, cmds = exact_lp._run, []
 
     def failing_checks(cmd, env, timeout, check_only, **kw):
-        cmds.append((list(cmd), check_only))
+        cmds.append((list(cmd), check_only, kw.get("stop_stranded", True)))
         return exact_lp._REJECTED if check_only else real(cmd, env, timeout, check_only, **kw)
 
     monkeypatch.setattr(exact_lp, "_run", failing_checks)
@@ -140,7 +140,8 @@ def test_a_basis_failing_both_checks_is_left_to_qsopt_ex_from_scratch(monkeypatc
     res = ex.solve()
     assert res.ok and res.objective == Fraction(1, 2) and res.tightened
     assert ex.cold == 1 and not res.warm
-    assert [c for _, c in cmds] == [True, True, False]
+    assert [c for _, c, _ in cmds] == [True, True, False]
+    assert [stop for _, _, stop in cmds] == [True, True, False]  # cold: no basis of ours
     assert "-B" in cmds[0][0] and "-B" in cmds[1][0] and "-B" not in cmds[2][0]
     quick = exact_lp.ExactLP(ex.lp)  # without multi-precision: no cold run, "rejected"
     assert quick.solve(multi_precision=False).status == "rejected" and quick.cold == 0

@@ -371,6 +371,30 @@ def test_analyst_compares_rules_and_edits_nothing(browser, server):
     analyst.close()
 
 
+def _run_plan_and_open(page, row_says: str) -> int:
+    """Run a plan from the confederation page, wait for it, open its page; its id."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Run a plan").click()
+    expect(page).to_have_url(re.compile(r"\?requested=\d+"))
+    plan_id = int(re.search(r"requested=(\d+)", page.url).group(1))
+    row = page.locator(f"#plan-row-{plan_id}")
+    expect(row).to_contain_text(row_says)
+    expect(row.locator(".badge")).to_have_text(re.compile("shortfall|optimal"), timeout=PLAN_WAIT)
+    page.get_by_role("link", name=f"Plan {plan_id}", exact=True).first.click()
+    expect(page).to_have_url(re.compile(rf"/web/plans/{plan_id}"))
+    return plan_id
+
+
+def _plan_json(server: Server, plan_id: int) -> httpx.Response:
+    """The plan as the API gives it to the valley's coordinator."""
+    return httpx.get(
+        f"{server.base}/plans/{plan_id}",
+        headers={"Authorization": f"Bearer {server.secrets['coord:valley']}"},
+        timeout=30,
+    )
+
+
 def test_coordinator_asks_for_precise_levels(browser, server):
     """Precise levels are the default (the box ticked); unticked, the classic rounds."""
     from playwright.sync_api import expect
@@ -384,20 +408,9 @@ def test_coordinator_asks_for_precise_levels(browser, server):
     box.uncheck()
     box.scroll_into_view_if_needed()
     coord.shot("13-precise-box.png")
-    page.get_by_role("button", name="Run a plan").click()
-    expect(page).to_have_url(re.compile(r"\?requested=\d+"))
-    plan_id = int(re.search(r"requested=(\d+)", page.url).group(1))
-    row = page.locator(f"#plan-row-{plan_id}")
-    expect(row).to_contain_text("classic rounds")
-    expect(row.locator(".badge")).to_have_text(re.compile("shortfall|optimal"), timeout=PLAN_WAIT)
-    page.get_by_role("link", name=f"Plan {plan_id}", exact=True).first.click()
-    expect(page).to_have_url(re.compile(rf"/web/plans/{plan_id}"))
+    plan_id = _run_plan_and_open(page, "classic rounds")
     expect(page.locator("#precise-levels")).to_have_text(re.compile(r"^no: the classic rounds"))
-    r = httpx.get(
-        f"{server.base}/plans/{plan_id}",
-        headers={"Authorization": f"Bearer {server.secrets['coord:valley']}"},
-        timeout=30,
-    )
+    r = _plan_json(server, plan_id)
     assert r.status_code == 200 and r.json()["precise"] is False
     coord.shot("14-precise-plan.png")
     coord.close()
@@ -415,22 +428,11 @@ def test_coordinator_asks_for_an_exact_plan_proved_leximin(browser, server):
     page.locator("#exact").check()
     page.locator("#certify").scroll_into_view_if_needed()
     coord.shot("15-certify-box.png")
-    page.get_by_role("button", name="Run a plan").click()
-    expect(page).to_have_url(re.compile(r"\?requested=\d+"))
-    plan_id = int(re.search(r"requested=(\d+)", page.url).group(1))
-    row = page.locator(f"#plan-row-{plan_id}")
-    expect(row).to_contain_text("exact, with certificate")
-    expect(row.locator(".badge")).to_have_text(re.compile("shortfall|optimal"), timeout=PLAN_WAIT)
-    page.get_by_role("link", name=f"Plan {plan_id}", exact=True).first.click()
-    expect(page).to_have_url(re.compile(rf"/web/plans/{plan_id}"))
+    plan_id = _run_plan_and_open(page, "exact, with certificate")
     verdict = page.locator("#certificate-verdict")
     expect(verdict).to_have_attribute("data-state", "passed", timeout=PLAN_WAIT)
     expect(verdict).to_contain_text("no need can rise")
-    r = httpx.get(
-        f"{server.base}/plans/{plan_id}",
-        headers={"Authorization": f"Bearer {server.secrets['coord:valley']}"},
-        timeout=30,
-    )
+    r = _plan_json(server, plan_id)
     cert = r.json()["certificate"]
     assert cert["passed"] is True and cert["levels"] > 0 and not cert["failed"]
     coord.shot("16-certified-plan.png")
