@@ -27,6 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.inputs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

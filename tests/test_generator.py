@@ -1,7 +1,5 @@
 """The synthetic scenario generator: valid, reproducible, sparse, feasible."""
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -305,12 +303,10 @@ def test_hard_constraints_are_feasible(m, g, seed):
     assert _hard_constraints_feasible(generate(m, g, seed))
 
 
-def test_large_instance_is_fast():
-    t = time.perf_counter()
+def test_a_large_instance_generates():
+    """Its time is bench/inputs.py's (a speed target, not a timed test)."""
     s = generate(1000, 200, seed=0)
-    seconds = time.perf_counter() - t
-    assert len(s.municipalities) == 1000
-    assert seconds < 20  # a few seconds on the reference machine
+    assert len(s.municipalities) == 1000 and len(s.items) > 200
 
 
 def test_the_feasibility_check_has_teeth():
