@@ -52,6 +52,12 @@ _INF = 1e30
 # round of 293 tied needs: the default basis sent QSopt_ex into multi-precision for 155-210
 # s; HiGHS at 1e-10 gave a basis that passed the check at once (0.43 s)
 TIGHT = 1e-10
+# With multi-precision allowed, failed tight re-solves in a row after which a failed check
+# goes cold at once (the tight re-solve is tried again every TIGHT_RETRY-th time). The
+# README's 200 x 100's certificate: none of 34 tight re-solves rescued a basis, and they
+# were most of those levels' HiGHS time (54 s a level against 2.8 s; bench/NOTES.md)
+TIGHT_GIVE_UP = 3
+TIGHT_RETRY = 10
 WARM_CAP = 30.0
 
 
@@ -418,7 +424,10 @@ class ExactLP:
         self.tightened = 0  # solves whose HiGHS basis failed the check and was sharpened
         self.restarts = 0  # warm HiGHS runs stopped at the cap and solved cold
         self.stranded = 0  # esolver runs stopped at an exactly optimal basis (see _run)
-        self.cold = 0  # solves left to QSopt_ex from scratch after two failed checks
+        self.cold = 0  # solves left to QSopt_ex from scratch after failed checks
+        self.tight_skipped = 0  # failed checks sent cold without a tight re-solve
+        self._tight_misses = 0  # tight re-solves in a row whose basis failed the check too
+        self._skips_in_row = 0
         # HiGHS's simplex after bound edits: 4 primal (the engine's choice, solvers/_highs.py
         # WARM), 1 dual
         self.warm = int(os.environ.get("COMMUNE_EXACT_WARM", "4"))
@@ -502,7 +511,8 @@ class ExactLP:
         Where the basis fails QSopt_ex's rational check, QSopt_ex would go on in
         multi-precision from scratch (minutes on a 60 x 120 programme); instead it is
         stopped there, HiGHS solves again warm at TIGHT tolerances, and QSopt_ex checks
-        that basis; if it fails too, QSopt_ex solves the programme on its own from
+        that basis (with ``multi_precision``, not after TIGHT_GIVE_UP such re-solves in a
+        row failed, but for every TIGHT_RETRY-th); if it fails too, QSopt_ex solves the programme on its own from
         scratch (its double-precision simplex, whose basis it checks, and multi-precision
         only if that fails), or, without ``multi_precision``, the answer is status
         "rejected" (an LP whose answer is worth a check but not minutes). On levels of
@@ -519,13 +529,22 @@ class ExactLP:
             res = self._exact(basis, check_only=basis is not None)
         if res is None:  # HiGHS's basis is optimal in floating point only
             self.tightened += 1
-            for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
-                h.setOptionValue(key, TIGHT)
-            more, basis = self._highs()
-            it += more
-            for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
-                h.setOptionValue(key, 1e-7)
-            res = self._exact(basis, check_only=True)
+            # after TIGHT_GIVE_UP misses in a row the tight re-solve is skipped, but for
+            # every TIGHT_RETRY-th time (a programme's later solves may differ)
+            given_up = self._tight_misses >= TIGHT_GIVE_UP
+            if multi_precision and given_up and self._skips_in_row < TIGHT_RETRY - 1:
+                self.tight_skipped += 1
+                self._skips_in_row += 1
+            else:
+                self._skips_in_row = 0
+                for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+                    h.setOptionValue(key, TIGHT)
+                more, basis = self._highs()
+                it += more
+                for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+                    h.setOptionValue(key, 1e-7)
+                res = self._exact(basis, check_only=True)
+                self._tight_misses = self._tight_misses + 1 if res is None else 0
             if res is None and multi_precision:  # QSopt_ex on its own, from scratch
                 self.cold += 1
                 res = self._exact(None)

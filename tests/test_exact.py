@@ -147,6 +147,52 @@ def test_a_basis_failing_both_checks_is_left_to_qsopt_ex_from_scratch(monkeypatc
     assert quick.solve(multi_precision=False).status == "rejected" and quick.cold == 0
 
 
+def test_after_three_tight_misses_in_a_row_a_failed_check_goes_cold_at_once(monkeypatch):
+    """At the README's tour certificate no tight re-solve rescued a basis (34 of 34) and
+    they were most of HiGHS's time there (bench/NOTES.md). After TIGHT_GIVE_UP (3) tight
+    re-solves in a row failed, a failed check goes cold without one, but for every
+    TIGHT_RETRY-th (10th) failed check; a rescue starts the count again. Without
+    multi-precision the tight re-solve is always tried (nothing else would answer).
+    Each solve's answer is the real esolver's cold one: the 2 x 2, value 1/2."""
+    real, checks = exact_lp._run, []
+    rescue = {"at": None}
+
+    def failing_checks(cmd, env, timeout, check_only, **kw):
+        if check_only:
+            checks.append(1)
+            if len(checks) != rescue["at"]:
+                return exact_lp._REJECTED
+        return real(cmd, env, timeout, check_only, **kw)
+
+    monkeypatch.setattr(exact_lp, "_run", failing_checks)
+    ex = exact_lp.ExactLP(
+        _lp([1, 1], [[3, 1], [1, 3]], [-np.inf] * 2, [1, 1], [0, 0], [np.inf] * 2)
+    )
+    per_solve = []
+    for _ in range(14):
+        before = len(checks)
+        res = ex.solve()
+        assert res.ok and res.objective == Fraction(1, 2) and res.tightened
+        per_solve.append(len(checks) - before)  # 2: first check and tight; 1: skipped
+    # solves 1-3 try tight (3 misses), 4-12 skip it (9), the 13th tries, the 14th skips
+    assert per_solve == [2, 2, 2] + [1] * 9 + [2, 1]
+    assert ex.tight_skipped == 10 and ex.cold == 14 and ex.tightened == 14
+    # a rescue (the tight check passes) starts the count again
+    again = exact_lp.ExactLP(ex.lp)
+    rescue["at"] = len(checks) + 4  # the second solve's tight check
+    per_solve = []
+    for _ in range(6):
+        before = len(checks)
+        assert again.solve().ok
+        per_solve.append(len(checks) - before)
+    assert per_solve == [2, 2, 2, 2, 2, 1] and again.cold == 5 and again.tight_skipped == 1
+    quick = exact_lp.ExactLP(ex.lp)
+    quick._tight_misses = 10  # without multi-precision: tight still tried, then "rejected"
+    n = len(checks)
+    assert quick.solve(multi_precision=False).status == "rejected"
+    assert len(checks) - n == 2 and quick.tight_skipped == 0
+
+
 def test_the_library_gives_esolvers_exact_solution_of_a_basis(monkeypatch, tmp_path):
     """solvers._qslib against esolver on one programme and its optimal basis: a
     minimisation with ranged and equality rows, bounded columns and fractions, where x,
