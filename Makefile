@@ -28,6 +28,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.inputs
+	$(BIN)/python -m bench.uploads
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
