@@ -234,6 +234,46 @@ def test_renaming_municipalities_changes_nothing(s):
     np.testing.assert_allclose(rb.sort_index().to_numpy(), ra.sort_index().to_numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize("names", [("z00", "z01"), ("t1", "t0")])
+def test_a_stages_value_counts_the_needs_earlier_stages_fixed(names):
+    """Found by the test above (Hypothesis, 2026-12-07): the same two-town plan under two
+    namings reported tier 3's value as 0 and as 0.75. Two desired needs cannot get anything:
+    a's 3 of g1 (a has 5 and its vital need takes 7) and b's 23 of g0 (a's 19 all go to its
+    standard need of 19), so tier 3's value (its lowest level) is 0, as are their ratios. In
+    one naming the earlier stages' holds happened to fix every column of both needs, the
+    rounds never saw them and the value was the lowest level the rounds reached (0.75)."""
+    a, b = names
+    s = towns(
+        names=names,
+        population={a: 154, b: 1},
+        items=(("g0", "good"), ("g1", "good"), ("g2", "good"), ("land", "resource")),
+        processes=(("make_g2", 0.5),),
+        io=(("make_g2", "g2", 1.0), ("make_g2", "land", -0.5)),
+        capacities=((a, "make_g2", ""),),
+        endowments=((a, "g0", 19.0), (a, "g1", 5.0), (a, "g2", 31.0), (b, "g2", 29.0)),
+        needs=(
+            (a, "g0", 2, 19.0),
+            (a, "g1", 1, 7.0),
+            (a, "g1", 3, 3.0),
+            (a, "g2", 2, 19.0),
+            (a, "g2", 3, 22.0),
+            (b, "g0", 3, 23.0),
+            (b, "g1", 2, 26.0),
+            (b, "g2", 3, 22.0),
+        ),  # fmt: skip
+        links=(link(b, a, labour=1.0, capacity=5.0, loss=0.1),),
+    )
+    plan = planner.solve(s)
+    assert planner.check_plan(s, plan.to_dict()) == []
+    stages = {x["name"]: x for x in plan.stages}
+    assert stages["needs:tier3"]["value"] == 0.0
+    assert stages["needs:tier3"]["levels"][0] == 0.0
+    r = plan.deliveries.set_index(["municipality", "item", "tier"])["ratio"]
+    assert r[a, "g1", 3] == pytest.approx(0.0, abs=1e-9)
+    assert r[b, "g0", 3] == pytest.approx(0.0, abs=1e-9)
+    assert stages["needs:tier3"]["value"] == pytest.approx(r.xs(3, level="tier").min(), abs=1e-9)
+
+
 def _scaled(s, k):
     t = {name: s.table(name) for name in models.TABLES}
     t["needs"]["quantity"] *= k
