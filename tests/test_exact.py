@@ -121,6 +121,35 @@ def test_an_exactly_optimal_basis_left_to_multi_precision_is_read_from_the_libra
     assert ex.stranded == 1
 
 
+def test_a_stranded_basis_that_is_not_ours_is_solved_cold(monkeypatch):
+    """esolver strands (its rational check found a basis optimal and it goes on in 128-bit
+    floats) but the library finds our basis not optimal (esolver's check was of the basis
+    its double pass ended at): QSopt_ex then solves cold, not again from our basis, where
+    it strands again and then works in 128-bit floats from scratch (a level of the README's
+    tour's certificate ran out of its 245 s that way, bench/NOTES.md). Stand-ins: esolver
+    strands once; the library rejects; the cold run is the real esolver: the 2 x 2 of the
+    first test, value 1/2."""
+    real, cmds = exact_lp._run, []
+
+    def stranding(cmd, env, timeout, check_only, **kw):
+        cmds.append((list(cmd), check_only, kw.get("stop_stranded", True)))
+        if len(cmds) == 1:
+            return exact_lp._STRANDED
+        return real(cmd, env, timeout, check_only, **kw)
+
+    monkeypatch.setattr(exact_lp, "_run", stranding)
+    monkeypatch.setattr(exact_lp, "_basic_solution", lambda d, env, t: exact_lp._REJECTED)
+    ex = exact_lp.ExactLP(
+        _lp([1, 1], [[3, 1], [1, 3]], [-np.inf] * 2, [1, 1], [0, 0], [np.inf] * 2)
+    )
+    res = ex.solve()
+    assert res.ok and res.objective == Fraction(1, 2) and not res.warm
+    assert res.x == [Fraction(1, 4), Fraction(1, 4)]
+    assert ex.stranded == 1 and ex.cold == 1 and len(cmds) == 2
+    assert "-B" in cmds[0][0] and "-B" not in cmds[1][0]
+    assert cmds[1][1:] == (False, False)  # to the end: not a check, not stopped
+
+
 def test_a_basis_failing_both_checks_is_left_to_qsopt_ex_from_scratch(monkeypatch):
     """HiGHS's basis fails QSopt_ex's rational check, and again at tight tolerances:
     QSopt_ex then solves the programme cold (no basis), not in multi-precision from that
