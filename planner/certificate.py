@@ -444,7 +444,11 @@ class _ExactBackend:
         status = self._STATUS.get(r.status, solvers.Status.ERROR)
         if status is not solvers.Status.OPTIMAL:
             return solvers.Result.empty(
-                status, self.n, self.m, r.message, seconds=r.highs_seconds + r.exact_seconds
+                status,
+                self.n,
+                self.m,
+                r.message,
+                seconds=r.highs_seconds + r.exact_seconds + r.rejected_seconds,
             )
         return solvers.Result(
             status,
@@ -453,7 +457,7 @@ class _ExactBackend:
             np.array([float(v) for v in r.row_duals]),
             np.array([float(v) for v in r.col_duals]),
             r.highs_iterations,
-            r.highs_seconds + r.exact_seconds,
+            r.highs_seconds + r.exact_seconds + r.rejected_seconds,
         )
 
 

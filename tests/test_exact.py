@@ -169,6 +169,9 @@ def test_a_basis_failing_both_checks_is_left_to_qsopt_ex_from_scratch(monkeypatc
     res = ex.solve()
     assert res.ok and res.objective == Fraction(1, 2) and res.tightened
     assert ex.cold == 1 and not res.warm
+    # the two failed checks' time is their own, not HiGHS's (nor the answer's run)
+    assert res.rejected_seconds > 0 and res.highs_seconds >= 0
+    assert ex.exact_seconds == pytest.approx(res.exact_seconds + res.rejected_seconds)
     assert [c for _, c, _ in cmds] == [True, True, False]
     assert [stop for _, _, stop in cmds] == [True, True, False]  # cold: no basis of ours
     assert "-B" in cmds[0][0] and "-B" in cmds[1][0] and "-B" not in cmds[2][0]
