@@ -284,7 +284,8 @@ def exact_levels_certificate(
     answer within it is undecided (``best_sum`` NaN: it fails). The README's tour has
     levels whose HiGHS basis fails the rational check even at tight tolerances; QSopt_ex
     then solves them cold (:meth:`solvers.ExactLP.solve`; up to about 4 minutes each
-    there, 71 of its 122 levels in 74 minutes; bench/NOTES.md, sixteenth session).
+    there; all 122 levels in 97 minutes, 3 of them undecided by a path since changed and
+    passed cold on their own inputs; bench/NOTES.md, seventeenth session).
     """
     import pandas as pd
 

@@ -54,8 +54,9 @@ _INF = 1e30
 TIGHT = 1e-10
 # With multi-precision allowed, failed tight re-solves in a row after which a failed check
 # goes cold at once (the tight re-solve is tried again every TIGHT_RETRY-th time). The
-# README's 200 x 100's certificate: none of 34 tight re-solves rescued a basis, and they
-# were most of those levels' HiGHS time (54 s a level against 2.8 s; bench/NOTES.md)
+# README's 200 x 100's certificate: none of 34 tight re-solves rescued a basis, and each
+# cost a second rational check that failed (68 failed checks there, 1,764 s; skipping
+# them took the first 48 levels from 2,042 s to 999 s; bench/NOTES.md)
 TIGHT_GIVE_UP = 3
 TIGHT_RETRY = 10
 WARM_CAP = 30.0
