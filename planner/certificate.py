@@ -291,7 +291,7 @@ def exact_levels_certificate(
 
     from planner.exact import _fix_face
     from planner.plan import Plan
-    from solvers import ExactLP
+    from solvers import CHECK_GIVE_UP, ExactLP
 
     if isinstance(deliveries, Plan):
         held = deliveries.exact_levels if held is None else held
@@ -325,6 +325,8 @@ def exact_levels_certificate(
         )
     lp = form.lp
     ex = ExactLP(lp)
+    # failed first checks in a row: later levels go cold at once (solvers._exact)
+    ex.check_give_up = CHECK_GIVE_UP
     m0 = lp.A.shape[0]
     up = lp.col_upper
     out: list[Level] = []

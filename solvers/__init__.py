@@ -16,7 +16,14 @@ package imports nothing of ours.
 """
 
 from solvers._base import Backend, LinearProgram, Result, Status
-from solvers._exact import ExactLP, ExactResult, ExactUnavailable, float_side, written
+from solvers._exact import (
+    CHECK_GIVE_UP,
+    ExactLP,
+    ExactResult,
+    ExactUnavailable,
+    float_side,
+    written,
+)
 from solvers._highs import STALLED, HighsBackend
 from solvers._iis import elastic_iis
 from solvers._pool import BackendPool, Pooled, highs_model, solve_pooled
@@ -26,6 +33,7 @@ from solvers._scaling import Scaling, equilibrate, identity
 from solvers._scipy import ScipyBackend
 
 __all__ = [
+    "CHECK_GIVE_UP",
     "DEFAULT",
     "Backend",
     "BackendPool",

@@ -225,6 +225,65 @@ def test_after_three_tight_misses_in_a_row_a_failed_check_goes_cold_at_once(monk
     assert len(checks) - n == 2 and quick.tight_skipped == 0
 
 
+def test_after_three_failed_first_checks_in_a_row_the_basis_is_not_checked(monkeypatch):
+    """At the README's tour certificate the first check of HiGHS's basis failed 50 times
+    in 64 levels (1,604 s of failed checks) while a cold run took about as long as a
+    check that passed (bench/NOTES.md). With ``check_give_up`` 3, after three failed
+    first checks in a row QSopt_ex solves cold at once (no check, no tight re-solve), but
+    for every CHECK_RETRY-th (4th) solve; a check that passes starts the count again.
+    Off by default (the exact plan's checks mostly pass). Each answer is the real
+    esolver's: the 2 x 2, value 1/2."""
+    assert exact_lp.CHECK_RETRY == 4
+    real, runs = exact_lp._run, []
+    passing = set()
+
+    def checks(cmd, env, timeout, check_only, **kw):
+        runs.append("check" if "-B" in cmd else "cold")
+        if check_only and len(runs) not in passing:
+            return exact_lp._REJECTED
+        return real(cmd, env, timeout, check_only, **kw)
+
+    monkeypatch.setattr(exact_lp, "_run", checks)
+    lp = _lp([1, 1], [[3, 1], [1, 3]], [-np.inf] * 2, [1, 1], [0, 0], [np.inf] * 2)
+    ex = exact_lp.ExactLP(lp)
+    ex.check_give_up = 3
+    per_solve = []
+    for _ in range(9):
+        before = len(runs)
+        res = ex.solve()
+        assert res.ok and res.objective == Fraction(1, 2)
+        per_solve.append(runs[before:])
+    failed = ["check", "check", "cold"]  # first check, tight check, cold
+    # solves 1-3 check and fail; 4-6 go cold unchecked; the 7th checks again (and fails,
+    # its tight re-solve skipped after three tight misses); 8 and 9 cold unchecked
+    assert per_solve[:3] == [failed] * 3
+    assert per_solve[3:6] == [["cold"]] * 3
+    assert per_solve[6] == ["check", "cold"] and per_solve[7:] == [["cold"]] * 2
+    assert ex.check_skipped == 5 and ex.cold == 9 and ex.tight_skipped == 1
+    # a first check that passes starts the count again
+    again = exact_lp.ExactLP(lp)
+    again.check_give_up = 3
+    start = len(runs)
+    passing.add(start + 3 + 1)  # the second solve's first check (after the first's 3 runs)
+    per_solve = []
+    for _ in range(6):
+        before = len(runs)
+        assert again.solve().ok
+        per_solve.append(runs[before:])
+    # 1 fails, 2 passes, 3-5 fail (the 5th's tight re-solve skipped: three tight misses),
+    # so only the 6th goes cold unchecked
+    assert per_solve == [failed, ["check"], failed, failed, ["check", "cold"], ["cold"]]
+    assert again.check_skipped == 1 and again.tight_skipped == 1
+    # off (the default) or without multi-precision: every basis is checked
+    for give_up, mp in ((None, True), (3, False)):
+        plain = exact_lp.ExactLP(lp)
+        plain.check_give_up = give_up
+        plain._check_misses = 10
+        before = len(runs)
+        plain.solve(multi_precision=mp)
+        assert runs[before] == "check" and plain.check_skipped == 0
+
+
 def test_the_library_gives_esolvers_exact_solution_of_a_basis(monkeypatch, tmp_path):
     """solvers._qslib against esolver on one programme and its optimal basis: a
     minimisation with ranged and equality rows, bounded columns and fractions, where x,
