@@ -692,9 +692,13 @@ class ExactLP:
             sol = d / "lp.sol"
             if not sol.exists():
                 tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+                # a stopped esolver (a signal, memory) ends like a failed one: say which
+                rc = done.returncode
+                how = f"stopped by signal {-rc}" if rc < 0 else f"exit status {rc}"
                 return ExactResult(
                     "error", exact_seconds=time.perf_counter() - t0, warm=warm,
-                    message="; ".join(tail),
+                    message=f"QSopt_ex's esolver wrote no solution ({how}); its log ends: "
+                    + "; ".join(tail),
                 )  # fmt: skip
             t2 = time.perf_counter()
             status, value, x, pi, rc = read_solution(sol, n, m)

@@ -313,6 +313,30 @@ def test_the_library_gives_esolvers_exact_solution_of_a_basis(monkeypatch, tmp_p
     assert library[1] == res.objective and any(v != 0 for v in library[3])
 
 
+@pytest.mark.parametrize(
+    ("ending", "how"), [("kill -TERM $$", "stopped by signal 15"), ("exit 3", "exit status 3")]
+)
+def test_an_esolver_that_writes_no_solution_is_an_error_saying_how_it_ended(
+    monkeypatch, tmp_path, ending, how
+):
+    """An esolver stopped from outside (here a signal, as a stray pkill did to a run of
+    the generated 150 x 300 in the eighteenth session, which then read as a QSopt_ex
+    failure) ends like a failed one, with no solution file: the answer is "error" and
+    its message says how esolver ended, then its log's last lines."""
+    fake = tmp_path / "esolver"
+    fake.write_text(f"#!/bin/sh\necho 'LP Value: 0.5, status 1'\n{ending}\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(exact_lp, "ESOLVER", str(fake))
+    ex = exact_lp.ExactLP(
+        _lp([1, 1], [[3, 1], [1, 3]], [-np.inf] * 2, [1, 1], [0, 0], [np.inf] * 2)
+    )
+    res = ex.solve()
+    assert res.status == "error" and not res.ok
+    assert res.message == (
+        f"QSopt_ex's esolver wrote no solution ({how}); its log ends: LP Value: 0.5, status 1"
+    )
+
+
 def test_without_esolver_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setattr(exact_lp, "ESOLVER", "no-such-esolver")
     with pytest.raises(exact_lp.ExactUnavailable, match="qsopt-ex"):
