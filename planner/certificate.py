@@ -325,9 +325,8 @@ def exact_levels_certificate(
             f"first {far[0]}"
         )
     lp = form.lp
-    ex = ExactLP(lp)
     # failed first checks in a row: later levels go cold at once (solvers._exact)
-    ex.check_give_up = CHECK_GIVE_UP
+    ex = ExactLP(lp, check_give_up=CHECK_GIVE_UP)
     m0 = lp.A.shape[0]
     up = lp.col_upper
     out: list[Level] = []

@@ -59,7 +59,7 @@ TIGHT = 1e-10
 # them took the first 48 levels from 2,042 s to 999 s; bench/NOTES.md)
 TIGHT_GIVE_UP = 3
 TIGHT_RETRY = 10
-# ExactLP.check_give_up (off unless set; the exact certificate sets CHECK_GIVE_UP): after
+# ExactLP(check_give_up=...) (off unless given; the exact certificate gives CHECK_GIVE_UP): after
 # that many failed first checks of HiGHS's basis in a row, QSopt_ex solves cold at once,
 # without checking it (the check is tried again every CHECK_RETRY-th solve). At the
 # README's 200 x 100's certificate its levels 24-87 failed the first check 50 times in 64
@@ -68,6 +68,26 @@ TIGHT_RETRY = 10
 CHECK_GIVE_UP = 3
 CHECK_RETRY = 4
 WARM_CAP = 30.0
+
+
+class _Streak:
+    """A step skipped after ``after`` misses in a row, but tried every ``retry``-th time."""
+
+    def __init__(self, after: int | None, retry: int):
+        self.after, self.retry = after, retry
+        self.misses = 0  # misses in a row
+        self.skips_in_row = 0
+
+    def skip(self, allowed: bool = True) -> bool:
+        if allowed and self.after and self.misses >= self.after:
+            if self.skips_in_row < self.retry - 1:
+                self.skips_in_row += 1
+                return True
+        self.skips_in_row = 0
+        return False
+
+    def record(self, missed: bool) -> None:
+        self.misses = self.misses + 1 if missed else 0
 
 
 class ExactUnavailable(RuntimeError):
@@ -406,7 +426,10 @@ def _basic_solution(d: Path, env: dict, timeout: float | None):
 class ExactLP:
     """One programme solved exactly, again and again after bound edits (see module doc)."""
 
-    def __init__(self, lp: LinearProgram, time_limit: float | None = None):
+    def __init__(
+        self, lp: LinearProgram, time_limit: float | None = None,
+        check_give_up: int | None = None,
+    ):  # fmt: skip
         if not available():
             raise ExactUnavailable(
                 "exact solving needs QSopt_ex's esolver (Debian package qsopt-ex; "
@@ -436,12 +459,10 @@ class ExactLP:
         self.stranded = 0  # esolver runs stopped at an exactly optimal basis (see _run)
         self.cold = 0  # solves left to QSopt_ex from scratch after failed checks
         self.tight_skipped = 0  # failed checks sent cold without a tight re-solve
-        self._tight_misses = 0  # tight re-solves in a row whose basis failed the check too
-        self._skips_in_row = 0
-        self.check_give_up: int | None = None  # see CHECK_GIVE_UP
+        # tight re-solves in a row whose basis failed the check too (TIGHT_GIVE_UP)
+        self._tight = _Streak(TIGHT_GIVE_UP, TIGHT_RETRY)
         self.check_skipped = 0  # solves sent cold without checking HiGHS's basis
-        self._check_misses = 0  # first checks in a row that failed
-        self._check_skips_in_row = 0
+        self._check = _Streak(check_give_up, CHECK_RETRY)  # failed first checks in a row
         # HiGHS's simplex after bound edits: 4 primal (the engine's choice, solvers/_highs.py
         # WARM), 1 dual
         self.warm = int(os.environ.get("COMMUNE_EXACT_WARM", "4"))
@@ -539,33 +560,24 @@ class ExactLP:
         t0, e0 = time.perf_counter(), self.exact_seconds
         h = self._h
         it, basis = self._highs()
-        give_up = self.check_give_up
         if basis is None and not multi_precision:
             res = ExactResult("rejected", message="HiGHS gave no basis")
-        elif (
-            multi_precision and basis is not None and give_up
-            and self._check_misses >= give_up and self._check_skips_in_row < CHECK_RETRY - 1
-        ):  # fmt: skip
+        elif basis is not None and self._check.skip(allowed=multi_precision):
             # first checks keep failing: QSopt_ex cold, HiGHS's basis not checked
             self.check_skipped += 1
-            self._check_skips_in_row += 1
             self.cold += 1
             res = self._exact(None)
         else:
             res = self._exact(basis, check_only=basis is not None)
             if basis is not None:
-                self._check_skips_in_row = 0
-                self._check_misses = self._check_misses + 1 if res is None else 0
+                self._check.record(missed=res is None)
         if res is None:  # HiGHS's basis is optimal in floating point only
             self.tightened += 1
             # after TIGHT_GIVE_UP misses in a row the tight re-solve is skipped, but for
             # every TIGHT_RETRY-th time (a programme's later solves may differ)
-            given_up = self._tight_misses >= TIGHT_GIVE_UP
-            if multi_precision and given_up and self._skips_in_row < TIGHT_RETRY - 1:
+            if self._tight.skip(allowed=multi_precision):
                 self.tight_skipped += 1
-                self._skips_in_row += 1
             else:
-                self._skips_in_row = 0
                 for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
                     h.setOptionValue(key, TIGHT)
                 more, basis = self._highs()
@@ -573,7 +585,7 @@ class ExactLP:
                 for key in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
                     h.setOptionValue(key, 1e-7)
                 res = self._exact(basis, check_only=True)
-                self._tight_misses = self._tight_misses + 1 if res is None else 0
+                self._tight.record(missed=res is None)
             if res is None and multi_precision:  # QSopt_ex on its own, from scratch
                 self.cold += 1
                 res = self._exact(None)

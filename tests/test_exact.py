@@ -219,7 +219,7 @@ def test_after_three_tight_misses_in_a_row_a_failed_check_goes_cold_at_once(monk
         per_solve.append(len(checks) - before)
     assert per_solve == [2, 2, 2, 2, 2, 1] and again.cold == 5 and again.tight_skipped == 1
     quick = exact_lp.ExactLP(ex.lp)
-    quick._tight_misses = 10  # without multi-precision: tight still tried, then "rejected"
+    quick._tight.misses = 10  # without multi-precision: tight still tried, then "rejected"
     n = len(checks)
     assert quick.solve(multi_precision=False).status == "rejected"
     assert len(checks) - n == 2 and quick.tight_skipped == 0
@@ -245,8 +245,7 @@ def test_after_three_failed_first_checks_in_a_row_the_basis_is_not_checked(monke
 
     monkeypatch.setattr(exact_lp, "_run", checks)
     lp = _lp([1, 1], [[3, 1], [1, 3]], [-np.inf] * 2, [1, 1], [0, 0], [np.inf] * 2)
-    ex = exact_lp.ExactLP(lp)
-    ex.check_give_up = 3
+    ex = exact_lp.ExactLP(lp, check_give_up=3)
     per_solve = []
     for _ in range(9):
         before = len(runs)
@@ -261,8 +260,7 @@ def test_after_three_failed_first_checks_in_a_row_the_basis_is_not_checked(monke
     assert per_solve[6] == ["check", "cold"] and per_solve[7:] == [["cold"]] * 2
     assert ex.check_skipped == 5 and ex.cold == 9 and ex.tight_skipped == 1
     # a first check that passes starts the count again
-    again = exact_lp.ExactLP(lp)
-    again.check_give_up = 3
+    again = exact_lp.ExactLP(lp, check_give_up=3)
     start = len(runs)
     passing.add(start + 3 + 1)  # the second solve's first check (after the first's 3 runs)
     per_solve = []
@@ -276,9 +274,8 @@ def test_after_three_failed_first_checks_in_a_row_the_basis_is_not_checked(monke
     assert again.check_skipped == 1 and again.tight_skipped == 1
     # off (the default) or without multi-precision: every basis is checked
     for give_up, mp in ((None, True), (3, False)):
-        plain = exact_lp.ExactLP(lp)
-        plain.check_give_up = give_up
-        plain._check_misses = 10
+        plain = exact_lp.ExactLP(lp, check_give_up=give_up)
+        plain._check.misses = 10
         before = len(runs)
         plain.solve(multi_precision=mp)
         assert runs[before] == "check" and plain.check_skipped == 0
